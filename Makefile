@@ -1,0 +1,76 @@
+# autograd_mini — every command a fresh machine needs. `make test` and `make demo` set up .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# PyTorch is only a test oracle. The CPU build, when a local wheel provides it, keeps the
+# oracle tests running without the multi-GB CUDA download; otherwise they are skipped.
+TORCH_SPEC ?= torch==2.13.0+cpu
+
+.PHONY: help venv dot test test-fast demo lint format bench clean
+
+help:
+	@echo "make demo   - train the demo model (sets up .venv)"
+	@echo "make test   - run the test suite (sets up .venv, installs graphviz's dot if missing)"
+	@echo "make lint   - ruff check, ruff format --check, mypy --strict"
+	@echo "make bench  - side-by-side benchmarks"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.dev: pyproject.toml | $(PY)
+	$(PIP) install -e '.[dev,demo]'
+	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
+	  && echo "torch installed: oracle tests will run" \
+	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
+	touch $@
+
+$(VENV)/.demo: pyproject.toml | $(PY)
+	$(PIP) install -e '.[demo]'
+	touch $@
+
+$(VENV)/.bench: pyproject.toml | $(PY)
+	$(PIP) install -e '.[bench,demo]'
+	touch $@
+
+venv: $(VENV)/.dev
+
+# graphviz (the Python package) needs the system `dot` program to render pictures.
+dot:
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing graphviz (the dot program) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	else \
+	  echo "The graphviz 'dot' program is missing and I cannot install it (not root)."; \
+	  echo "Install it with: sudo apt-get install graphviz   (macOS: brew install graphviz)"; \
+	  echo "Tests that render pictures will be skipped."; \
+	fi
+
+# The hypothesis profile follows CI (see tests/conftest.py). pytest exits 5 when no test ran:
+# make fails then, as it should.
+test: $(VENV)/.dev dot
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "not slow" -q
+
+demo: $(VENV)/.demo
+	$(PY) demos/worked_derivative.py
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy --strict autograd_mini
+
+format: $(VENV)/.dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: $(VENV)/.bench
+	@echo "benchmarks: not written yet (issue: speed)"
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,33 @@
+"""autograd_mini: a scalar reverse-mode automatic-differentiation engine with a small neural-network
+library on top, written to show backpropagation at work.
+
+>>> from autograd_mini import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x + 3).tanh()
+>>> y.backward()
+>>> print(y.data, x.grad)  # tanh(7), 4·(1 − tanh²7)
+0.9999983369439447 1.3304437379346723e-05
+"""
+
+from autograd_mini.engine import (
+    Value,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
+from autograd_mini.ops import OPS, Op
+
+__all__ = [
+    "OPS",
+    "Op",
+    "Value",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "topological_order",
+]
+
+__version__ = "0.1.0"
