@@ -123,6 +123,12 @@ class Value:
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: the graph as SVG (:mod:`autograd_mini.viz`) plus the repr as text."""
+        from autograd_mini.viz import _mimebundle  # lazy: graphviz only when displayed
+
+        return _mimebundle(self)
+
     @property
     def is_leaf(self) -> bool:
         """True for inputs, parameters and constants: Values no recorded operation produced."""

@@ -1,0 +1,251 @@
+"""Draw a computation graph with Graphviz: the chain rule on a picture.
+
+Every :class:`~autograd_mini.engine.Value` becomes a record node ``name | data | grad`` and every
+operation a small node (``+``, ``*``, ``tanh``, …) with edges input → op → output.  With
+``show_local_grads=True`` each input edge carries the local partial ∂out/∂in that backward
+multiplies by the output's gradient: ∂L/∂in = Σ over edges of (∂out/∂in) · ∂L/∂out.
+
+The local partials are not derived here: they are the op's own VJP rule from
+:mod:`autograd_mini.ops` evaluated with an upstream gradient of 1, i.e. ``vjp(1.0, out, *inputs)``.
+
+Node names come from each Value's position in :func:`~autograd_mini.engine.topological_order`
+(``v0, v1, …`` and ``v3_op`` for the operation producing ``v3``), never from ``id()``, so the same
+graph gives byte-identical DOT source on every run.  Values without a label are shown as ``vN``,
+the same names :func:`autograd_mini.explain.explain` uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from autograd_mini.engine import Value, topological_order
+
+__all__ = [
+    "RENDER_FORMATS",
+    "DotNotFoundError",
+    "draw_graph",
+    "local_partials",
+    "node_names",
+    "render_graph",
+]
+
+RENDER_FORMATS = ("svg", "png", "pdf")
+"""Picture formats :func:`render_graph` produces with ``dot`` (``.dot`` writes the source only)."""
+
+_RANKDIRS = ("LR", "RL", "TB", "BT")
+_MAX_LABEL = 40  # characters of a user label shown in a node; longer ones end in "…"
+
+INSTALL_HINT = (
+    "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
+    "(macOS), conda install graphviz, or see https://graphviz.org/download/"
+)
+
+# Styles: inputs/parameters (labelled leaves), constants (unlabelled leaves), the root.
+_LEAF_STYLE = {"style": "filled", "fillcolor": "#dbeafe"}
+_CONST_STYLE = {"style": "filled", "fillcolor": "#f3f4f6", "fontcolor": "#4b5563"}
+_ROOT_STYLE = {"style": "filled,bold", "fillcolor": "#fde68a", "penwidth": "2"}
+_OP_STYLE = {"shape": "ellipse", "fontsize": "11", "margin": "0.02,0.02", "height": "0.3"}
+
+
+class DotNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is not installed (or not on PATH); the DOT source was saved."""
+
+
+def _fmt(x: float) -> str:
+    """A number for a drawing: 4 significant digits (``nan``/``inf`` spelled out)."""
+    return f"{x:.4g}"
+
+
+def _sanitize(text: str) -> str:
+    """``text`` made printable: control characters as ``\\xNN``, unencodable ones escaped, and
+    cut to ``_MAX_LABEL`` characters."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if len(text) > _MAX_LABEL:
+        text = text[: _MAX_LABEL - 1] + "…"
+    return text
+
+
+def _record_escape(text: str) -> str:
+    r"""Escape ``text`` for one field of a Graphviz record label.
+
+    Backslashes first (``\`` → ``\\``), then the record metacharacters ``{ } | < >`` and the
+    double quote get a backslash, so any label renders as itself.
+    """
+    out = text.replace("\\", "\\\\")
+    for ch in '{}|<>"':
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _plain_escape(text: str) -> str:
+    """Escape ``text`` for an ordinary (non-record) DOT label: backslashes and double quotes."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def node_names(order: list[Value]) -> dict[Value, str]:
+    """Display name of every node: its label if it has one, else ``vN`` (N = topological index)."""
+    return {v: (_sanitize(v.label) if v.label else f"v{i}") for i, v in enumerate(order)}
+
+
+def local_partials(node: Value) -> tuple[float, ...]:
+    """∂node/∂input for each input of ``node`` (in argument order), as floats.
+
+    Computed by the op's VJP rule with upstream gradient 1: ``vjp(1.0, out, *inputs)``.  A leaf
+    has no inputs and gives ``()``.
+    """
+    op = node._op
+    if op is None:
+        return ()
+    return tuple(float(p) for p in op.vjp(1.0, node.data, *(p.data for p in node._parents)))
+
+
+def _check_size(root: Value, max_nodes: int) -> None:
+    """ValueError if ``root`` depends on more than ``max_nodes`` Values; stops counting early."""
+    seen: set[Value] = {root}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent not in seen:
+                seen.add(parent)
+                if len(seen) > max_nodes:
+                    raise ValueError(
+                        f"draw_graph: the graph has more than max_nodes={max_nodes} Values; "
+                        "draw a smaller expression (e.g. one neuron or one layer) or pass a "
+                        "larger max_nodes"
+                    )
+                stack.append(parent)
+
+
+def draw_graph(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local_grads: bool = False,
+    max_nodes: int = 500,
+) -> graphviz.Digraph:
+    """The computation graph of ``root`` as a :class:`graphviz.Digraph`.
+
+    One record node per Value (name, ``data``, and ``grad`` when ``show_grad``), one small node per
+    operation, edges input → op → output.  Labelled leaves (inputs, parameters) are blue,
+    unlabelled leaves (constants) grey, the root gold.  With ``show_local_grads`` each input edge
+    is labelled with ∂out/∂in (the op's VJP rule at g = 1).  ``grad`` shows the current
+    ``.grad`` attribute: call ``root.backward()`` first to see gradients.
+
+    The DOT source is deterministic (names from topological order).  Raises ValueError when the
+    graph has more than ``max_nodes`` Values, TypeError when ``root`` is not a Value.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    _check_size(root, max_nodes)
+
+    order = topological_order(root)
+    names = node_names(order)
+    index = {v: i for i, v in enumerate(order)}
+    horizontal = rankdir in ("LR", "RL")
+
+    dot = graphviz.Digraph(
+        name="autograd_mini",
+        graph_attr={"rankdir": rankdir, "bgcolor": "white"},
+        node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": "12"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
+    )
+    for i, v in enumerate(order):
+        fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
+        if show_grad:
+            fields.append(f"grad {_fmt(v.grad)}")
+        body = " | ".join(fields)
+        label = "{ " + body + " }" if horizontal else body
+        if v is root:
+            style = _ROOT_STYLE
+        elif v._op is None:
+            style = _LEAF_STYLE if v.label else _CONST_STYLE
+        else:
+            style = {}
+        dot.node(f"v{i}", graphviz.nohtml(label), **style)
+        if v._op is not None:
+            op_name = f"v{i}_op"
+            dot.node(op_name, graphviz.nohtml(_record_escape(v._op.symbol)), **_OP_STYLE)
+            dot.edge(op_name, f"v{i}")
+            partials = local_partials(v) if show_local_grads else ()
+            for k, parent in enumerate(v._parents):
+                attrs: dict[str, str] = {}
+                if show_local_grads:
+                    # "∂v3/∂x = 0.5": the factor backward multiplies along this edge
+                    attrs["label"] = graphviz.nohtml(
+                        _plain_escape(f"∂{names[v]}/∂{names[parent]} = {_fmt(partials[k])}")
+                    )
+                dot.edge(f"v{index[parent]}", op_name, **attrs)
+    return dot
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def render_graph(
+    graph: graphviz.Digraph | Value, path: str | os.PathLike[str], **kwargs: Any
+) -> Path:
+    """Write ``graph`` (a Digraph, or a Value drawn with ``draw_graph(value, **kwargs)``) to
+    ``path``; the format is the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot`` (source only).
+
+    The DOT source is always written next to the picture (``graph.svg`` → ``graph.dot``) before
+    Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises :class:`DotNotFoundError` saying
+    how to install it (the ``.dot`` file is still there).  Returns the picture's path.
+    """
+    if isinstance(graph, Value):
+        graph = draw_graph(graph, **kwargs)
+    elif kwargs:
+        raise TypeError("render_graph: drawing options only apply when passing a Value")
+    if not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"render_graph: expected a Digraph or a Value, got {type(graph).__name__}")
+    out = Path(path)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in (*RENDER_FORMATS, "dot", "gv"):
+        raise ValueError(
+            f"render_graph: cannot tell the format from {str(out)!r}; "
+            "use a .svg, .png, .pdf or .dot file name"
+        )
+    source_path = out if fmt in ("dot", "gv") else out.with_suffix(".dot")
+    _atomic_write(source_path, graph.source.encode("utf-8"))
+    if fmt in ("dot", "gv"):
+        return out
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise DotNotFoundError(
+            f"cannot render {out.name}: Graphviz's `dot` program was not found on PATH; "
+            f"{INSTALL_HINT}. The DOT source was written to {source_path} "
+            f"(render it later with: dot -T{fmt} {source_path} -o {out})"
+        ) from None
+    _atomic_write(out, data)
+    return out
+
+
+def _mimebundle(value: Value) -> dict[str, str]:
+    """Jupyter display of a Value: its graph as SVG when ``dot`` can draw it, always the repr."""
+    bundle = {"text/plain": repr(value)}
+    # too large, or no `dot`: the text repr alone
+    with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
+        bundle["image/svg+xml"] = draw_graph(value).pipe(format="svg", encoding="utf-8")
+    return bundle

@@ -1,0 +1,239 @@
+"""Tests for autograd_mini.viz: graph drawing, escaping, limits and rendering."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import graphviz
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_mini import OPS, Value, grad, topological_order
+from autograd_mini.viz import DotNotFoundError, draw_graph, local_partials, render_graph
+
+GOLDEN = Path(__file__).parent / "golden"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
+
+
+def tanh_neuron() -> Value:
+    """y = tanh(w·x + b) at x = 1, w = 0.5, b = 0.1, after backward."""
+    x = Value(1.0, label="x")
+    w = Value(0.5, label="w")
+    b = Value(0.1, label="b")
+    y = (w * x + b).tanh()
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def test_dot_source_matches_golden_file() -> None:
+    assert draw_graph(tanh_neuron()).source == (GOLDEN / "tanh_neuron.dot").read_text()
+
+
+def test_dot_source_with_local_grads_top_to_bottom_matches_golden_file() -> None:
+    source = draw_graph(tanh_neuron(), rankdir="TB", show_local_grads=True).source
+    assert source == (GOLDEN / "tanh_neuron_local_grads_tb.dot").read_text()
+
+
+def test_same_graph_built_twice_gives_identical_source() -> None:
+    # Different objects (different id()s), same structure: names must not depend on id().
+    a = draw_graph(tanh_neuron(), show_local_grads=True).source
+    b = draw_graph(tanh_neuron(), show_local_grads=True).source
+    assert a == b
+
+
+def test_one_record_per_value_and_one_node_per_operation() -> None:
+    x = Value(2.0, label="x")
+    y = x * x + 3  # Values: x, x*x, 3, y; operations: *, +
+    source = draw_graph(y).source
+    records = re.findall(r"^\tv\d+ \[label=", source, flags=re.M)
+    ops = re.findall(r"^\tv\d+_op \[label=", source, flags=re.M)
+    assert len(records) == len(topological_order(y)) == 4
+    assert len(ops) == 2
+    # x feeds the multiplication twice: two edges, like the two terms backward adds
+    assert source.count("\tv0 -> v1_op") == 2
+
+
+def test_leaves_constants_and_root_are_styled_apart() -> None:
+    x = Value(2.0, label="x")
+    y = (x * 3).exp()
+    lines = {m[0]: m[1] for m in re.findall(r"^\t(v\d+) \[(.*)\]$", draw_graph(y).source, re.M)}
+    names = {v: f"v{i}" for i, v in enumerate(topological_order(y))}
+    const = next(v for v in names if v.is_leaf and not v.label)
+    leaf_style, const_style = lines[names[x]], lines[names[const]]
+    root_style, inner_style = lines[names[y]], lines[names[y.parents[0]]]
+    styles = {leaf_style.split("}")[1], const_style.split("}")[1], root_style.split("}")[1]}
+    assert len(styles) == 3
+    assert "fillcolor" not in inner_style
+
+
+def test_show_grad_false_leaves_out_gradients() -> None:
+    source = draw_graph(tanh_neuron(), show_grad=False).source
+    assert "| grad" not in source
+    assert "data 0.537" in source
+
+
+def test_local_partials_are_the_ops_own_vjp_at_unit_gradient() -> None:
+    a, b = Value(1.5), Value(-0.4)
+    q = a / b
+    assert local_partials(q) == (1 / -0.4, -q.data / -0.4)
+    assert local_partials(a) == ()
+
+
+@given(
+    st.sampled_from(["tanh", "sigmoid", "exp", "sin", "cos", "softplus", "relu", "abs"]),
+    st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3),
+)
+def test_local_partial_of_unary_op_equals_engine_gradient(name: str, x0: float) -> None:
+    x = Value(x0)
+    y = getattr(x, name)() if name != "abs" else abs(x)
+    assert y.op == OPS[name].name
+    (g,) = grad(y, [x])
+    assert local_partials(y) == (pytest.approx(g.data, rel=1e-15, abs=0),)
+
+
+def test_edge_labels_carry_local_partials() -> None:
+    x = Value(3.0, label="x")
+    w = Value(-2.0, label="w")
+    source = draw_graph(w * x, show_local_grads=True).source
+    assert 'label="∂v2/∂w = 3"' in source  # ∂(w·x)/∂w = x
+    assert 'label="∂v2/∂x = -2"' in source  # ∂(w·x)/∂x = w
+
+
+def test_drawing_reads_the_graph_without_touching_gradients() -> None:
+    y = tanh_neuron()
+    before = [(v.data, v.grad, v._g) for v in topological_order(y)]
+    draw_graph(y, show_local_grads=True)
+    assert [(v.data, v.grad, v._g) for v in topological_order(y)] == before
+
+
+def test_graph_over_max_nodes_raises_value_error_suggesting_a_fix() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(10):
+        y = y + 1
+    with pytest.raises(ValueError, match=r"max_nodes=20.*smaller expression.*larger max_nodes"):
+        draw_graph(y, max_nodes=20)
+    draw_graph(y, max_nodes=21)  # exactly at the limit is fine
+
+
+def test_huge_graph_is_refused_quickly() -> None:
+    y = Value(0.0)
+    for _ in range(200_000):
+        y = y + 1.0
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_graph(y)
+    assert time.perf_counter() - start < 0.5  # stops counting at the limit
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"rankdir": "sideways"}, ValueError),
+        ({"max_nodes": 0}, ValueError),
+        ({"max_nodes": True}, ValueError),
+    ],
+)
+def test_bad_options_raise_named_errors(kwargs: dict[str, object], error: type) -> None:
+    with pytest.raises(error, match="draw_graph"):
+        draw_graph(Value(1.0), **kwargs)  # type: ignore[arg-type]
+
+
+def test_non_value_root_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="must be a Value"):
+        draw_graph(3.0)  # type: ignore[arg-type]
+
+
+HOSTILE = [
+    'say "hi"',
+    "<b>bold</b>",
+    "{a|b}",
+    "pipe | and < > braces { }",
+    "back\\slash",
+    "ends with backslash\\",
+    "\\",
+    '\\"',
+    "tab\tnew\nline",
+    "<>",
+    "émoji ∂ 🚀",
+]
+
+
+@needs_dot
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_still_render(label: str, tmp_path: Path) -> None:
+    x = Value(2.0, label=label)
+    y = (x * x).tanh()
+    y.label = label
+    y.backward()
+    out = render_graph(draw_graph(y, show_local_grads=True), tmp_path / "g.svg")
+    svg = out.read_text(encoding="utf-8")
+    assert "<svg" in svg
+    # the label appears as itself (XML-escaped by dot), not mangled by record syntax
+    shown = label.replace("\t", "\\t").replace("\n", "\\n")
+    escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped in svg or escaped.replace('"', "&quot;") in svg
+
+
+@needs_dot
+def test_png_output_starts_with_png_signature(tmp_path: Path) -> None:
+    out = render_graph(tanh_neuron(), tmp_path / "neuron.png", show_local_grads=True)
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    assert (tmp_path / "neuron.dot").read_text() == draw_graph(
+        tanh_neuron(), show_local_grads=True
+    ).source
+
+
+@needs_dot
+def test_svg_and_pdf_render(tmp_path: Path) -> None:
+    assert b"<svg" in render_graph(tanh_neuron(), tmp_path / "n.svg").read_bytes()
+    assert render_graph(tanh_neuron(), tmp_path / "n.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_dot_suffix_writes_only_the_source(tmp_path: Path) -> None:
+    out = render_graph(tanh_neuron(), tmp_path / "n.dot")
+    assert out.read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.dot"]
+
+
+def test_unknown_suffix_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        render_graph(tanh_neuron(), tmp_path / "n.jpeg")
+
+
+def test_missing_dot_says_how_to_install_and_still_writes_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(DotNotFoundError, match=r"`dot` program was not found.*apt-get install"):
+        render_graph(tanh_neuron(), tmp_path / "n.svg")
+    assert (tmp_path / "n.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert not (tmp_path / "n.svg").exists()
+
+
+def test_value_displays_in_jupyter_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    y = tanh_neuron()
+    assert y._repr_mimebundle_() == {"text/plain": repr(y)}
+
+
+@needs_dot
+def test_value_and_digraph_display_inline_in_jupyter() -> None:
+    y = tanh_neuron()
+    bundle = y._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(y)
+    assert "<svg" in bundle["image/svg+xml"]
+    digraph_bundle = draw_graph(y)._repr_mimebundle_()
+    assert isinstance(digraph_bundle, dict)
+    assert "<svg" in digraph_bundle["image/svg+xml"]
+
+
+def test_render_graph_rejects_options_with_a_digraph(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="only apply when passing a Value"):
+        render_graph(graphviz.Digraph(), tmp_path / "x.svg", rankdir="TB")
