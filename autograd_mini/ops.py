@@ -12,7 +12,7 @@ g · ∂out/∂inputᵢ for each input.  The same function runs in two modes:
   backward pass is itself recorded and can be differentiated again (higher-order gradients).
 
 So a rule may only use arithmetic operators, comparisons, ``float()`` and the dispatching
-helpers below (``_sin``, ``_cos``, ``_log``, ``_sigmoid``), all of which work on both floats and
+helpers below (``_sin``, ``_cos``, ``_log``, ``_sigmoid``, ``_pow``), all of which work on both floats and
 Values.  ``==`` is identity on Values, so rules compare with ``float(x) == c``.
 
 Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
@@ -50,6 +50,17 @@ def _log(x: Any) -> Any:
 
 def _sigmoid(x: Any) -> Any:
     return sigmoid(x) if type(x) is float else x.sigmoid()
+
+
+def _pow(x: Any, y: Any) -> Any:
+    """xʸ for the derivative of pow: overflow gives ±inf (as in IEEE), not OverflowError."""
+    if type(x) is not float:
+        return x**y
+    try:
+        result: float = x**y
+    except OverflowError:
+        return INF if x > 0.0 or y % 2.0 == 0.0 else -INF
+    return result
 
 
 def _finite_or_nan(fn: Callable[[float], float], x: float) -> float:
@@ -128,18 +139,14 @@ def pow(x: float, n: float) -> float:  # noqa: A001 - the op's stem, shadowing i
 
 
 def pow_vjp(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
-    """∂(xⁿ)/∂x = n·xⁿ⁻¹ = n·out/x,  ∂(xⁿ)/∂n = xⁿ·ln x = out·ln x"""
+    """∂(xⁿ)/∂x = n·xⁿ⁻¹,  ∂(xⁿ)/∂n = xⁿ·ln x = out·ln x"""
     xf, nf = float(x), float(n)
     if nf == 0.0:
         dx: Any = 0.0  # PyTorch: d(x**0)/dx = 0, also at x = 0
-    elif xf != 0.0:
-        dx = g * n * out / x
-    elif nf == 1.0:
-        dx = g
-    elif nf > 1.0:
-        dx = 0.0
+    elif xf != 0.0 or nf >= 1.0:
+        dx = g * n * _pow(x, n - 1.0)
     else:
-        dx = g * INF  # 0 < n < 1: the slope at 0 is infinite
+        dx = g * INF  # x = 0 and 0 < n < 1: the slope is infinite (n < 0 fails forward)
     if xf > 0.0:
         dn: Any = g * out * _log(x)
     elif xf == 0.0 and nf >= 0.0:

@@ -107,8 +107,9 @@ class Expression:
 
 
 def expressions(n_inputs: int, max_steps: int = 8) -> st.SearchStrategy[Expression]:
-    """Random expression DAGs of ``n_inputs`` inputs and 1 to ``max_steps`` operations, with
-    shared subexpressions, that every input influences where possible."""
+    """Random expression DAGs of ``n_inputs`` inputs and 1 to ``max_steps`` operations (plus one
+    addition per input the result would otherwise ignore), with shared subexpressions; the
+    result depends on every input."""
     if n_inputs < 1:
         raise ValueError(f"expressions: n_inputs must be >= 1, got {n_inputs}")
     if max_steps < 1:
@@ -128,11 +129,14 @@ def expressions(n_inputs: int, max_steps: int = 8) -> st.SearchStrategy[Expressi
             else:
                 name = draw(st.sampled_from(sorted(_UNARY)))
                 steps.append((name, (draw(operand),)))
-        # fold in every input not yet used, so each partial derivative is exercised
-        used = {i for _, args in steps for i in args}
+        # fold in every input the result does not depend on yet, so each partial is exercised
+        depends: list[set[int]] = [{i} for i in range(n_inputs)]
+        for _, args in steps:
+            depends.append(set().union(*(depends[i] for i in args)))
         for i in range(n_inputs):
-            if i not in used:
+            if i not in depends[-1]:
                 steps.append(("add", (n_inputs + len(steps) - 1, i)))
+                depends.append(depends[-1] | {i})
         return Expression(n_inputs, tuple(steps))
 
     return build()
