@@ -1,0 +1,210 @@
+"""The backward pass as text: the chain rule, one line per node, with numbers.
+
+Backward visits the nodes in reverse topological order.  When it reaches a node n, every node
+that consumed n (used it as an input) has already been visited, and
+
+    ∂R/∂n = Σ over consumers c of  ∂R/∂c · ∂c/∂n
+
+where R is the root and ∂c/∂n is c's *local partial* (the op's rule in :mod:`autograd_mini.ops`).
+:func:`explain` prints exactly that sum for every node: symbolically, then with numbers, then the
+result.  A node used twice by the same consumer (``x * x``) gets two terms, one per argument.
+
+:func:`explain` reads only ``data`` and the graph: it neither calls ``backward`` nor touches
+``.grad``, so it gives the same text before or after ``root.backward()`` (even after backward
+released the graph).  Its numbers are ∂root/∂node for this one pass with seed 1, computed with the
+same VJP rules in the same order as the engine, so they equal the ``.grad`` a single
+``root.backward()`` leaves on freshly created Values.
+
+>>> from autograd_mini import Value
+>>> x = Value(3.0, label="x")
+>>> w = Value(-2.0, label="w")
+>>> y = (w * x).tanh(); y.label = "y"
+>>> print(explain(y))
+y = tanh(v2) = -0.999988    ∂y/∂y = 1  (seed)
+v2 = w * x = -6             ∂y/∂v2 = ∂y/∂y · (1 − y²) = 1 · 2.45765e-05 = 2.4576547405286142e-05
+x = 3                       ∂y/∂x = ∂y/∂v2 · w = 2.45765e-05 · (-2) = -4.9153094810572284e-05
+w = -2                      ∂y/∂w = ∂y/∂v2 · x = 2.45765e-05 · 3 = 7.372964221585843e-05
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from autograd_mini.engine import Value, topological_order
+from autograd_mini.viz import _check_size, node_names
+
+__all__ = ["Step", "Term", "explain", "explain_steps"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One consumer's share of a node's gradient: ``upstream · local``.
+
+    ``consumer``: the consumer's name; ``formula``: ∂consumer/∂node written with names;
+    ``local``: its value (the VJP rule at g = 1); ``upstream``: ∂root/∂consumer;
+    ``contribution``: what backward adds, the VJP rule at g = upstream (= upstream · local up to
+    rounding).
+    """
+
+    consumer: str
+    formula: str
+    local: float
+    upstream: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass: ``grad`` = ∂root/∂node = Σ ``terms`` (seed 1 for the root)."""
+
+    name: str
+    definition: str
+    data: float
+    grad: float
+    terms: tuple[Term, ...]
+    value: Value
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _factor(x: float) -> str:
+    """A number as a factor in a product: negatives in parentheses."""
+    s = _num(x)
+    return f"({s})" if s.startswith("-") else s
+
+
+Formula = Callable[[str, tuple[str, ...], Value], tuple[str, ...]]
+
+
+def _pow_formula(c: str, n: tuple[str, ...], node: Value) -> tuple[str, ...]:
+    base, exponent = n
+    e = node._parents[1]
+    if e.is_leaf and not e.label:  # a constant exponent: write n·x^(n−1) out
+        k = e.data
+        dx = (
+            "1"
+            if k == 1
+            else (f"{_num(k)}·{base}" if k == 2 else f"{_num(k)}·{base}^{_num(k - 1)}")
+        )
+    else:
+        dx = f"{exponent}·{base}^({exponent} − 1)"
+    return dx, f"{c}·ln {base}"
+
+
+# ∂c/∂input for each input, written with the display names of c and its inputs.  For display
+# only: the numbers always come from the op's VJP rule.
+_FORMULAS: dict[str, Formula] = {
+    "add": lambda c, n, node: ("1", "1"),
+    "sub": lambda c, n, node: ("1", "−1"),
+    "mul": lambda c, n, node: (n[1], n[0]),
+    "div": lambda c, n, node: (f"1/{n[1]}", f"−{n[0]}/{n[1]}²"),
+    "neg": lambda c, n, node: ("−1",),
+    "pow": _pow_formula,
+    "abs": lambda c, n, node: (f"sign({n[0]})",),
+    "exp": lambda c, n, node: (c,),
+    "log": lambda c, n, node: (f"1/{n[0]}",),
+    "sqrt": lambda c, n, node: (f"1/(2·{c})",),
+    "tanh": lambda c, n, node: (f"(1 − {c}²)",),
+    "sigmoid": lambda c, n, node: (f"{c}(1 − {c})",),
+    "relu": lambda c, n, node: (f"[{n[0]} > 0]",),
+    "leaky_relu": lambda c, n, node: (
+        f"(1 if {n[0]} > 0 else {n[1]})",
+        f"(0 if {n[0]} > 0 else {n[0]})",
+    ),
+    "sin": lambda c, n, node: (f"cos {n[0]}",),
+    "cos": lambda c, n, node: (f"−sin {n[0]}",),
+    "softplus": lambda c, n, node: (f"σ({n[0]})",),
+}
+_INFIX = ("add", "sub", "mul", "div", "pow")
+
+
+def _formula_names(order: list[Value], names: dict[Value, str]) -> dict[Value, str]:
+    """Names inside formulas: constants (unlabelled leaves) by their value, others as usual."""
+    return {v: (_num(v.data) if v.is_leaf and not v.label else names[v]) for v in order}
+
+
+def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
+    op = v._op
+    if op is None:
+        return f"{name} = {_num(v.data)}" + ("" if v.label else " (constant)")
+    args = [fnames[p] for p in v._parents]
+    if op.name in _INFIX:
+        expr = f"{args[0]} {op.symbol} {args[1]}"
+    elif op.name == "neg":
+        expr = f"-{args[0]}"
+    else:
+        expr = f"{op.symbol}({', '.join(args)})"
+    return f"{name} = {expr} = {_num(v.data)}"
+
+
+def explain_steps(root: Value, *, max_nodes: int = 500) -> list[Step]:
+    """The backward pass from ``root`` (seed 1) as data, one :class:`Step` per node, in the order
+    backward visits them.  Reads the graph only; ValueError above ``max_nodes`` Values."""
+    if not isinstance(root, Value):
+        raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"explain: max_nodes must be a positive int, got {max_nodes!r}")
+    try:
+        _check_size(root, max_nodes)
+    except ValueError:
+        raise ValueError(
+            f"explain: the graph has more than max_nodes={max_nodes} Values; explain a smaller "
+            "expression or pass a larger max_nodes"
+        ) from None
+    order = topological_order(root)
+    names = node_names(order)
+    fnames = _formula_names(order, names)
+    grads: dict[Value, float] = {v: 0.0 for v in order}
+    grads[root] = 1.0
+    terms: dict[Value, list[Term]] = {v: [] for v in order}
+    steps = []
+    for node in reversed(order):  # the engine's visiting order
+        g = grads[node]
+        definition = _definition(node, names[node], fnames)
+        steps.append(Step(names[node], definition, node.data, g, tuple(terms[node]), node))
+        op = node._op
+        if op is None:
+            continue
+        parents = node._parents
+        inputs = [p.data for p in parents]
+        # the same calls, in the same order, as the engine's float backward pass
+        contributions = op.vjp(g, node.data, *inputs)
+        locals_ = op.vjp(1.0, node.data, *inputs)
+        formula = _FORMULAS.get(op.name)
+        formulas = (
+            formula(fnames[node], tuple(fnames[p] for p in parents), node)
+            if formula is not None
+            else tuple(f"∂{fnames[node]}/∂{fnames[p]}" for p in parents)
+        )
+        for parent, gp, local, text in zip(parents, contributions, locals_, formulas, strict=True):
+            grads[parent] += gp
+            terms[parent].append(Term(names[node], text, float(local), g, float(gp)))
+    return steps
+
+
+def explain(root: Value, *, max_nodes: int = 500) -> str:
+    """The backward pass from ``root`` as text, one line per node in backward's visiting order:
+
+    ``<node> = <how it was computed>    ∂R/∂node = Σ ∂R/∂c · ∂c/∂node = <numbers> = <gradient>``
+
+    summing over the node's consumers c (the root's line is the seed, 1).  Does not call
+    ``backward`` or change any ``.grad``; the gradients shown equal those one ``root.backward()``
+    produces.  ValueError for graphs over ``max_nodes`` Values.
+    """
+    steps = explain_steps(root, max_nodes=max_nodes)
+    r = steps[0].name
+    width = max(len(s.definition) for s in steps) + 4
+    lines = []
+    for s in steps:
+        head = f"∂{r}/∂{s.name}"
+        if not s.terms:
+            body = f"{head} = 1  (seed)"
+        else:
+            symbolic = " + ".join(f"∂{r}/∂{t.consumer} · {t.formula}" for t in s.terms)
+            numeric = " + ".join(f"{_factor(t.upstream)} · {_factor(t.local)}" for t in s.terms)
+            body = f"{head} = {symbolic} = {numeric} = {s.grad!r}"
+        lines.append(f"{s.definition.ljust(width)}{body}".rstrip())
+    return "\n".join(lines)
