@@ -69,8 +69,10 @@ format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# Side by side with micrograd (extra `bench`), PyTorch when installed and a hand-written floor;
+# writes out/bench.json and out/bench.png. BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.bench
-	@echo "benchmarks: not written yet (issue: speed)"
+	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
