@@ -1,0 +1,263 @@
+"""A safe parser for arithmetic expressions like ``"tanh(w*x + b)"``: text in, Values out.
+
+The text is parsed with Python's :mod:`ast` and every node is checked against a whitelist —
+numbers, variable names, ``+ - * / **``, unary ``-``/``+`` and calls of the engine's functions
+(:data:`FUNCTIONS`) — before anything is computed.  Nothing is ever passed to ``eval``/``exec``:
+the checked tree is walked here and each node becomes one engine operation.
+
+>>> from autograd_mini import Value
+>>> expr = parse_expression("tanh(w*x + b)")
+>>> expr.names
+('w', 'x', 'b')
+>>> y = expr.evaluate({"x": Value(1.0), "w": Value(0.5), "b": Value(0.1)})
+>>> round(y.data, 12)
+0.537049566998
+>>> parse_expression("__import__('os')")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+autograd_mini.exprparse.ExpressionError: unknown function '__import__' at column 1; known ...
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from autograd_mini.engine import Value
+
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "ParsedExpression", "parse_expression"]
+
+MAX_LENGTH = 10_000
+"""Longest expression text accepted (characters)."""
+
+_MAX_NODES = 5_000  # syntax-tree nodes
+_MAX_DEPTH = 200  # nesting depth: keeps the recursive walk far from Python's recursion limit
+
+
+def _leaky_relu(x: Value, slope: Value | None = None) -> Value:
+    return x.leaky_relu() if slope is None else x.leaky_relu(slope)
+
+
+# name -> (function on Values, smallest and largest number of arguments)
+FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
+    "abs": (abs, 1, 1),
+    "cos": (Value.cos, 1, 1),
+    "exp": (Value.exp, 1, 1),
+    "leaky_relu": (_leaky_relu, 1, 2),
+    "log": (Value.log, 1, 1),
+    "relu": (Value.relu, 1, 1),
+    "sigmoid": (Value.sigmoid, 1, 1),
+    "sin": (Value.sin, 1, 1),
+    "softplus": (Value.softplus, 1, 1),
+    "sqrt": (Value.sqrt, 1, 1),
+    "tanh": (Value.tanh, 1, 1),
+}
+"""The functions an expression may call: the engine's elementary functions."""
+
+_KNOWN = ", ".join(sorted(FUNCTIONS))
+
+_BINARY: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_OPERATOR_TEXT = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+}
+# What to call the constructs we refuse, for the error message.
+_REFUSED = {
+    ast.Attribute: "attribute access",
+    ast.Lambda: "lambda",
+    ast.Subscript: "indexing",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.NamedExpr: ":=",
+    ast.JoinedStr: "f-strings",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Starred: "* unpacking",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
+}
+
+
+class ExpressionError(ValueError):
+    """The expression text is not something :func:`parse_expression` accepts, or cannot be
+    evaluated (missing variable values, math-domain errors); the message says what and where."""
+
+
+def _where(node: ast.AST) -> str:
+    col = getattr(node, "col_offset", None)
+    return "" if col is None else f" at column {col + 1}"
+
+
+@dataclass(frozen=True)
+class ParsedExpression:
+    """A checked expression: ``text``, its variable ``names`` (in order of first appearance), and
+    :meth:`evaluate` to build it out of Values."""
+
+    text: str
+    names: tuple[str, ...]
+    _tree: ast.expr
+
+    def evaluate(self, values: Mapping[str, Value | float | int]) -> Value:
+        """The expression as a Value graph, with each variable taken from ``values``.
+
+        Plain numbers in ``values`` become leaf Values labelled with their name.  Raises
+        :class:`ExpressionError` naming any variable without a value, and for math errors
+        (``log(-1)``, ``1/0``, overflow), naming the operation.
+        """
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise ExpressionError(
+                f"no value for {', '.join(missing)} (give one with --at, e.g. {missing[0]}=1.0)"
+            )
+        env = {
+            n: (v if isinstance(v, Value) else Value(v, label=n))
+            for n, v in values.items()
+            if n in self.names
+        }
+        try:
+            return _evaluate(self._tree, env)
+        except (ArithmeticError, ValueError) as exc:
+            raise ExpressionError(f"cannot evaluate {self.text!r}: {exc}") from None
+
+
+def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:
+    """Walk a checked tree; every node becomes one engine operation (no eval)."""
+    if isinstance(node, ast.Constant):
+        return Value(cast(float, node.value))  # an int or float: _check made sure
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, env)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        fn = FUNCTIONS[node.func.id][0]
+        return fn(*(_evaluate(a, env) for a in node.args))
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
+
+
+def _check(node: ast.AST, names: list[str]) -> None:
+    """Raise ExpressionError unless ``node`` is on the whitelist; collect variable names."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "string" if isinstance(value, (str, bytes)) else repr(value)
+            raise ExpressionError(f"{kind} is not a number{_where(node)}; only numbers allowed")
+        try:
+            float(value)
+        except OverflowError:
+            raise ExpressionError(f"number too large for a float{_where(node)}") from None
+        return
+    if isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise ExpressionError(
+                f"{node.id!r} is a function{_where(node)}; call it, e.g. {node.id}(x)"
+            )
+        if node.id not in names:
+            names.append(node.id)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            symbol = "not" if isinstance(node.op, ast.Not) else "~"
+            raise ExpressionError(f"unsupported operator {symbol!r}{_where(node)}")
+        _check(node.operand, names)
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
+            raise ExpressionError(f"unsupported operator {symbol!r}{_where(node)}; use + - * / **")
+        _check(node.left, names)
+        _check(node.right, names)
+        return
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Name):
+            what = "attribute access" if isinstance(func, ast.Attribute) else "this kind of call"
+            raise ExpressionError(
+                f"{what} not allowed{_where(node)}; call a function by name, e.g. tanh(x)"
+            )
+        if func.id not in FUNCTIONS:
+            raise ExpressionError(
+                f"unknown function {func.id!r}{_where(node)}; known functions: {_KNOWN}"
+            )
+        if node.keywords:
+            raise ExpressionError(f"keyword arguments not allowed{_where(node)}")
+        _, lo, hi = FUNCTIONS[func.id]
+        if not lo <= len(node.args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} or {hi}"
+            raise ExpressionError(
+                f"{func.id}() takes {want} argument{'s' if hi > 1 else ''}, "
+                f"got {len(node.args)}{_where(node)}"
+            )
+        for arg in node.args:
+            _check(arg, names)
+        return
+    what = _REFUSED.get(type(node), type(node).__name__)
+    raise ExpressionError(
+        f"{what} not allowed{_where(node)}; only numbers, names, + - * / ** and function calls"
+    )
+
+
+def _check_size(root: ast.expr) -> None:
+    """ExpressionError for trees with too many nodes or nested too deeply (iterative walk)."""
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > _MAX_NODES:
+            raise ExpressionError(f"the expression has more than {_MAX_NODES} parts; simplify it")
+        if depth > _MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression is nested more than {_MAX_DEPTH} levels deep; simplify it"
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def parse_expression(text: str) -> ParsedExpression:
+    """Parse and check ``text``; raises :class:`ExpressionError` (a ValueError) for anything
+    outside the whitelist: unknown functions, attribute access, lambdas, strings, other
+    operators, statements, over-long or over-deep input.  TypeError if ``text`` is not a str."""
+    if not isinstance(text, str):
+        raise TypeError(f"expression must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        if "Exceeds the limit" in str(exc.msg):
+            raise ExpressionError("a number in the expression has too many digits") from None
+        where = f" at column {exc.offset}" if exc.offset else ""
+        raise ExpressionError(f"not a valid expression{where}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):  # the parser's own limits
+        raise ExpressionError("the expression is too deeply nested or too large") from None
+    _check_size(tree.body)
+    names: list[str] = []
+    _check(tree.body, names)
+    return ParsedExpression(text.strip(), tuple(names), tree.body)

@@ -1,0 +1,229 @@
+"""Tests for autograd_mini.exprparse: the whitelist parser behind `autograd-mini graph`."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_mini import Value, grad
+from autograd_mini.exprparse import FUNCTIONS, ExpressionError, parse_expression
+
+
+def values(**kw: float) -> dict[str, Value]:
+    return {k: Value(v, label=k) for k, v in kw.items()}
+
+
+def test_parses_and_evaluates_a_neuron() -> None:
+    expr = parse_expression("tanh(w*x + b)")
+    assert expr.names == ("w", "x", "b")
+    env = values(x=1.0, w=0.5, b=0.1)
+    y = expr.evaluate(env)
+    assert y.data == math.tanh(0.5 * 1.0 + 0.1)
+    y.backward()
+    assert env["x"].grad == pytest.approx(0.5 * (1 - math.tanh(0.6) ** 2), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 + 2 * 3", 7.0),
+        ("2 ** 3 ** 2", 512.0),  # right-associative like Python
+        ("-x ** 2", -4.0),  # unary minus binds looser than ** like Python
+        ("+x - -x", 4.0),
+        ("x / 4", 0.5),
+        ("exp(log(x))", 2.0),
+        ("sqrt(x * 8)", 4.0),
+        ("abs(-x)", 2.0),
+        ("relu(-x) + relu(x)", 2.0),
+        ("leaky_relu(-x, 0.5)", -1.0),
+        ("leaky_relu(-x)", -0.02),
+        ("sigmoid(0)", 0.5),
+        ("softplus(0)", math.log(2)),
+        ("sin(0) + cos(0)", 1.0),
+        ("1e-3 * x", 0.002),
+        ("x * x * x", 8.0),
+    ],
+)
+def test_arithmetic_follows_python_precedence(text: str, expected: float) -> None:
+    env = values(x=2.0)
+    assert parse_expression(text).evaluate(env).data == pytest.approx(expected, rel=1e-15)
+
+
+def test_variables_are_listed_once_in_order_of_first_appearance() -> None:
+    assert parse_expression("b * a + a * c - b").names == ("b", "a", "c")
+    assert parse_expression("2 * 3").names == ()
+
+
+def test_plain_numbers_in_the_mapping_become_labelled_leaves() -> None:
+    y = parse_expression("x * x").evaluate({"x": 3.0})
+    assert y.data == 9.0
+    assert [p.label for p in y.parents] == ["x", "x"]
+    assert y.parents[0] is y.parents[1]  # one leaf, used twice
+
+
+def test_shared_variable_gradient_sums_both_paths() -> None:
+    env = values(x=3.0)
+    y = parse_expression("x * x + 2 * x").evaluate(env)
+    (g,) = grad(y, [env["x"]])
+    assert g.data == 8.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("__import__('os')", "unknown function '__import__'"),
+        ("__import__('os').system('echo hi')", "attribute access not allowed"),
+        ("x.tanh()", "attribute access not allowed"),
+        ("x.data", "attribute access not allowed"),
+        ("x.__class__", "attribute access not allowed"),
+        ("lambda: 1", "lambda not allowed"),
+        ("(lambda x: x)(2)", "this kind of call not allowed"),
+        ("eval('1')", "unknown function 'eval'"),
+        ("exec('import os')", "unknown function 'exec'"),
+        ("open('/etc/passwd')", "unknown function 'open'"),
+        ("foo(x)", "unknown function 'foo'"),
+        ("tanh", "'tanh' is a function"),
+        ("tanh(x, x)", "tanh() takes 1 argument, got 2"),
+        ("tanh()", "tanh() takes 1 argument, got 0"),
+        ("tanh(x=1)", "keyword arguments not allowed"),
+        ("leaky_relu(x, 1, 2)", "takes 1 or 2 arguments"),
+        ("'abc'", "string is not a number"),
+        ("True + x", "True is not a number"),
+        ("None", "None is not a number"),
+        ("2j", "2j is not a number"),
+        ("x // 2", "unsupported operator '//'"),
+        ("x % 2", "unsupported operator '%'"),
+        ("x @ x", "unsupported operator '@'"),
+        ("x ^ 2", "unsupported operator '^'"),
+        ("~x", "unsupported operator '~'"),
+        ("not x", "unsupported operator 'not'"),
+        ("x < 1", "comparisons not allowed"),
+        ("x and 1", "and/or not allowed"),
+        ("x if x else 1", "if/else not allowed"),
+        ("[x]", "lists not allowed"),
+        ("(x, 1)", "tuples not allowed"),
+        ("x[0]", "indexing not allowed"),
+        ("[a for a in x]", "comprehensions not allowed"),
+        ("(y := 2)", ":= not allowed"),
+        ("f'{x}'", "f-strings not allowed"),
+        ("import os", "not a valid expression"),
+        ("x = 1", "not a valid expression"),
+        ("x; y", "not a valid expression"),
+        ("x +", "not a valid expression"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("1" + "0" * 400, "too large for a float"),
+        ("1" + "0" * 5000, "too many digits"),
+        ("x" + "+x" * 6000, "longer than"),
+        ("-" * 300 + "x", "nested more than"),
+        ("(" * 250 + "x" + ")" * 250, "not a valid expression"),
+        ("tanh(" * 250 + "x" + ")" * 250, "nested"),
+    ],
+)
+def test_anything_outside_the_whitelist_is_refused_with_a_clear_message(
+    text: str, message: str
+) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_redundant_parentheses_are_fine() -> None:
+    assert parse_expression("(" * 150 + "x" + ")" * 150).names == ("x",)
+
+
+def test_errors_name_the_column() -> None:
+    with pytest.raises(ExpressionError, match="at column 5"):
+        parse_expression("x + foo(x)")
+
+
+def test_expression_error_is_a_value_error() -> None:
+    assert issubclass(ExpressionError, ValueError)
+    with pytest.raises(TypeError, match="must be a str"):
+        parse_expression(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2 ** 10000", "overflows"),
+        ("9 ** 9 ** 9", "overflows"),
+        ("x ** 1e6", "overflows"),
+        ("exp(1000)", "overflow"),
+        ("log(-x)", "log"),
+        ("sqrt(-x)", "sqrt"),
+        ("1 / (x - x)", "division by zero"),
+    ],
+)
+def test_math_errors_during_evaluation_are_expression_errors(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text).evaluate(values(x=2.0))
+
+
+def test_missing_values_are_named() -> None:
+    with pytest.raises(ExpressionError, match="no value for w, b"):
+        parse_expression("tanh(w*x + b)").evaluate(values(x=1.0))
+
+
+def test_parser_never_calls_eval_or_exec(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("eval/exec must not be used")
+
+    monkeypatch.setattr(builtins, "eval", refuse)
+    monkeypatch.setattr(builtins, "exec", refuse)
+    # (compile stays: ast.parse uses it to build the syntax tree, which is never executed)
+    assert parse_expression("sin(x) * 2").evaluate(values(x=0.5)).data == 2 * math.sin(0.5)
+
+
+def test_every_engine_function_is_callable_by_name() -> None:
+    for name in FUNCTIONS:
+        y = parse_expression(f"{name}(x)").evaluate(values(x=0.5))
+        assert y.op == name
+
+
+_UNARY = sorted(n for n, (_, lo, _hi) in FUNCTIONS.items() if n not in ("log", "sqrt"))
+
+
+@st.composite
+def _texts(draw: st.DrawFn, depth: int = 3) -> tuple[str, object]:
+    """A random expression text and a builder of the same computation on Values."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(["x", "y"]))
+            return name, lambda env, n=name: env[n]
+        c = draw(st.floats(0.1, 3.0))
+        return repr(c), lambda env, c=c: c
+    kind = draw(st.sampled_from(["+", "-", "*", "fn", "neg"]))
+    a_text, a = draw(_texts(depth - 1))
+    if kind == "fn":
+        fn = draw(st.sampled_from(_UNARY))
+        method = FUNCTIONS[fn][0]
+        return f"{fn}({a_text})", lambda env: method(_lift(a(env)))  # type: ignore[operator]
+    if kind == "neg":
+        return f"-({a_text})", lambda env: -a(env)  # type: ignore[operator]
+    b_text, b = draw(_texts(depth - 1))
+    ops = {"+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q}
+    op = ops[kind]
+    return f"({a_text}) {kind} ({b_text})", lambda env: op(a(env), b(env))  # type: ignore[operator]
+
+
+def _lift(v: object) -> Value:
+    return v if isinstance(v, Value) else Value(v)  # type: ignore[arg-type]
+
+
+@given(_texts(), st.floats(-2, 2), st.floats(-2, 2))
+def test_parsed_expression_equals_the_same_computation_written_in_python(
+    case: tuple[str, object], x0: float, y0: float
+) -> None:
+    text, build = case
+    env = values(x=x0, y=y0)
+    parsed = parse_expression(text).evaluate(env)
+    direct = _lift(build(env))  # type: ignore[operator]
+    assert parsed.data == direct.data
+    xs = [env["x"], env["y"]]
+    assert [g.data for g in grad(parsed, xs)] == [g.data for g in grad(direct, xs)]
