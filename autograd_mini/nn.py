@@ -1,0 +1,396 @@
+"""Neural networks built from Values: :class:`Neuron`, :class:`Layer`, :class:`MLP`.
+
+A neuron computes ``z = Σᵢ wᵢxᵢ + b`` and then its activation φ(z) (relu, tanh, sigmoid or the
+identity, "linear"); a layer is a list of neurons reading the same inputs; an MLP is a chain of
+layers whose last one is linear, so its outputs are raw scores (logits) for the losses in
+:mod:`autograd_mini.losses`.
+
+Initialisation is PyTorch's ``nn.Linear`` default: every weight and bias is drawn uniformly from
+``[−1/√nin, 1/√nin]``, which keeps ``z`` of order 1 whatever the layer width.  It is seeded:
+``seed`` is an int or a :class:`random.Random`; ``None`` draws a seed from the global
+:mod:`random` state (so ``random.seed(...)`` makes it reproducible too).
+
+>>> from autograd_mini.nn import MLP
+>>> model = MLP(2, [16, 16, 1], seed=0)
+>>> model
+MLP(2, [16, 16, 1], activation='relu')
+>>> len(model.parameters())
+337
+>>> model.named_parameters()[0][0]
+'layers.0.neurons.0.w.0'
+>>> y = model([0.5, -1.0])     # one output: a Value
+>>> y.backward()
+>>> model.zero_grad()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import numbers
+import os
+import random
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeAlias
+
+from autograd_mini.engine import Value
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+    "StateDictError",
+    "make_rng",
+]
+
+Input: TypeAlias = "Sequence[Value | float | int]"
+Seed: TypeAlias = "int | random.Random | None"
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+"""Activation name → the Value method applied to ``z`` (``None``: the identity)."""
+
+_FORMAT = "autograd_mini.state_dict"
+_FORMAT_VERSION = 1
+
+
+class StateDictError(KeyError, ValueError):
+    """A state dict or model file does not fit the model (missing or extra key, non-number,
+    wrong architecture).  Both a :class:`KeyError` and a :class:`ValueError`, so either
+    ``except`` catches it; the message names the offending key."""
+
+    def __str__(self) -> str:  # KeyError would print repr(message) with quotes
+        return str(self.args[0]) if self.args else ""
+
+
+def make_rng(seed: Seed) -> random.Random:
+    """A :class:`random.Random` for ``seed``: the generator itself, a new one seeded with the int,
+    or (``None``) one seeded from the global :mod:`random` state."""
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None:
+        return random.Random(random.getrandbits(64))
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(
+            f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}"
+        )
+    return random.Random(seed)
+
+
+def _check_size(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return n
+
+
+def _check_activation(activation: object) -> str:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}"
+        )
+    return activation
+
+
+def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]:
+    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(
+            f"{who}: input must be a list of {nin} numbers or Values, got {type(x).__name__}"
+        )
+    if len(x) != nin:
+        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
+    for i, xi in enumerate(x):
+        if not isinstance(xi, (Value, numbers.Real)):
+            raise TypeError(
+                f"{who}: input[{i}] must be a number or a Value, got {type(xi).__name__}: {xi!r}"
+            )
+    return x
+
+
+class Module:
+    """Base class: anything with named :class:`Value` parameters.
+
+    A subclass lists in ``_fields`` the attributes that hold its parameters, in order; each is a
+    Value, a Module, or a list of those.  Names are the dotted paths to each parameter, e.g.
+    ``layers.0.neurons.3.w.1`` (PyTorch's convention), stable from run to run.
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _named(self, prefix: str) -> Iterator[tuple[str, Value]]:
+        for field in self._fields:
+            yield from _walk(getattr(self, field), prefix + field)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(dotted name, parameter)`` for every parameter, in a fixed order."""
+        return list(self._named(""))
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self._named("")]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0 (gradients accumulate across backward calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as plain JSON data (saved with the weights, checked on load)."""
+        return {"type": type(self).__name__}
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter name → its current ``data``, a fresh dict of floats."""
+        return {name: p.data for name, p in self._named("")}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Copy the numbers of ``state`` into the parameters.
+
+        Everything is validated before anything changes: a missing or extra key, or a value that
+        is not a real number, raises :class:`StateDictError` (a KeyError and a ValueError) naming
+        the key, and the model is left exactly as it was.
+        """
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"state dict must be a mapping, got {type(state).__name__}")
+        named = self.named_parameters()
+        expected = {name for name, _ in named}
+        missing = [name for name, _ in named if name not in state]
+        if missing:
+            raise StateDictError(
+                f"state dict for {self!r} is missing key {missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        extra = sorted(str(k) for k in state if k not in expected)
+        if extra:
+            raise StateDictError(
+                f"state dict for {self!r} has unexpected key {extra[0]!r}"
+                + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
+            )
+        values = []
+        for name, _ in named:
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or isinstance(v, Value):
+                raise StateDictError(
+                    f"state dict key {name!r}: expected a real number, got {type(v).__name__}: "
+                    f"{v!r}"
+                )
+            values.append(float(v))
+        for (_, p), v in zip(named, values, strict=True):
+            p.data = v
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the architecture and weights to ``path`` as plain JSON, atomically.
+
+        The file is written next to ``path`` under a temporary name and then renamed over it, so
+        a crash never leaves a half-written model.  Floats are written with ``repr`` precision,
+        so :meth:`load` restores them bit for bit.
+        """
+        state = self.state_dict()
+        for name, v in state.items():
+            if not math.isfinite(v):
+                raise ValueError(f"save: parameter {name!r} is {v!r}; JSON has no NaN or infinity")
+        doc = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "architecture": self.config(),
+            "state_dict": state,
+        }
+        _write_json_atomic(path, doc)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Load weights written by :meth:`save` (or a bare state-dict JSON object) from ``path``.
+
+        Validates everything first: unreadable JSON, another architecture, or a state dict that
+        does not fit raise ``ValueError`` (:class:`StateDictError` for keys and numbers) and leave
+        the model unchanged.
+        """
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            doc = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as e:
+            raise ValueError(f"{os.fspath(path)!r} is not valid JSON: {e}") from None
+        if not isinstance(doc, dict):
+            raise ValueError(
+                f"{os.fspath(path)!r}: expected a JSON object, got {type(doc).__name__}"
+            )
+        if "format" in doc:
+            if doc["format"] != _FORMAT or doc.get("version") != _FORMAT_VERSION:
+                raise ValueError(
+                    f"{os.fspath(path)!r}: unsupported format {doc.get('format')!r} "
+                    f"version {doc.get('version')!r}"
+                )
+            arch = doc.get("architecture")
+            if arch is not None and arch != self.config():
+                raise StateDictError(
+                    f"{os.fspath(path)!r} holds a model with architecture {arch!r}, "
+                    f"but this model is {self.config()!r}"
+                )
+            state = doc.get("state_dict")
+            if not isinstance(state, dict):
+                raise StateDictError(f"{os.fspath(path)!r}: missing key 'state_dict'")
+        else:
+            state = doc
+        self.load_state_dict(state)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _walk(obj: object, name: str) -> Iterator[tuple[str, Value]]:
+    if isinstance(obj, Value):
+        yield name, obj
+    elif isinstance(obj, Module):
+        yield from obj._named(name + ".")
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _walk(item, f"{name}.{i}")
+    else:  # pragma: no cover - a subclass listed a field that holds no parameters
+        raise TypeError(f"{name}: expected a Value, Module or list, got {type(obj).__name__}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_json_atomic(path: str | os.PathLike[str], doc: object) -> None:
+    """Write ``doc`` as JSON to a temporary file in ``path``'s folder, then ``os.replace`` it."""
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class Neuron(Module):
+    """``φ(Σᵢ wᵢxᵢ + b)``: weights ``w`` (a list of ``nin`` Values) and bias ``b``.
+
+    ``activation`` is "relu", "tanh", "sigmoid" or "linear" (φ = identity).  Weights and bias
+    start uniform in ``[−1/√nin, 1/√nin]`` (PyTorch's ``nn.Linear`` default).
+    """
+
+    __slots__ = ("_phi", "activation", "b", "nin", "w")
+    _fields = ("w", "b")
+
+    def __init__(self, nin: int, activation: str = "relu", seed: Seed = None) -> None:
+        self.nin = _check_size("Neuron: nin", nin)
+        self.activation = _check_activation(activation)
+        self._phi = ACTIVATIONS[activation]
+        rng = make_rng(seed)
+        bound = 1.0 / math.sqrt(nin)
+        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+        self.b = Value(rng.uniform(-bound, bound))
+
+    def __call__(self, x: Input) -> Value:
+        return self._forward(_check_input(x, self.nin, "Neuron"))
+
+    def _forward(self, x: Input) -> Value:
+        z = self.b
+        for wi, xi in zip(self.w, x, strict=True):
+            z = z + wi * xi
+        return z if self._phi is None else self._phi(z)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; calling it returns a list of ``nout``
+    Values (always a list, even for ``nout == 1``)."""
+
+    __slots__ = ("activation", "neurons", "nin", "nout")
+    _fields = ("neurons",)
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", seed: Seed = None) -> None:
+        self.nin = _check_size("Layer: nin", nin)
+        self.nout = _check_size("Layer: nout", nout)
+        self.activation = _check_activation(activation)
+        rng = make_rng(seed)
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def __call__(self, x: Input) -> list[Value]:
+        return self._forward(_check_input(x, self.nin, "Layer"))
+
+    def _forward(self, x: Input) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "type": "Layer",
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+        }
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``; the last layer is linear.  Calling the model on one sample
+    (a list of ``nin`` numbers or Values) returns a Value when ``nouts[-1] == 1``, else a list.
+    """
+
+    __slots__ = ("activation", "layers", "nin", "nouts")
+    _fields = ("layers",)
+
+    def __init__(
+        self, nin: int, nouts: Sequence[int], activation: str = "relu", seed: Seed = None
+    ) -> None:
+        self.nin = _check_size("MLP: nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        self.nouts = [_check_size(f"MLP: nouts[{i}]", n) for i, n in enumerate(nouts)]
+        self.activation = _check_activation(activation)
+        rng = make_rng(seed)
+        sizes = [nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng)
+            for i in range(len(self.nouts))
+        ]
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        h: Sequence[Value | float | int] = _check_input(x, self.nin, "MLP")
+        for layer in self.layers:
+            h = layer._forward(h)
+        out: list[Value] = h  # type: ignore[assignment]
+        return out[0] if len(out) == 1 else out
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+        }
+
+    def __repr__(self) -> str:
+        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r})"
