@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograd_mini.engine import Value, topological_order
-from autograd_mini.viz import _check_size, node_names
+from autograd_mini.viz import _check_size, atom, node_names
 
 __all__ = ["Step", "Term", "explain", "explain_steps"]
 
@@ -123,7 +123,7 @@ _INFIX = ("add", "sub", "mul", "div", "pow")
 
 def _formula_names(order: list[Value], names: dict[Value, str]) -> dict[Value, str]:
     """Names inside formulas: constants (unlabelled leaves) by their value, others as usual."""
-    return {v: (_num(v.data) if v.is_leaf and not v.label else names[v]) for v in order}
+    return {v: (_num(v.data) if v.is_leaf and not v.label else atom(names[v])) for v in order}
 
 
 def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
@@ -195,15 +195,15 @@ def explain(root: Value, *, max_nodes: int = 500) -> str:
     produces.  ValueError for graphs over ``max_nodes`` Values.
     """
     steps = explain_steps(root, max_nodes=max_nodes)
-    r = steps[0].name
+    r = atom(steps[0].name)
     width = max(len(s.definition) for s in steps) + 4
     lines = []
     for s in steps:
-        head = f"∂{r}/∂{s.name}"
+        head = f"∂{r}/∂{atom(s.name)}"
         if not s.terms:
             body = f"{head} = 1  (seed)"
         else:
-            symbolic = " + ".join(f"∂{r}/∂{t.consumer} · {t.formula}" for t in s.terms)
+            symbolic = " + ".join(f"∂{r}/∂{atom(t.consumer)} · {t.formula}" for t in s.terms)
             numeric = " + ".join(f"{_factor(t.upstream)} · {_factor(t.local)}" for t in s.terms)
             body = f"{head} = {symbolic} = {numeric} = {s.grad!r}"
         lines.append(f"{s.definition.ljust(width)}{body}".rstrip())

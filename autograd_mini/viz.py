@@ -29,6 +29,7 @@ from autograd_mini.engine import Value, topological_order
 __all__ = [
     "RENDER_FORMATS",
     "DotNotFoundError",
+    "atom",
     "draw_graph",
     "local_partials",
     "node_names",
@@ -87,6 +88,20 @@ def _record_escape(text: str) -> str:
 def _plain_escape(text: str) -> str:
     """Escape ``text`` for an ordinary (non-record) DOT label: backslashes and double quotes."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def atom(name: str) -> str:
+    """``name`` ready to sit inside a formula: wrapped in parentheses if it has an operator or a
+    space outside parentheses (``t2 − a2`` → ``(t2 − a2)``; ``(t2 − a2)²`` and ``w1`` stay)."""
+    depth = 0
+    for ch in name:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch in " +-−*/·^":
+            return f"({name})"
+    return name if depth == 0 else f"({name})"
 
 
 def node_names(order: list[Value]) -> dict[Value, str]:
@@ -184,7 +199,9 @@ def draw_graph(
                 if show_local_grads:
                     # "∂v3/∂x = 0.5": the factor backward multiplies along this edge
                     attrs["label"] = graphviz.nohtml(
-                        _plain_escape(f"∂{names[v]}/∂{names[parent]} = {_fmt(partials[k])}")
+                        _plain_escape(
+                            f"∂{atom(names[v])}/∂{atom(names[parent])} = {_fmt(partials[k])}"
+                        )
                     )
                 dot.edge(f"v{index[parent]}", op_name, **attrs)
     return dot
