@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -237,3 +238,15 @@ def test_value_and_digraph_display_inline_in_jupyter() -> None:
 def test_render_graph_rejects_options_with_a_digraph(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="only apply when passing a Value"):
         render_graph(graphviz.Digraph(), tmp_path / "x.svg", rankdir="TB")
+
+
+@needs_dot
+def test_rendered_files_get_normal_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = render_graph(tanh_neuron(), tmp_path / "n.svg")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "n.dot").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.dot", "n.svg"]  # no temp files left
