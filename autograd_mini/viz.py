@@ -29,6 +29,7 @@ from autograd_mini.engine import Value, topological_order
 __all__ = [
     "RENDER_FORMATS",
     "DotNotFoundError",
+    "ValueGraph",
     "atom",
     "draw_graph",
     "local_partials",
@@ -54,8 +55,43 @@ _ROOT_STYLE = {"style": "filled,bold", "fillcolor": "#fde68a", "penwidth": "2"}
 _OP_STYLE = {"shape": "ellipse", "fontsize": "11", "margin": "0.02,0.02", "height": "0.3"}
 
 
-class DotNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is not installed (or not on PATH); the DOT source was saved."""
+class DotNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]
+    """Graphviz's ``dot`` program is not installed (or not on PATH); the message says how to
+    install it.  A RuntimeError, and a ``graphviz.ExecutableNotFound`` for code that catches that.
+    """
+
+    def __init__(self, message: str) -> None:
+        RuntimeError.__init__(self, message)
+
+
+def _missing_dot(what: str) -> DotNotFoundError:
+    return DotNotFoundError(
+        f"{what}: Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}"
+    )
+
+
+class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
+    """The :class:`graphviz.Digraph` that :func:`draw_graph` returns: graphviz's own ``render``
+    and ``pipe``, except that a missing ``dot`` raises :class:`DotNotFoundError` saying how to
+    install it (``render`` has saved the DOT source by then, and the message says where)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().render(*args, **kwargs)
+        except DotNotFoundError:
+            raise
+        except graphviz.ExecutableNotFound:
+            raise _missing_dot(
+                f"cannot render (the DOT source was written to {self.filepath})"
+            ) from None
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().pipe(*args, **kwargs)
+        except DotNotFoundError:
+            raise
+        except graphviz.ExecutableNotFound:
+            raise _missing_dot("cannot render (the DOT source is in .source)") from None
 
 
 def _fmt(x: float) -> str:
@@ -170,7 +206,7 @@ def draw_graph(
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")
 
-    dot = graphviz.Digraph(
+    dot = ValueGraph(
         name="autograd_mini",
         graph_attr={"rankdir": rankdir, "bgcolor": "white"},
         node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": "12"},
@@ -254,10 +290,9 @@ def render_graph(
     try:
         data = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
-        raise DotNotFoundError(
-            f"cannot render {out.name}: Graphviz's `dot` program was not found on PATH; "
-            f"{INSTALL_HINT}. The DOT source was written to {source_path} "
-            f"(render it later with: dot -T{fmt} {source_path} -o {out})"
+        raise _missing_dot(
+            f"cannot render {out.name} (the DOT source was written to {source_path}; render it "
+            f"later with: dot -T{fmt} {source_path} -o {out})"
         ) from None
     _atomic_write(out, data)
     return out

@@ -250,3 +250,26 @@ def test_rendered_files_get_normal_permissions(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "n.dot").stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.dot", "n.svg"]  # no temp files left
+
+
+def test_digraph_render_without_dot_explains_and_keeps_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = draw_graph(tanh_neuron())
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(DotNotFoundError, match=r"not found on PATH; install Graphviz") as info:
+        graph.render(outfile=tmp_path / "neuron.svg")
+    assert isinstance(info.value, graphviz.ExecutableNotFound)  # what graphviz users catch
+    assert str(tmp_path / "neuron.gv") in str(info.value)
+    assert (tmp_path / "neuron.gv").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+        graph.pipe(format="png")
+
+
+@needs_dot
+def test_digraph_render_and_pipe_work_as_in_graphviz(tmp_path: Path) -> None:
+    graph = draw_graph(tanh_neuron())
+    assert isinstance(graph, graphviz.Digraph)
+    out = graph.render(outfile=tmp_path / "neuron.png")
+    assert Path(out).read_bytes().startswith(PNG_SIGNATURE)
+    assert graph.pipe(format="svg").startswith(b"<?xml")
