@@ -68,7 +68,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "softplus sqrt tanh. The text is parsed with a whitelist, never eval'd.",
         epilog=f'example: {PROG} graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg',
     )
-    graph.add_argument("expression", help='the expression, e.g. "tanh(w*x + b)" (quote it)')
+    graph.add_argument(
+        "expression",
+        help='the expression, e.g. "tanh(w*x + b)" (quote it; one starting with "-" needs a '
+        'leading space, " -x*y")',
+    )
     graph.add_argument(
         "--at",
         nargs="+",

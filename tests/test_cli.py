@@ -100,6 +100,14 @@ def test_constant_expression_needs_no_at(capsys: pytest.CaptureFixture[str]) -> 
     assert "f = 9.0" in out.splitlines()
 
 
+def test_expression_starting_with_minus_works_with_a_leading_space(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["graph", " -x*y", "--at", "x=1", "y=2"], capsys)
+    assert code == 0
+    assert partials(out) == {"x": -2.0, "y": -1.0}
+
+
 def test_root_name_avoids_a_variable_called_f(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["graph", "f * f", "--at", "f=3"], capsys)
     assert code == 0
