@@ -48,16 +48,22 @@ _GRAD_ENABLED: ContextVar[bool] = ContextVar("autograd_mini_grad_enabled", defau
 _grad_enabled = _GRAD_ENABLED.get
 
 
-class _Freed:
-    """Marks the scratch gradient of an interior node whose graph a backward pass released."""
+class _Mark:
+    """A named marker stored in a node's scratch-gradient slot ``_g`` instead of a number."""
 
-    __slots__ = ()
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        return "<freed>"
+        return f"<{self.name}>"
 
 
-_FREED = _Freed()
+# An interior node whose graph a backward pass released (``backward`` without retain_graph).
+_FREED = _Mark("freed")
+# A node whose inputs are being ordered by the pass that is starting (see _begin_pass).
+_VISITING = _Mark("visiting")
 
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time: its intermediate results were released "
@@ -96,10 +102,13 @@ class Value:
     """
 
     # __slots__: ~20% less memory and ~13% faster attribute access than a __dict__ (STYLE.md).
-    # _parents: input Values in argument order (a tuple, never a set: deterministic sums).
+    # _x, _y: the first and second input (None when absent), read as the tuple ``_parents``.
+    #   Two slots instead of a tuple: one object per node instead of two for the cyclic garbage
+    #   collector to track and traverse, and 48 bytes less. Measured: 112 instead of 160 bytes
+    #   per node; MLP step (65,818 nodes) 172 -> 78 ms with gc on, 62 -> 52 ms with gc off.
     # _op: the primitive that made this node (None for leaves).
     # _g: scratch gradient of the backward pass in progress (None between passes).
-    __slots__ = ("_g", "_op", "_parents", "data", "grad", "label")
+    __slots__ = ("_g", "_op", "_x", "_y", "data", "grad", "label")
 
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators (np.float64(2) * v)
 
@@ -109,7 +118,8 @@ class Value:
         self.data: float = _as_float(data, "Value data")
         self.grad: float = 0.0
         self.label: str = label
-        self._parents: tuple[Value, ...] = ()
+        self._x: Value | None = None
+        self._y: Value | None = None
         self._op: Op | None = None
         self._g: Any = None
 
@@ -144,6 +154,13 @@ class Value:
         """The Values this one was computed from, in argument order (``()`` for a leaf)."""
         return self._parents
 
+    @property
+    def _parents(self) -> tuple[Value, ...]:
+        x, y = self._x, self._y
+        if x is None:
+            return ()
+        return (x,) if y is None else (x, y)
+
     def detach(self) -> Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
         return Value(self.data, self.label)
@@ -166,114 +183,114 @@ class Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(self.data + o.data, (self, o), ADD)
+        return _node(self.data + o.data, self, o, ADD)
 
     def __radd__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(o.data + self.data, (o, self), ADD)
+        return _node(o.data + self.data, o, self, ADD)
 
     def __sub__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(self.data - o.data, (self, o), SUB)
+        return _node(self.data - o.data, self, o, SUB)
 
     def __rsub__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(o.data - self.data, (o, self), SUB)
+        return _node(o.data - self.data, o, self, SUB)
 
     def __mul__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(self.data * o.data, (self, o), MUL)
+        return _node(self.data * o.data, self, o, MUL)
 
     def __rmul__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(o.data * self.data, (o, self), MUL)
+        return _node(o.data * self.data, o, self, MUL)
 
     def __truediv__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.div(self.data, o.data), (self, o), DIV)
+        return _node(_ops.div(self.data, o.data), self, o, DIV)
 
     def __rtruediv__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.div(o.data, self.data), (o, self), DIV)
+        return _node(_ops.div(o.data, self.data), o, self, DIV)
 
     def __pow__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.pow(self.data, o.data), (self, o), POW)
+        return _node(_ops.pow(self.data, o.data), self, o, POW)
 
     def __rpow__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.pow(o.data, self.data), (o, self), POW)
+        return _node(_ops.pow(o.data, self.data), o, self, POW)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, (self,), NEG)
+        return _node(-self.data, self, None, NEG)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _node(_ops.abs(self.data), (self,), ABS)
+        return _node(_ops.abs(self.data), self, None, ABS)
 
     # --- elementary functions ---
     def exp(self) -> Value:
         """eˣ; OverflowError for x > 709.78."""
-        return _node(_ops.exp(self.data), (self,), EXP)
+        return _node(_ops.exp(self.data), self, None, EXP)
 
     def log(self) -> Value:
         """Natural logarithm; ValueError for x ≤ 0."""
-        return _node(_ops.log(self.data), (self,), LOG)
+        return _node(_ops.log(self.data), self, None, LOG)
 
     def sqrt(self) -> Value:
         """√x; ValueError for x < 0."""
-        return _node(_ops.sqrt(self.data), (self,), SQRT)
+        return _node(_ops.sqrt(self.data), self, None, SQRT)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)."""
-        return _node(_ops.tanh(self.data), (self,), TANH)
+        return _node(_ops.tanh(self.data), self, None, TANH)
 
     def sigmoid(self) -> Value:
         """Logistic function σ(x) = 1/(1 + e⁻ˣ), stable for any x."""
-        return _node(_ops.sigmoid(self.data), (self,), SIGMOID)
+        return _node(_ops.sigmoid(self.data), self, None, SIGMOID)
 
     def relu(self) -> Value:
         """max(0, x), with relu'(0) = 0."""
-        return _node(_ops.relu(self.data), (self,), RELU)
+        return _node(_ops.relu(self.data), self, None, RELU)
 
     def leaky_relu(self, slope: Operand = 0.01) -> Value:
         """x for x > 0, slope·x otherwise; the derivative at 0 is ``slope``."""
         s = _operand(slope)
         if s is None:
             raise TypeError(f"leaky_relu: slope must be a real number, got {type(slope).__name__}")
-        return _node(_ops.leaky_relu(self.data, s.data), (self, s), LEAKY_RELU)
+        return _node(_ops.leaky_relu(self.data, s.data), self, s, LEAKY_RELU)
 
     def sin(self) -> Value:
         """Sine (radians)."""
-        return _node(_ops.sin(self.data), (self,), SIN)
+        return _node(_ops.sin(self.data), self, None, SIN)
 
     def cos(self) -> Value:
         """Cosine (radians)."""
-        return _node(_ops.cos(self.data), (self,), COS)
+        return _node(_ops.cos(self.data), self, None, COS)
 
     def softplus(self) -> Value:
         """ln(1 + eˣ), stable for any x; its derivative is σ(x)."""
-        return _node(_ops.softplus(self.data), (self,), SOFTPLUS)
+        return _node(_ops.softplus(self.data), self, None, SOFTPLUS)
 
     # --- differentiation ---
     def backward(self, grad: Number = 1.0, retain_graph: bool = False) -> None:
@@ -309,7 +326,8 @@ def _leaf(data: float) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v._parents = ()
+    v._x = None
+    v._y = None
     v._op = None
     v._g = None
     return v
@@ -326,17 +344,20 @@ def _operand(x: object) -> Value | None:
     return None
 
 
-def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
-    """The result of ``op`` on ``parents``; a leaf when recording is off (``no_grad``)."""
+def _node(data: float, x: Value, y: Value | None, op: Op) -> Value:
+    """The result of ``op`` on inputs ``x`` and ``y`` (None for a one-input op); a leaf when
+    recording is off (``no_grad``)."""
     v = Value.__new__(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
     if _grad_enabled():
-        v._parents = parents
+        v._x = x
+        v._y = y
         v._op = op
     else:
-        v._parents = ()
+        v._x = None
+        v._y = None
         v._op = None
     v._g = None
     return v
@@ -372,17 +393,68 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def _begin_pass(root: Value) -> list[Value]:
-    """The nodes of a backward pass from ``root``, each with its scratch gradient set to 0.0.
+    """The nodes of a backward pass from ``root`` in topological order (inputs first), each with
+    its scratch gradient ``_g`` set to 0.0.
 
-    Raises RuntimeError, before changing anything, if part of the graph was released.
+    The same depth-first search as :func:`topological_order`, but the visited marks live in the
+    nodes' ``_g`` slots (None: not seen; _VISITING: its inputs are being ordered; 0.0: in the
+    order) instead of a set, and the stack holds plain nodes instead of (node, expanded) pairs.
+    Measured on the MLP step: topological_order + two more loops (check, set 0.0) 25 ms, this
+    single pass 9 ms (65,818 nodes).
+
+    Raises RuntimeError, leaving every node as it was, if part of the graph was released.
     """
-    order = topological_order(root)
-    for node in order:
-        if node._g is _FREED:
-            raise RuntimeError(_SECOND_BACKWARD)
-    for node in order:
-        node._g = 0.0
+    order: list[Value] = []
+    emit = order.append
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    try:
+        while stack:
+            node = pop()
+            g = node._g
+            if g is None:  # first visit
+                x, y = node._x, node._y
+                if x is None:  # a leaf: nothing to wait for
+                    node._g = 0.0
+                    emit(node)
+                    continue
+                node._g = _VISITING  # come back to it after its inputs
+                push(node)
+                if y is not None:  # pushed before x, so x is expanded first: argument order
+                    if y._g is None:
+                        push(y)
+                    elif y._g is _FREED:
+                        raise RuntimeError(_SECOND_BACKWARD)
+                if x._g is None:
+                    push(x)
+                elif x._g is _FREED:
+                    raise RuntimeError(_SECOND_BACKWARD)
+            elif g is _VISITING:  # all its inputs are in the order now
+                node._g = 0.0
+                emit(node)
+            elif g is _FREED:  # only the root gets here; released parents are caught above
+                raise RuntimeError(_SECOND_BACKWARD)
+            # else 0.0: already in the order (a node pushed by two consumers)
+    except BaseException:
+        _unmark(root)
+        raise
     return order
+
+
+def _unmark(root: Value) -> None:
+    """Undo a ``_begin_pass`` that stopped half-way: every reached node's ``_g`` back to None
+    (released nodes stay released)."""
+    seen: set[Value] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node._g is not _FREED:
+            node._g = None
+        stack.extend(node._parents)
 
 
 def _backprop_floats(order: list[Value]) -> None:
@@ -391,16 +463,15 @@ def _backprop_floats(order: list[Value]) -> None:
         op = node._op
         if op is None:
             continue
-        parents = node._parents
-        if len(parents) == 2:
-            a, b = parents
-            ga, gb = op.vjp(node._g, node.data, a.data, b.data)
-            a._g += ga
-            b._g += gb
+        x: Value = node._x  # type: ignore[assignment]  # every recorded node has an input
+        y = node._y
+        if y is None:
+            (gx,) = op.vjp(node._g, node.data, x.data)
+            x._g += gx
         else:
-            (a,) = parents
-            (ga,) = op.vjp(node._g, node.data, a.data)
-            a._g += ga
+            gx, gy = op.vjp(node._g, node.data, x.data, y.data)
+            x._g += gx
+            y._g += gy
 
 
 def _backprop_values(order: list[Value]) -> None:
