@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_mini import OPS, Value, grad, topological_order
+from autograd_mini.testing import Expression, expressions
 from autograd_mini.viz import DotNotFoundError, draw_graph, local_partials, render_graph
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -273,3 +274,37 @@ def test_digraph_render_and_pipe_work_as_in_graphviz(tmp_path: Path) -> None:
     out = graph.render(outfile=tmp_path / "neuron.png")
     assert Path(out).read_bytes().startswith(PNG_SIGNATURE)
     assert graph.pipe(format="svg").startswith(b"<?xml")
+
+
+def test_importing_the_package_does_not_import_graphviz_or_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, autograd_mini, autograd_mini.cli; "
+        "print(sorted(m for m in ('graphviz', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@given(expressions(2, max_steps=6), st.floats(0.2, 2.0), st.floats(0.2, 2.0))
+def test_any_expression_draws_one_record_per_value_deterministically(
+    f: Expression, a: float, b: float
+) -> None:
+    def build() -> Value:
+        return f(Value(a, label="a"), Value(b, label="b"))
+
+    try:
+        y = build()
+    except (ArithmeticError, ValueError):
+        return
+    source = draw_graph(y, show_local_grads=True).source
+    assert source == draw_graph(build(), show_local_grads=True).source
+    n_values = len(topological_order(y))
+    n_ops = sum(1 for v in topological_order(y) if not v.is_leaf)
+    assert len(re.findall(r"^\tv\d+ \[label=", source, flags=re.M)) == n_values
+    assert len(re.findall(r"^\tv\d+_op \[label=", source, flags=re.M)) == n_ops
+    assert source.count(" -> ") == n_ops + sum(len(v.parents) for v in topological_order(y))
