@@ -79,6 +79,12 @@ def test_cascade_main_prints_agreement_and_loss_going_down(
     assert "hand formulas and engine agree" in out
     assert "down)" in out
     assert "∂E/∂z2 = ∂E/∂a2 · a2(1 − a2)" in out  # the explanation of the engine's pass
+    # the factor-by-factor chain rule lines end with the engine's gradients of w2 and w1
+    products = [
+        float(line.rsplit(" = ", 1)[1]) for line in out.splitlines() if "         = " in line
+    ]
+    r = cascade.run()
+    assert products == pytest.approx([r.nodes["w2"].grad, r.nodes["w1"].grad], abs=1e-12)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -141,6 +141,10 @@ def run(
     return CascadeResult(nodes, hand, engine, nodes["E"].data, after, updated, lr)
 
 
+def _product(factors: Sequence[float]) -> str:
+    return " · ".join(f"({f:.6g})" if f < 0 else f"{f:.6g}" for f in factors)
+
+
 def _report(r: CascadeResult) -> list[str]:
     n = r.nodes
     lines = [
@@ -158,7 +162,22 @@ def _report(r: CascadeResult) -> list[str]:
     lines += [
         f"hand formulas and engine {agree} (largest difference {r.max_difference:.1e}, "
         f"tolerance {AGREEMENT:g})",
+    ]
+    x, t2, w2 = n["x"].data, n["t2"].data, n["w2"].data
+    a1, a2 = n["a1"].data, n["a2"].data
+    f2 = [a2 - t2, a2 * (1 - a2), a1]
+    f1 = [a2 - t2, a2 * (1 - a2), w2, a1 * (1 - a1), x]
+    lines += [
         "",
+        "the chain rule, factor by factor:",
+        "  ∂E/∂w2 = ∂E/∂a2 · ∂a2/∂z2 · ∂z2/∂w2 = (a2 − t2) · a2(1 − a2) · a1",
+        f"         = {_product(f2)} = {math.prod(f2):.15f}",
+        "  ∂E/∂w1 = ∂E/∂a2 · ∂a2/∂z2 · ∂z2/∂a1 · ∂a1/∂z1 · ∂z1/∂w1"
+        " = (a2 − t2) · a2(1 − a2) · w2 · a1(1 − a1) · x",
+        f"         = {_product(f1)} = {math.prod(f1):.15f}",
+        "",
+    ]
+    lines += [
         f"one gradient-descent step, w ← w − η·∂E/∂w with η = {r.lr:g}:",
     ]
     for p in PARAMETERS:
