@@ -305,3 +305,13 @@ def _mimebundle(value: Value) -> dict[str, str]:
     with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
         bundle["image/svg+xml"] = draw_graph(value).pipe(format="svg", encoding="utf-8")
     return bundle
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd_mini.viz.explain`` / ``explain_steps``: re-exported lazily from
+    :mod:`autograd_mini.explain` (which imports this module, hence not at import time)."""
+    if name in ("explain", "explain_steps"):
+        from autograd_mini import explain as explain_module
+
+        return getattr(explain_module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -192,3 +192,12 @@ def test_over_max_nodes_is_a_value_error() -> None:
 def test_non_value_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="explain: root must be a Value"):
         explain(1.0)  # type: ignore[arg-type]
+
+
+def test_explain_is_also_reachable_from_viz() -> None:
+    from autograd_mini import viz
+
+    assert viz.explain is explain
+    assert viz.explain_steps is explain_steps
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        viz.nonsense  # noqa: B018
