@@ -18,6 +18,7 @@ from autograd_mini.engine import (
     topological_order,
 )
 from autograd_mini.ops import OPS, Op
+from autograd_mini.trace import trace
 
 __all__ = [
     "OPS",
@@ -28,6 +29,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "topological_order",
+    "trace",
 ]
 
 __version__ = "0.1.0"

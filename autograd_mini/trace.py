@@ -1,0 +1,838 @@
+"""Trace once, run fast: record a scalar graph once and compile it to straight-line code.
+
+``trace(f, n_inputs)`` calls ``f`` once on placeholder :class:`~autograd_mini.engine.Value`\\ s,
+records the graph it builds, and turns it into Python source: one assignment per node for the
+forward pass, then the reversed backward pass with each node's rule from :mod:`autograd_mini.ops`
+inlined (see :mod:`autograd_mini.codegen`).  The source is compiled once with ``compile()``;
+calling it costs a few tens of nanoseconds per node instead of a Python object per node.
+
+>>> from autograd_mini import trace
+>>> @trace(n_inputs=2)
+... def f(x, y):
+...     return (x * y + 1.0).tanh()
+>>> round(f.forward([0.5, 2.0]), 12)          # tanh(0.5·2 + 1)
+0.964027580076
+>>> value, (dx, dy) = f.value_and_grad([0.5, 2.0])
+>>> round(dx, 12), round(dy, 12)              # y·(1 − tanh²), x·(1 − tanh²)
+(0.141301649706, 0.035325412427)
+
+Like ``jax.jit``, tracing specialises on the path Python control flow took with the placeholder
+values.  Comparisons of Values (``<``, ``<=``, ``>``, ``>=``, also inside ``max``/``min``) are
+recorded and re-checked on every call: a call that would take another branch raises
+:class:`TraceGuardError` instead of silently computing the wrong function.  Reads of
+``v.data`` or ``float(v)`` cannot be seen, and ``no_grad()``/``detach()`` inside ``f`` bake the
+traced value in as a constant.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import numbers
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal, NamedTuple, TypeAlias, overload
+
+from autograd_mini import codegen
+from autograd_mini.engine import Value, _as_float, enable_grad
+
+__all__ = ["BatchResult", "TraceGuardError", "Traced", "trace"]
+
+Wrt: TypeAlias = Literal["inputs", "params", "all"]
+Output: TypeAlias = "float | list[float]"
+
+_WRT = ("inputs", "params", "all")
+_NUMPY_MISSING = "Traced.batch needs NumPy, an optional extra: pip install autograd_mini[numpy]"
+
+
+class TraceGuardError(ValueError):
+    """The inputs make a recorded comparison come out differently from when ``f`` was traced:
+    ``f`` would take another branch, which the compiled code does not contain."""
+
+
+class InputCountError(ValueError, TypeError):
+    """Wrong number of inputs (a ValueError, and a TypeError like a call with the wrong number
+    of arguments)."""
+
+
+class BatchResult(NamedTuple):
+    """What :meth:`Traced.batch` returns, for ``n`` rows.
+
+    ``value``: shape (n,) (or (n, m) for m outputs).  ``grad``: shape (n, n_inputs), row k the
+    gradient of value k by the inputs of row k (so it is also the gradient of the sum), or None
+    when not requested.  ``param_grad``: shape (n_params,), the gradient of the sum of the
+    values (per_sample=False), or (n, n_params), one row per sample (per_sample=True); None when
+    not requested.
+    """
+
+    value: Any
+    grad: Any
+    param_grad: Any
+
+
+# --- recording comparisons while tracing ---------------------------------------------------------
+
+_RECORDER: ContextVar[_Recorder | None] = ContextVar("autograd_mini_trace_recorder", default=None)
+_PATCH_LOCK = threading.Lock()
+_patch_depth = 0
+_ORIGINAL_COMPARISONS: dict[str, Any] = {}
+_SYMBOLS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+
+
+class _Recorder:
+    __slots__ = ("comparisons", "float_reads")
+
+    def __init__(self) -> None:
+        self.comparisons: list[tuple[Value, str, Value | float, bool]] = []
+        self.float_reads = 0
+
+
+def _recording_comparison(name: str) -> Callable[[Value, Any], Any]:
+    original = _ORIGINAL_COMPARISONS[name]
+    symbol = _SYMBOLS[name]
+
+    def compare(self: Value, other: Any) -> Any:
+        result = original(self, other)
+        recorder = _RECORDER.get()
+        if recorder is not None and isinstance(result, bool):
+            rhs = other if isinstance(other, Value) else float(other)
+            recorder.comparisons.append((self, symbol, rhs, result))
+        return result
+
+    compare.__name__ = name
+    return compare
+
+
+@contextmanager
+def _recording(recorder: _Recorder) -> Iterator[None]:
+    """Record the Value comparisons made in this context (the class methods are wrapped only
+    while some trace is running, and the wrappers record only in the tracing context)."""
+    global _patch_depth
+    with _PATCH_LOCK:
+        if _patch_depth == 0:
+            for name in _SYMBOLS:
+                _ORIGINAL_COMPARISONS[name] = Value.__dict__[name]
+            for name in _SYMBOLS:
+                setattr(Value, name, _recording_comparison(name))
+        _patch_depth += 1
+    token = _RECORDER.set(recorder)
+    try:
+        yield
+    finally:
+        _RECORDER.reset(token)
+        with _PATCH_LOCK:
+            _patch_depth -= 1
+            if _patch_depth == 0:
+                for name in _SYMBOLS:
+                    setattr(Value, name, _ORIGINAL_COMPARISONS.pop(name))
+
+
+# --- the recorded graph --------------------------------------------------------------------------
+
+
+class _Graph:
+    """The traced graph in topological order: inputs, then parameters, then the rest."""
+
+    def __init__(
+        self,
+        placeholders: Sequence[Value],
+        params: Sequence[Value],
+        outputs: Sequence[Value | float],
+        comparisons: Sequence[tuple[Value, str, Value | float, bool]],
+    ) -> None:
+        self.n_inputs = len(placeholders)
+        self.n_params = len(params)
+        nodes: list[Value] = [*placeholders, *params]
+        index: dict[Value, int] = {v: i for i, v in enumerate(nodes)}
+        roots = [o for o in outputs if isinstance(o, Value)]
+        roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
+        for root in roots:  # iterative DFS in argument order, as engine.topological_order
+            if root in index:
+                continue
+            stack: list[tuple[Value, bool]] = [(root, False)]
+            expanded: set[Value] = set()
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    if node not in index:
+                        index[node] = len(nodes)
+                        nodes.append(node)
+                    continue
+                if node in index or node in expanded:
+                    continue
+                expanded.add(node)
+                stack.append((node, True))
+                for parent in reversed(node.parents):
+                    if parent not in index and parent not in expanded:
+                        stack.append((parent, False))
+        self.nodes = nodes
+        self.index = index
+        self.data = [v.data for v in nodes]  # constants keep their value at trace time
+        leaves = len(placeholders) + len(params)
+        # dynamic: depends on an input or a parameter; everything else is a constant
+        self.dynamic = [i < leaves for i in range(len(nodes))]
+        for i in range(leaves, len(nodes)):
+            node = nodes[i]
+            self.dynamic[i] = node._op is not None and any(
+                self.dynamic[index[p]] for p in node.parents
+            )
+        self.outputs: list[int | float] = [
+            index[o] if isinstance(o, Value) else float(o) for o in outputs
+        ]
+        self.guards: list[tuple[int | float, str, int | float, bool]] = []
+        for a, symbol, b, outcome in comparisons:
+            ia = index[a] if isinstance(a, Value) else a
+            ib = index[b] if isinstance(b, Value) else b
+            if any(isinstance(i, int) and self.dynamic[i] for i in (ia, ib)):
+                self.guards.append((ia, symbol, ib, outcome))
+
+    def operand(self, i: int | float) -> ast.expr:
+        """The expression for node ``i`` (its variable, or a literal for a constant)."""
+        if isinstance(i, float):
+            return codegen.const_ast(i)
+        if not self.dynamic[i]:
+            return codegen.const_ast(self.data[i])
+        return ast.Name(f"v{i}", ast.Load())
+
+    def describe(self, i: int | float) -> str:
+        if isinstance(i, float):
+            return repr(i)
+        if i < self.n_inputs:
+            return f"input {i}"
+        if i < self.n_inputs + self.n_params:
+            return f"parameter {i - self.n_inputs}"
+        node = self.nodes[i]
+        return f"node {i} ({node.op})" if self.dynamic[i] else repr(self.data[i])
+
+
+# --- code generation -----------------------------------------------------------------------------
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign([ast.Name(name, ast.Store())], value)
+
+
+def _unpack(names: Sequence[str], source: str) -> list[ast.stmt]:
+    if not names:
+        return []
+    target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+    return [ast.Assign([target], ast.Name(source, ast.Load()))]
+
+
+_PROGRAM_VAR = re.compile(r"[vgsG]\d+|_[bfw]\d+_\w*")
+
+
+def _is_program_var(name: str) -> bool:
+    """Names the generated code gives its variables (never ops.py's globals)."""
+    return _PROGRAM_VAR.fullmatch(name) is not None
+
+
+class _Builder:
+    """Builds one program (forward, optionally backward) over a graph, in float or NumPy form."""
+
+    def __init__(self, graph: _Graph, vector: bool) -> None:
+        self.graph = graph
+        self.vector = vector
+        self.vec = codegen.Vectoriser(_is_program_var) if vector else None
+        self.body: list[ast.stmt] = []
+        self.extras: dict[str, Any] = {}
+
+    # lowering: float statements as they are, or vectorised
+    def emit(self, stmts: list[ast.stmt]) -> None:
+        if self.vec is None:
+            self.body.extend(stmts)
+        else:
+            self.body.extend(self.vec.block(stmts, {}, None, False))
+
+    def lower_expr(self, e: ast.expr) -> ast.expr:
+        return e if self.vec is None else self.vec.expr(e, {})
+
+    def call(self, fn: Callable[..., Any], key: str, n_ret: int, args: list[ast.expr]) -> ast.expr:
+        """A call of ``fn`` (element-wise in NumPy form): the fallback for rules not inlined."""
+        self.extras[key] = fn
+        if self.vec is None:
+            return ast.Call(ast.Name(key, ast.Load()), args, [])
+        extra = [ast.Name(key, ast.Load()), ast.Constant(n_ret)]
+        return ast.Call(ast.Name("_elementwise", ast.Load()), [*extra, *args], [])
+
+    def forward(self) -> None:
+        g = self.graph
+        guards_at: dict[int, list[int]] = {}
+        for k, (a, _, b, _) in enumerate(g.guards):
+            last = max(i for i in (a, b) if isinstance(i, int) and g.dynamic[i])
+            guards_at.setdefault(last, []).append(k)
+        leaves = g.n_inputs + g.n_params
+        for i in range(len(g.nodes)):
+            node = g.nodes[i]
+            if i >= leaves and g.dynamic[i]:
+                op = node._op
+                assert op is not None
+                args = [g.operand(g.index[p]) for p in node.parents]
+                name = f"v{i}"
+                inlined = codegen.inline_rule(
+                    op.forward, args, 1, False, [True], f"_f{i}_", slot_names=[name]
+                )
+                try:
+                    if inlined is None:
+                        raise codegen.CannotVectoriseError("not inlined")
+                    self.emit(inlined[0])
+                except codegen.CannotVectoriseError:
+                    self.body.append(_assign(name, self.call(op.forward, f"_fwd{i}", 1, args)))
+            for k in guards_at.get(i, ()):
+                self.emit([self.guard(k)])
+
+    def guard(self, k: int) -> ast.stmt:
+        a, symbol, b, outcome = self.graph.guards[k]
+        ops = {"<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
+        lhs, rhs = self.graph.operand(a), self.graph.operand(b)
+        test: ast.expr = ast.Compare(lhs, [ops[symbol]], [rhs])
+        if outcome:
+            test = ast.UnaryOp(ast.Not(), test)
+        error = ast.Call(ast.Name("_guard_error", ast.Load()), [ast.Constant(k), lhs, rhs], [])
+        return ast.If(test, [ast.Raise(error, None)], [])
+
+    def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> list[ast.expr]:
+        """Emit the backward pass; returns the gradient expression of each wanted node."""
+        g = self.graph
+        needs = [False] * len(g.nodes)
+        for i in wanted:
+            needs[i] = True
+        for i in range(g.n_inputs + g.n_params, len(g.nodes)):
+            if g.dynamic[i]:
+                needs[i] = any(needs[g.index[p]] for p in g.nodes[i].parents)
+        gexpr: dict[int, ast.expr] = {}
+
+        def contribute(p: int, e: ast.expr) -> None:
+            name = f"g{p}"
+            current = gexpr.get(p)
+            if current is None:
+                if isinstance(e, ast.Name) or codegen.const_value(e, _is_program_var) is not None:
+                    gexpr[p] = e  # an alias: no copy
+                else:
+                    self.body.append(_assign(name, e))
+                    gexpr[p] = ast.Name(name, ast.Load())
+                return
+            c = codegen.const_value(e, _is_program_var)
+            if c is not None and c == 0.0 and math.copysign(1.0, c) > 0:
+                return  # adding +0.0
+            total = ast.BinOp(current, ast.Add(), e)
+            self.body.append(_assign(name, total))
+            gexpr[p] = ast.Name(name, ast.Load())
+
+        for o, seed in zip(g.outputs, seeds, strict=True):
+            if isinstance(o, int) and needs[o]:
+                contribute(o, seed)
+        for i in reversed(range(len(g.nodes))):
+            node = g.nodes[i]
+            op = node._op
+            if op is None or not g.dynamic[i] or not needs[i] or i not in gexpr:
+                continue
+            parents = [g.index[p] for p in node.parents]
+            needed = [needs[p] for p in parents]
+            args = [gexpr[i], ast.Name(f"v{i}", ast.Load()), *[g.operand(p) for p in parents]]
+            n = len(parents)
+            inlined = codegen.inline_rule(op.vjp, args, n, True, needed, f"_b{i}_")
+            rets: list[ast.expr | None]
+            try:
+                if inlined is None:
+                    raise codegen.CannotVectoriseError("not inlined")
+                stmts, rets = inlined
+                if self.vec is not None:
+                    lowered = self.vec.block(stmts, {}, None, False)
+                    rets = [None if r is None else self.vec.expr(r, {}) for r in rets]
+                    self.body.extend(lowered)
+                else:
+                    self.body.extend(stmts)
+            except codegen.CannotVectoriseError:
+                slots = [f"_b{i}_r{k}" for k in range(n)]
+                target = ast.Tuple([ast.Name(s, ast.Store()) for s in slots], ast.Store())
+                self.body.append(ast.Assign([target], self.call(op.vjp, f"_vjp{i}", n, args)))
+                rets = [ast.Name(s, ast.Load()) for s in slots]
+            for p, need, r in zip(parents, needed, rets, strict=True):
+                if need and r is not None:
+                    contribute(p, r)
+        return [gexpr.get(i, ast.Constant(0.0)) for i in wanted]
+
+
+def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Module:
+    args = ast.arguments([], [ast.arg(p) for p in params], None, [], [], None, [])
+    fdef = ast.FunctionDef(name, args, body or [ast.Pass()], [], None, None)
+    return ast.fix_missing_locations(ast.Module([fdef], []))
+
+
+def _list(exprs: Sequence[ast.expr]) -> ast.List:
+    return ast.List(list(exprs), ast.Load())
+
+
+# --- the traced function -------------------------------------------------------------------------
+
+
+class Traced:
+    """A function traced once and compiled; see :func:`trace`.
+
+    ``forward(xs)`` and ``value_and_grad(xs)`` run compiled float code, ``batch(X)`` compiled
+    NumPy code over rows of ``X``.  Parameters given to :func:`trace` are read from their
+    ``.data`` at each call (or passed as ``param_values``), so the same traced function keeps
+    working while an optimiser updates them.
+    """
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        n_inputs: int,
+        params: Sequence[Value],
+        example: Sequence[float] | None,
+    ) -> None:
+        self.__wrapped__ = f
+        self.__doc__ = getattr(f, "__doc__", None)
+        self.n_inputs = n_inputs
+        self.params: tuple[Value, ...] = tuple(params)
+        if example is None:
+            data = [_default_example(i) for i in range(n_inputs)]
+        else:
+            data = _floats(example, n_inputs, "trace: example")
+        placeholders = [Value(x, label=f"x{i}") for i, x in enumerate(data)]
+        recorder = _Recorder()
+        with enable_grad(), _recording(recorder):
+            result = f(*placeholders)
+        outputs: list[Value | float]
+        if isinstance(result, (Value, numbers.Real)):
+            self.n_outputs: int | None = None
+            outputs = [result if isinstance(result, Value) else _as_float(result, "output")]
+        elif isinstance(result, (list, tuple)):
+            self.n_outputs = len(result)
+            outputs = []
+            for k, r in enumerate(result):
+                if not isinstance(r, (Value, numbers.Real)):
+                    raise TypeError(
+                        f"trace: output {k} of f must be a Value or a number, "
+                        f"got {type(r).__name__}"
+                    )
+                outputs.append(r if isinstance(r, Value) else _as_float(r, f"output {k}"))
+        else:
+            raise TypeError(
+                "trace: f must return a Value, a number or a list of them, "
+                f"got {type(result).__name__}"
+            )
+        self._graph = _Graph(placeholders, self.params, outputs, recorder.comparisons)
+        self._compiled: dict[tuple[str, str, bool], tuple[Callable[..., Any], str]] = {}
+
+    # --- introspection ---
+    @property
+    def source(self) -> str:
+        """The generated Python source of ``value_and_grad`` (gradients by inputs and
+        parameters): the forward pass, one line per node, then the backward pass."""
+        return self._program("grad", "all", False)[1]
+
+    def source_of(self, kind: Literal["forward", "grad", "sum", "batch"], wrt: Wrt = "all") -> str:
+        """The source of one of the generated programs."""
+        return self._program(kind, _check_wrt(wrt), False)[1]
+
+    @property
+    def guards(self) -> list[str]:
+        """The recorded comparisons every call re-checks, e.g. ``'node 5 (mul) > 0.0 is True'``."""
+        g = self._graph
+        return [
+            f"{g.describe(a)} {symbol} {g.describe(b)} is {outcome}"
+            for a, symbol, b, outcome in g.guards
+        ]
+
+    def __repr__(self) -> str:
+        name = getattr(self.__wrapped__, "__qualname__", repr(self.__wrapped__))
+        g = self._graph
+        ops = sum(1 for i, n in enumerate(g.nodes) if n._op is not None and g.dynamic[i])
+        return (
+            f"<traced {name}: {self.n_inputs} inputs, {len(self.params)} params, {ops} ops, "
+            f"{len(g.guards)} guards>"
+        )
+
+    # --- running ---
+    def __call__(self, *xs: float) -> Output:
+        """``traced(x0, x1, …)`` is ``traced.forward([x0, x1, …])``."""
+        return self.forward(xs)
+
+    def forward(
+        self, xs: Sequence[float], *, param_values: Sequence[float] | None = None
+    ) -> Output:
+        """The value of ``f`` at ``xs``: a float, or a list of floats if ``f`` returned a list."""
+        fn = self._program("forward", "all", False)[0]
+        return fn(self._inputs(xs), self._param_values(param_values), ())  # type: ignore[no-any-return]
+
+    def value_and_grad(
+        self,
+        xs: Sequence[float],
+        *,
+        wrt: Wrt = "inputs",
+        grad_outputs: Sequence[float] | None = None,
+        param_values: Sequence[float] | None = None,
+    ) -> tuple[Output, list[float]]:
+        """``(value, grads)``: the value as :meth:`forward`, and ∂value/∂x for each input
+        (``wrt="inputs"``), for each parameter (``"params"``), or inputs then parameters
+        (``"all"``).  For a list-valued ``f``, ``grad_outputs`` (one weight per output) gives
+        the gradient of Σ weightₖ·outputₖ, as in ``torch.autograd.grad``."""
+        mode = _check_wrt(wrt)
+        seeds = self._seeds(grad_outputs)
+        fn = self._program("grad", mode, bool(seeds))[0]
+        return fn(self._inputs(xs), self._param_values(param_values), seeds)  # type: ignore[no-any-return]
+
+    def backward(self, xs: Sequence[float], grad: float = 1.0) -> float:
+        """Like ``f(*xs).backward(grad)`` in eager mode for the parameters: adds
+        grad·∂value/∂p to ``p.grad`` of every parameter and returns the value."""
+        if self.n_outputs is not None:
+            raise ValueError("backward needs a function with one output (a Value)")
+        seed = _as_float(grad, "backward: grad")
+        fn = self._program("grad", "params", seed != 1.0)[0]
+        value, grads = fn(
+            self._inputs(xs), self._param_values(None), (seed,) if seed != 1.0 else ()
+        )
+        for p, gp in zip(self.params, grads, strict=True):
+            p.grad += gp
+        return value  # type: ignore[no-any-return]
+
+    def value_and_grad_sum(
+        self,
+        rows: Sequence[Sequence[float]],
+        *,
+        param_values: Sequence[float] | None = None,
+    ) -> tuple[float, list[float]]:
+        """``(Σ values, Σ ∂value/∂p for each parameter)`` over ``rows`` (each a list of the
+        inputs): a training step's loss and gradient in one compiled loop, with the gradient
+        sums kept in local variables."""
+        if self.n_outputs is not None:
+            raise ValueError("value_and_grad_sum needs a function with one output (a Value)")
+        checked = [self._inputs(row) for row in rows]
+        fn = self._program("sum", "params", False)[0]
+        return fn(checked, self._param_values(param_values), ())  # type: ignore[no-any-return]
+
+    def batch(
+        self,
+        X: Any,  # noqa: N803 - the data matrix, as in NumPy/scikit-learn
+        *,
+        wrt: Wrt = "all",
+        per_sample: bool = False,
+        grad_outputs: Sequence[float] | None = None,
+        param_values: Sequence[float] | None = None,
+    ) -> BatchResult:
+        """Run the compiled program over the rows of ``X`` (shape (n, n_inputs)) at once, with
+        NumPy arrays (one per node, the batch on axis 0).  See :class:`BatchResult`.
+
+        The results equal :meth:`value_and_grad` row by row (the NumPy code is derived from the
+        same rules).  A row on which the scalar code would raise (a domain error, a changed
+        branch) makes ``batch`` raise that same exception, with the row number in a note.
+        Needs NumPy (``pip install autograd_mini[numpy]``).
+        """
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError(_NUMPY_MISSING) from None
+        mode = _check_wrt(wrt)
+        arr = np.asarray(X)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"batch: X must hold real numbers, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.ndim == 1 and self.n_inputs == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"batch: X must have shape (n, {self.n_inputs}), got {tuple(arr.shape)}"
+            )
+        n = arr.shape[0]
+        seeds = self._seeds(grad_outputs)
+        ps = self._param_values(param_values)
+        cols = list(np.ascontiguousarray(arr.T))
+        fn = self._program("batch", mode, bool(seeds))[0]
+        try:
+            with np.errstate(all="ignore"):
+                values, gin, gpar = fn(cols, ps, seeds)
+        except (codegen.BatchFailureError, ArithmeticError, ValueError):
+            self._raise_for_first_bad_row(arr, ps)
+            raise
+        single = self.n_outputs is None
+        value = _column(np, values[0], n) if single else _columns(np, values, n)
+        grad = None if mode == "params" else _columns(np, gin, n)
+        param_grad = None
+        if mode != "inputs":
+            per = _columns(np, gpar, n)
+            param_grad = per if per_sample else per.sum(axis=0)
+        return BatchResult(value, grad, param_grad)
+
+    # --- helpers ---
+    def _raise_for_first_bad_row(self, arr: Any, ps: Sequence[float]) -> None:
+        forward = self._program("forward", "all", False)[0]
+        for k, row in enumerate(arr.tolist()):
+            try:
+                forward(row, ps, ())
+            except Exception as error:
+                if hasattr(error, "add_note"):
+                    error.add_note(f"(in row {k} of the batch)")
+                raise
+
+    def _inputs(self, xs: Sequence[float]) -> list[float]:
+        try:
+            n = len(xs)
+        except TypeError:
+            raise TypeError(
+                f"inputs must be a sequence of {self.n_inputs} numbers, got {type(xs).__name__}"
+            ) from None
+        if n != self.n_inputs:
+            raise InputCountError(f"this traced function takes {self.n_inputs} inputs, got {n}")
+        return [x if type(x) is float else _as_float(x, f"inputs[{i}]") for i, x in enumerate(xs)]
+
+    def _param_values(self, values: Sequence[float] | None) -> list[float]:
+        if values is None:
+            return [p.data for p in self.params]
+        if len(values) != len(self.params):
+            raise InputCountError(
+                f"param_values: expected {len(self.params)} numbers, got {len(values)}"
+            )
+        return [
+            x if type(x) is float else _as_float(x, f"param_values[{i}]")
+            for i, x in enumerate(values)
+        ]
+
+    def _seeds(self, grad_outputs: Sequence[float] | None) -> tuple[float, ...]:
+        if grad_outputs is None:
+            if self.n_outputs is not None and self.n_outputs != 1:
+                raise ValueError(
+                    f"f returned {self.n_outputs} outputs: pass grad_outputs (one weight per "
+                    "output) to get the gradient of their weighted sum"
+                )
+            return ()
+        m = 1 if self.n_outputs is None else self.n_outputs
+        if len(grad_outputs) != m:
+            raise ValueError(f"grad_outputs: expected {m} numbers, got {len(grad_outputs)}")
+        return tuple(_as_float(x, f"grad_outputs[{k}]") for k, x in enumerate(grad_outputs))
+
+    def _program(self, kind: str, wrt: str, seeded: bool) -> tuple[Callable[..., Any], str]:
+        key = (kind, wrt, seeded)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compile(kind, wrt, seeded)
+            self._compiled[key] = found
+        return found
+
+    def _compile(self, kind: str, wrt: str, seeded: bool) -> tuple[Callable[..., Any], str]:
+        g = self._graph
+        vector = kind == "batch"
+        b = _Builder(g, vector)
+        ni, npar = g.n_inputs, g.n_params
+        input_names = [f"v{i}" for i in range(ni)]
+        param_names = [f"v{ni + j}" for j in range(npar)]
+        m = len(g.outputs)
+        seed_names = [f"s{k}" for k in range(m)] if seeded else []
+        b.forward()
+        values = [g.operand(o) for o in g.outputs]
+        value: ast.expr = values[0] if self.n_outputs is None else _list(values)
+        wanted = {
+            "inputs": list(range(ni)),
+            "params": list(range(ni, ni + npar)),
+            "all": list(range(ni + npar)),
+        }[wrt]
+        grads: list[ast.expr] = []
+        if kind != "forward":
+            seeds: list[ast.expr] = (
+                [ast.Name(s, ast.Load()) for s in seed_names] if seeded else [ast.Constant(1.0)] * m
+            )
+            grads = b.backward(wanted, seeds)
+        prologue = [*_unpack(param_names, "ps"), *_unpack(seed_names, "ss")]
+        if kind == "forward":
+            body = [*_unpack(input_names, "xs"), *b.body, ast.Return(value)]
+        elif kind == "grad":
+            body = [
+                *_unpack(input_names, "xs"),
+                *b.body,
+                ast.Return(ast.Tuple([value, _list(grads)], ast.Load())),
+            ]
+        elif kind == "sum":
+            totals = [f"G{j}" for j in range(len(grads))]
+            init = [_assign(t, ast.Constant(0.0)) for t in [*totals, "_total"]]
+            loop_body = [
+                *b.body,
+                ast.AugAssign(ast.Name("_total", ast.Store()), ast.Add(), value),
+                *[
+                    ast.AugAssign(ast.Name(t, ast.Store()), ast.Add(), e)
+                    for t, e in zip(totals, grads, strict=True)
+                ],
+            ]
+            target: ast.expr = ast.Tuple(
+                [ast.Name(n, ast.Store()) for n in input_names], ast.Store()
+            )
+            if not input_names:
+                target = ast.Name("_row", ast.Store())
+            loop = ast.For(target, ast.Name("xs", ast.Load()), loop_body, [], None)
+            result = ast.Tuple(
+                [ast.Name("_total", ast.Load()), _list([ast.Name(t, ast.Load()) for t in totals])],
+                ast.Load(),
+            )
+            body = [*init, loop, ast.Return(result)]
+        else:  # batch
+            gin = grads[:ni] if wrt != "params" else []
+            gpar = grads[-npar:] if (wrt != "inputs" and npar) else []
+            body = [
+                *_unpack(input_names, "xs"),
+                *b.body,
+                ast.Return(
+                    ast.Tuple(
+                        [
+                            ast.Tuple(values, ast.Load()),
+                            ast.Tuple(gin, ast.Load()),
+                            ast.Tuple(gpar, ast.Load()),
+                        ],
+                        ast.Load(),
+                    )
+                ),
+            ]
+        module = _function(f"traced_{kind}", ["xs", "ps", "ss"], [*prologue, *body])
+        source = ast.unparse(module)
+        ns = codegen.vector_namespace() if vector else codegen.scalar_namespace()
+        ns = dict(ns)
+        ns.update(b.extras)
+        ns["_guard_error"] = self._guard_error
+        code = compile(source, f"<traced {kind}>", "exec")
+        exec(code, ns)  # the source is generated from ops.py and float literals only
+        return ns[f"traced_{kind}"], source
+
+    def _guard_error(self, k: int, a: float, b: float) -> TraceGuardError:
+        g = self._graph
+        ia, symbol, ib, outcome = g.guards[k]
+        return TraceGuardError(
+            f"the traced function would take another branch: the comparison "
+            f"{g.describe(ia)} {symbol} {g.describe(ib)} was {outcome} when traced, but is "
+            f"{not outcome} now ({a!r} {symbol} {b!r}). Tracing specialises on the path taken "
+            "(like jax.jit): trace again with an example input that takes this path"
+        )
+
+
+def _column(np: Any, v: Any, n: int) -> Any:
+    a = np.asarray(v, dtype=np.float64)
+    return a if a.shape == (n,) else np.broadcast_to(a, (n,))
+
+
+def _columns(np: Any, vs: Sequence[Any], n: int) -> Any:
+    """The arrays (or scalars, broadcast) as the columns of an (n, len(vs)) array."""
+    out = np.empty((n, len(vs)), dtype=np.float64)
+    for k, v in enumerate(vs):
+        out[:, k] = v
+    return out
+
+
+def _check_wrt(wrt: object) -> str:
+    if wrt not in _WRT:
+        raise ValueError(f"wrt must be one of {', '.join(map(repr, _WRT))}, got {wrt!r}")
+    return str(wrt)
+
+
+def _default_example(i: int) -> float:
+    """Placeholder data: positive, non-integer and different per input, so that ``log``,
+    ``sqrt``, ``x / (x - y)`` and non-integer powers are defined while tracing."""
+    return 0.5 + 0.1 * i if i < 10 else 0.5 + 1.0 / (i + 2)
+
+
+def _floats(xs: object, n: int, what: str) -> list[float]:
+    if not isinstance(xs, Sequence) or isinstance(xs, str):
+        raise TypeError(f"{what} must be a sequence of {n} numbers, got {type(xs).__name__}")
+    if len(xs) != n:
+        raise InputCountError(f"{what}: expected {n} numbers, got {len(xs)}")
+    return [_as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+
+
+def _check_count(n_inputs: object) -> int:
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int):
+        raise TypeError(f"trace: n_inputs must be an int, got {type(n_inputs).__name__}")
+    if n_inputs < 0:
+        raise ValueError(f"trace: n_inputs must be >= 0, got {n_inputs}")
+    return n_inputs
+
+
+def _count_from_signature(f: Callable[..., Any]) -> int:
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):
+        raise TypeError("trace: give n_inputs (the signature of f cannot be read)") from None
+    count = 0
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise TypeError("trace: f takes *args or **kwargs; give n_inputs")
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            count += 1
+    return count
+
+
+@overload
+def trace(
+    f: Callable[..., Any],
+    n_inputs: int | None = None,
+    *,
+    params: Sequence[Value] = (),
+    example: Sequence[float] | None = None,
+) -> Traced: ...
+
+
+@overload
+def trace(
+    f: int | None = None,
+    n_inputs: int | None = None,
+    *,
+    params: Sequence[Value] = (),
+    example: Sequence[float] | None = None,
+) -> Callable[[Callable[..., Any]], Traced]: ...
+
+
+def trace(
+    f: Callable[..., Any] | int | None = None,
+    n_inputs: int | None = None,
+    *,
+    params: Sequence[Value] = (),
+    example: Sequence[float] | None = None,
+) -> Traced | Callable[[Callable[..., Any]], Traced]:
+    """Trace ``f`` once and compile it: ``trace(f, n_inputs)``, or as a decorator
+    ``@trace(n_inputs=2)`` / ``@trace(2)`` (``@trace`` alone counts ``f``'s parameters).
+
+    ``f`` is called once as ``f(x0, …, x[n_inputs-1])`` with placeholder Values (data from
+    ``example``, else 0.5, 0.6, …) and returns a Value, a number, or a list of them.
+
+    ``params``: Values (e.g. ``model.parameters()``) that ``f`` uses and that change between
+    calls.  They are read from ``p.data`` at every call and gradients by them are available
+    (``wrt="params"``, :meth:`Traced.backward`).  Every other Value ``f`` uses but did not
+    compute from its inputs is a *constant*: its current value is written into the code.
+    """
+    if params is not None and not isinstance(params, Sequence):
+        params = list(params)
+    checked = _check_params(params)
+    if example is not None and not isinstance(example, Sequence):
+        raise TypeError(
+            f"trace: example must be a sequence of numbers, got {type(example).__name__}"
+        )
+    if f is None or (isinstance(f, int) and not isinstance(f, bool)):
+        count = n_inputs if f is None else f
+        if f is not None and n_inputs is not None:
+            raise TypeError("trace: n_inputs given twice")
+
+        def decorate(fn: Callable[..., Any]) -> Traced:
+            if not callable(fn):
+                raise TypeError(f"trace: expected a function, got {type(fn).__name__}")
+            k = _count_from_signature(fn) if count is None else _check_count(count)
+            return Traced(fn, k, checked, example)
+
+        return decorate
+    if not callable(f):
+        raise TypeError(f"trace: expected a function, got {type(f).__name__}")
+    k = _count_from_signature(f) if n_inputs is None else _check_count(n_inputs)
+    return Traced(f, k, checked, example)
+
+
+def _check_params(params: Sequence[Value]) -> tuple[Value, ...]:
+    seen: dict[Value, int] = {}
+    for j, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"trace: params[{j}] must be a Value, got {type(p).__name__}")
+        if not p.is_leaf:
+            raise ValueError(f"trace: params[{j}] is computed from other Values; params are leaves")
+        if p in seen:
+            raise ValueError(f"trace: params[{j}] is the same Value as params[{seen[p]}]")
+        seen[p] = j
+    return tuple(params)

@@ -1,0 +1,506 @@
+"""trace: compiled straight-line code and batched NumPy against the eager engine."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from autograd_mini import OPS, Value, grad, trace
+from autograd_mini import engine as _engine
+from autograd_mini import ops as _ops
+from autograd_mini.nn import MLP
+from autograd_mini.testing import expressions, reals
+from autograd_mini.trace import BatchResult, Traced, TraceGuardError
+
+np = pytest.importorskip("numpy")
+
+REL = 1e-12
+
+
+def close(a: float, b: float, rel: float = REL, abs_tol: float = 1e-300) -> bool:
+    """Equal to rel, or both NaN, or the same infinity."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or math.isclose(a, b, rel_tol=rel, abs_tol=abs_tol)
+
+
+def all_close(a: Sequence[float], b: Sequence[float], rel: float = REL) -> bool:
+    return len(a) == len(b) and all(
+        close(float(x), float(y), rel) for x, y in zip(a, b, strict=True)
+    )
+
+
+def eager(f: Callable[..., Any], xs: Sequence[float]) -> tuple[float, list[float]]:
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves)
+    return out.data, [g.data for g in grad(out, leaves)]
+
+
+# --- the contract: call styles, forward, value_and_grad ----------------------------------------
+
+
+def f2(x: Value, y: Value) -> Value:
+    return (x * y + 1.0).tanh()
+
+
+def test_value_and_grad_matches_closed_form() -> None:
+    t = trace(f2, 2)
+    value, (dx, dy) = t.value_and_grad([0.5, 2.0])
+    slope = 1.0 - math.tanh(2.0) ** 2
+    assert value == math.tanh(2.0)
+    assert math.isclose(dx, 2.0 * slope, rel_tol=1e-15)
+    assert math.isclose(dy, 0.5 * slope, rel_tol=1e-15)
+    assert t.forward([0.5, 2.0]) == math.tanh(2.0)
+    assert t(0.5, 2.0) == math.tanh(2.0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: trace(f2, 2),
+        lambda: trace(f2, n_inputs=2),
+        lambda: trace(n_inputs=2)(f2),
+        lambda: trace(2)(f2),
+        lambda: trace(f2),
+        lambda: trace()(f2),
+    ],
+    ids=["positional", "keyword", "decorator-keyword", "decorator-positional", "inferred", "bare"],
+)
+def test_every_call_style_gives_the_same_traced_function(make: Callable[[], Traced]) -> None:
+    t = make()
+    assert isinstance(t, Traced)
+    assert t.n_inputs == 2
+    assert t.value_and_grad([0.3, -1.1]) == trace(f2, 2).value_and_grad([0.3, -1.1])
+
+
+def test_decorator_syntax_works_with_the_count() -> None:
+    @trace(n_inputs=1)
+    def square(x: Value) -> Value:
+        return x * x
+
+    assert square.value_and_grad([3.0]) == (9.0, [6.0])
+
+
+def test_f_is_called_exactly_once_at_trace_time() -> None:
+    calls = []
+
+    def f(x: Value) -> Value:
+        calls.append(x)
+        return x.exp()
+
+    t = trace(f, 1)
+    assert len(calls) == 1 and isinstance(calls[0], Value)
+    for x in (0.1, 0.2, 0.3):
+        t.value_and_grad([x])
+        t.forward([x])
+    assert len(calls) == 1
+
+
+def test_wrong_number_of_inputs_is_an_error_naming_the_count() -> None:
+    t = trace(f2, 2)
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        t.forward([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="takes 2 inputs, got 1"):
+        t.value_and_grad([1.0])
+
+
+def test_non_number_input_is_a_type_error() -> None:
+    t = trace(f2, 2)
+    with pytest.raises(TypeError, match=r"inputs\[1\]"):
+        t.forward([1.0, "2.0"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        t.forward(3.0)  # type: ignore[arg-type]
+
+
+def test_integer_inputs_are_converted_like_value_does() -> None:
+    t = trace(lambda x: x**0.5, 1)
+    assert t.forward([4]) == 2.0
+
+
+def test_bad_trace_arguments_are_rejected() -> None:
+    with pytest.raises(TypeError, match="n_inputs must be an int"):
+        trace(f2, 2.0)  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match=">= 0"):
+        trace(f2, -1)
+    with pytest.raises(TypeError, match="must return a Value"):
+        trace(lambda x: "no", 1)
+    with pytest.raises(TypeError, match="params"):
+        trace(f2, 2, params=[1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="wrt"):
+        trace(f2, 2).value_and_grad([1.0, 2.0], wrt="x")  # type: ignore[arg-type]
+
+
+# --- the generated source -------------------------------------------------------------------------
+
+
+def test_source_has_one_line_per_operation_forward_then_backward() -> None:
+    t = trace(lambda x, y: (x * y).sin() + y, 2)
+    lines = t.source.splitlines()
+    assert lines[0] == "def traced_grad(xs, ps, ss):"
+    body = [line.strip() for line in lines[1:]]
+    assert body[:4] == [
+        "v0, v1 = xs",
+        "v2 = v0 * v1",
+        "v3 = _finite_or_nan(math.sin, v2)",
+        "v4 = v3 + v1",
+    ]
+    # backward: sin's rule (g·cos x, with g = 1 folded away), then mul's
+    assert body[4] == "g2 = _cos(v2)"
+    assert body[-1] == "return (v4, [g0, g1])"
+
+
+def test_constants_are_float_literals_and_labels_never_reach_the_source() -> None:
+    evil = "__import__('os').system('echo pwned')"
+
+    def f(x: Value) -> Value:
+        c = Value(1.2345678901234567, label=evil)
+        return (x * c + (-2.5)) ** 2 + float("inf") * 0.0 + x.leaky_relu(0.125)
+
+    x0 = Value(0.7, label=evil)
+    t = trace(f, 1)
+    assert evil not in t.source
+    assert "1.2345678901234567" in t.source
+    assert "0.125" in t.source
+    assert "(-2.5)" in t.source or "- 2.5" in t.source or "-2.5" in t.source
+    value, grads = t.value_and_grad([0.7])
+    assert all_close([value, *grads], [*eager(f, [x0.data])[:1], *eager(f, [0.7])[1]])
+
+
+def test_backward_source_reuses_the_rules_of_ops() -> None:
+    # tanh' = 1 − out² is written once, in ops.tanh_vjp (g * (1.0 - out * out)); the generated
+    # line is that expression with g = 3.0 (mul's rule g·y with the seed 1 and the constant 3)
+    t = trace(lambda x: x.tanh() * 3.0, 1)
+    assert "g0 = 3.0 * (1.0 - v1 * v1)" in t.source.splitlines()[-2]
+
+
+# --- property tests: compiled and batched equal eager ---------------------------------------------
+
+
+@given(expressions(3, max_steps=10), reals(), reals(), reals())
+def test_compiled_expression_equals_eager(f: Any, a: float, b: float, c: float) -> None:
+    t = trace(f, 3)
+    value, grads = eager(f, [a, b, c])
+    got_value, got_grads = t.value_and_grad([a, b, c])
+    assert close(got_value, value)
+    assert all_close(got_grads, grads)
+    assert close(t.forward([a, b, c]), value)
+
+
+@settings(max_examples=40)
+@given(
+    expressions(2, max_steps=10),
+    st.lists(st.tuples(reals(), reals()), min_size=1, max_size=6),
+)
+def test_batched_expression_equals_eager_row_by_row(
+    f: Any, rows: list[tuple[float, float]]
+) -> None:
+    t = trace(f, 2)
+    result = t.batch(np.array(rows))
+    assert isinstance(result, BatchResult)
+    assert result.value.shape == (len(rows),)
+    assert result.grad.shape == (len(rows), 2)
+    for k, row in enumerate(rows):
+        value, grads = eager(f, row)
+        assert close(float(result.value[k]), value)
+        assert all_close(result.grad[k], grads)
+
+
+# every op, also at its kinks, domain edges and with special values: the vectorised rules
+# (np.where for Python `if`) must agree with the float rules element by element.
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 800.0, -800.0]
+
+
+def _op_function(name: str) -> Callable[..., Value]:
+    unary = {
+        "neg": lambda x: -x,
+        "abs": lambda x: abs(x),
+        "exp": lambda x: x.exp(),
+        "log": lambda x: x.log(),
+        "sqrt": lambda x: x.sqrt(),
+        "tanh": lambda x: x.tanh(),
+        "sigmoid": lambda x: x.sigmoid(),
+        "relu": lambda x: x.relu(),
+        "sin": lambda x: x.sin(),
+        "cos": lambda x: x.cos(),
+        "softplus": lambda x: x.softplus(),
+    }
+    binary = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+        "pow": lambda x, y: x**y,
+        "leaky_relu": lambda x, y: x.leaky_relu(y),
+    }
+    return unary[name] if name in unary else binary[name]
+
+
+def _eager_or_error(f: Callable[..., Value], xs: Sequence[float]) -> Any:
+    try:
+        return eager(f, xs)
+    except (ArithmeticError, ValueError) as e:
+        return type(e)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_compiled_and_batched_equals_eager_at_special_points(name: str) -> None:
+    f = _op_function(name)
+    n = OPS[name].arity
+    points = [[x] for x in SPECIAL] if n == 1 else [[x, y] for x in SPECIAL for y in SPECIAL]
+    t = trace(f, n, example=[2.0] * n)
+    good = []
+    for xs in points:
+        expected = _eager_or_error(f, xs)
+        if isinstance(expected, type):
+            with pytest.raises(expected):
+                t.value_and_grad(xs)
+            with pytest.raises(expected):
+                t.batch(np.array([xs]))
+            continue
+        value, grads = t.value_and_grad(xs)
+        assert close(value, expected[0]), (xs, value, expected)
+        assert all_close(grads, expected[1]), (xs, grads, expected)
+        good.append((xs, expected))
+    result = t.batch(np.array([xs for xs, _ in good]))
+    for k, (xs, (value, grads)) in enumerate(good):
+        assert close(float(result.value[k]), value), (xs, result.value[k], value)
+        assert all_close(result.grad[k], grads), (xs, result.grad[k], grads)
+
+
+@given(st.floats(-50, 50), st.floats(-5, 5))
+def test_numpy_power_is_the_pow_helper_of_ops(x: float, y: float) -> None:
+    assume(x > 0 or float(y).is_integer())
+    assume(x != 0 or y >= 0)
+    expected = _ops._pow(x, y)
+    with np.errstate(all="ignore"):
+        got = float(np.power(np.float64(x), np.float64(y)))
+    assert close(got, expected)
+
+
+def test_batch_of_a_row_that_fails_raises_the_eager_error_with_the_row() -> None:
+    t = trace(lambda x: x.log(), 1)
+    with pytest.raises(ValueError, match="log needs x > 0") as info:
+        t.batch(np.array([[1.0], [2.0], [-1.0]]))
+    notes = getattr(info.value, "__notes__", ["(in row 2 of the batch)"])
+    assert "(in row 2 of the batch)" in notes
+    exp = trace(lambda x: x.exp(), 1)
+    with pytest.raises(OverflowError):
+        exp.batch(np.array([[1.0], [1000.0]]))
+
+
+def test_op_without_inlinable_rule_falls_back_to_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rules defined outside ops.py (here lambdas) cannot be inlined: they are called instead,
+    # and element by element in a batch
+    monkeypatch.setattr(_ops.TANH, "forward", lambda x: math.tanh(x))
+    monkeypatch.setattr(_ops.TANH, "vjp", lambda g, out, x: (g * (1.0 - out * out),))
+
+    def f(x: Value) -> Value:
+        return (x * x).tanh() + x
+
+    t = trace(f, 1)
+    assert "_fwd" in t.source and "_vjp" in t.source
+    for x in (0.3, -1.2):
+        assert all_close(
+            [t.value_and_grad([x])[0], *t.value_and_grad([x])[1]],
+            [*[eager(f, [x])[0]], *eager(f, [x])[1]],
+        )
+    result = t.batch(np.array([[0.3], [-1.2]]))
+    for k, x in enumerate((0.3, -1.2)):
+        value, grads = eager(f, [x])
+        assert close(float(result.value[k]), value) and all_close(result.grad[k], grads)
+
+
+# --- control flow: guards ---------------------------------------------------------------------
+
+
+def piecewise(x: Value) -> Value:
+    return x * 2.0 if x > 0 else -x
+
+
+def test_tracing_specialises_on_the_branch_and_detects_another_branch() -> None:
+    t = trace(piecewise, 1, example=[1.0])
+    assert t.value_and_grad([3.0]) == (6.0, [2.0])
+    assert t.guards == ["input 0 > 0.0 is True"]
+    with pytest.raises(TraceGuardError, match="another branch"):
+        t.forward([-1.0])
+    other = trace(piecewise, 1, example=[-1.0])
+    assert other.value_and_grad([-3.0]) == (3.0, [-1.0])
+    with pytest.raises(TraceGuardError):
+        other.value_and_grad([0.5])
+
+
+def test_guards_cover_comparisons_of_intermediate_values_and_max() -> None:
+    def f(x: Value, y: Value) -> Value:
+        return max(x * y, y - x) + x
+
+    t = trace(f, 2, example=[2.0, 3.0])  # x·y = 6 > y − x = 1
+    assert close(t.forward([1.0, 5.0]), 6.0)
+    with pytest.raises(TraceGuardError):
+        t.forward([-1.0, 5.0])  # x·y = −5 < 6: max picks the other operand
+    with pytest.raises(TraceGuardError):
+        t.batch(np.array([[1.0, 5.0], [-1.0, 5.0]]))
+
+
+def test_comparisons_are_not_recorded_outside_tracing() -> None:
+    trace(piecewise, 1, example=[1.0])
+    assert Value.__lt__ is _engine.Value.__dict__["__lt__"]
+    assert (Value(1.0) < 2.0) is True
+
+
+# --- parameters, multiple outputs, batches -------------------------------------------------------
+
+
+def test_parameters_are_read_at_call_time_and_get_gradients() -> None:
+    w, b = Value(0.5), Value(-0.25)
+
+    def f(x: Value) -> Value:
+        return (w * x + b).tanh()
+
+    t = trace(f, 1, params=[w, b])
+    value, grads = t.value_and_grad([2.0], wrt="params")
+    x = Value(2.0)
+    out = f(x)
+    assert value == out.data
+    assert all_close(grads, [g.data for g in grad(out, [w, b])])
+    w.data = 1.5
+    assert t.forward([2.0]) == math.tanh(1.5 * 2.0 - 0.25)
+    _, every = t.value_and_grad([2.0], wrt="all")
+    assert len(every) == 3
+    assert t.forward([2.0], param_values=[0.0, 0.0]) == 0.0
+
+
+def test_backward_accumulates_into_parameter_grads_like_eager() -> None:
+    w = Value(0.3)
+    t = trace(lambda x: (w * x).sin(), 1, params=[w])
+    t.backward([2.0])
+    t.backward([1.0], grad=0.5)
+    expected = 2.0 * math.cos(0.6) + 0.5 * math.cos(0.3)
+    assert math.isclose(w.grad, expected, rel_tol=1e-14)
+
+
+def test_other_captured_values_are_constants() -> None:
+    c = Value(2.0)
+    t = trace(lambda x: x * c, 1)
+    c.data = 100.0
+    assert t.forward([3.0]) == 6.0
+
+
+def test_list_output_needs_grad_outputs_like_torch() -> None:
+    def f(x: Value, y: Value) -> list[Value]:
+        return [x * y, x + y, x.exp()]
+
+    t = trace(f, 2)
+    assert t.forward([2.0, 3.0]) == [6.0, 5.0, math.exp(2.0)]
+    with pytest.raises(ValueError, match="grad_outputs"):
+        t.value_and_grad([2.0, 3.0])
+    value, grads = t.value_and_grad([2.0, 3.0], grad_outputs=[1.0, -2.0, 0.5])
+    assert value == [6.0, 5.0, math.exp(2.0)]
+    assert all_close(grads, [3.0 - 2.0 + 0.5 * math.exp(2.0), 2.0 - 2.0])
+    result = t.batch(np.array([[2.0, 3.0], [0.0, 1.0]]), grad_outputs=[1.0, -2.0, 0.5])
+    assert result.value.shape == (2, 3)
+    assert all_close(result.grad[0], grads)
+
+
+def test_constant_output_and_unused_inputs() -> None:
+    t = trace(lambda x, y: x * 0.0 + 3.0 if False else Value(3.0), 2)
+    assert t.value_and_grad([1.0, 2.0]) == (3.0, [0.0, 0.0])
+    result = t.batch(np.zeros((4, 2)))
+    assert result.value.tolist() == [3.0] * 4 and result.grad.tolist() == [[0.0, 0.0]] * 4
+
+
+def test_batch_shapes_and_validation() -> None:
+    t = trace(lambda x: x * x, 1)
+    assert t.batch([1.0, 2.0, 3.0]).grad[:, 0].tolist() == [2.0, 4.0, 6.0]
+    assert t.batch(np.empty((0, 1))).value.shape == (0,)
+    with pytest.raises(ValueError, match=r"shape \(n, 1\)"):
+        t.batch(np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="real numbers"):
+        t.batch(np.array([["a"]]))
+
+
+def test_batch_without_numpy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = trace(lambda x: x * x, 1)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    with pytest.raises(ImportError, match=r"pip install autograd_mini\[numpy\]"):
+        t.batch([[1.0]])
+
+
+def test_importing_the_package_and_tracing_do_not_import_numpy() -> None:
+    code = (
+        "import sys; import autograd_mini; from autograd_mini import trace; "
+        "t = trace(lambda x: x.tanh(), 1); t.value_and_grad([0.5]); "
+        "assert 'numpy' not in sys.modules, 'numpy was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- nn integration: an MLP's per-sample loss --------------------------------------------------
+
+
+def mlp_loss(model: MLP) -> Callable[..., Value]:
+    def loss(x0: Value, x1: Value, y: Value) -> Value:
+        score = model([x0, x1])
+        assert isinstance(score, Value)
+        return (1.0 - y * score).relu()
+
+    return loss
+
+
+@settings(max_examples=15)
+@given(
+    st.integers(0, 2**16),
+    st.lists(st.tuples(reals(), reals(), st.sampled_from([-1.0, 1.0])), min_size=1, max_size=5),
+    st.sampled_from(["relu", "tanh"]),
+)
+def test_compiled_mlp_loss_equals_eager(
+    seed: int, rows: list[tuple[float, float, float]], act: str
+) -> None:
+    model = MLP(2, [4, 4, 1], activation=act, seed=seed)
+    params = model.parameters()
+    loss = mlp_loss(model)
+    t = trace(loss, 3, params=params)
+    summed = [0.0] * len(params)
+    total = 0.0
+    for row in rows:
+        leaves = [Value(v) for v in row]
+        out = loss(*leaves)
+        expected = [g.data for g in grad(out, params)]
+        value, grads = t.value_and_grad(list(row), wrt="params")
+        assert close(value, out.data)
+        assert all_close(grads, expected)
+        summed = [s + e for s, e in zip(summed, expected, strict=True)]
+        total += out.data
+    got_total, got_summed = t.value_and_grad_sum([list(r) for r in rows])
+    assert math.isclose(got_total, total, rel_tol=1e-12, abs_tol=1e-12)
+    scale = max(1.0, max(abs(s) for s in summed))
+    assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(got_summed, summed, strict=True))
+    result = t.batch(np.array(rows), wrt="params", per_sample=True)
+    for k, row in enumerate(rows):
+        assert all_close(result.param_grad[k], t.value_and_grad(list(row), wrt="params")[1])
+    summed_batch = t.batch(np.array(rows), wrt="params").param_grad
+    assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(summed_batch, summed, strict=True))
+
+
+def test_training_on_the_compiled_loss_follows_eager_training() -> None:
+    rows = [(0.5, -0.2, 1.0), (-0.7, 0.3, -1.0), (0.1, 0.9, 1.0)]
+    eager_model = MLP(2, [8, 1], activation="tanh", seed=3)
+    fast_model = MLP(2, [8, 1], activation="tanh", seed=3)
+    t = trace(mlp_loss(fast_model), 3, params=fast_model.parameters())
+    eager_loss = mlp_loss(eager_model)
+    for _ in range(5):
+        eager_model.zero_grad()
+        fast_model.zero_grad()
+        for row in rows:
+            eager_loss(*[Value(v) for v in row]).backward()
+            t.backward(list(row))
+        for p, q in zip(eager_model.parameters(), fast_model.parameters(), strict=True):
+            assert close(p.grad, q.grad)
+            p.data -= 0.1 * p.grad
+            q.data -= 0.1 * q.grad
