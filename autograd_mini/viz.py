@@ -73,7 +73,17 @@ def _missing_dot(what: str) -> DotNotFoundError:
 class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
     """The :class:`graphviz.Digraph` that :func:`draw_graph` returns: graphviz's own ``render``
     and ``pipe``, except that a missing ``dot`` raises :class:`DotNotFoundError` saying how to
-    install it (``render`` has saved the DOT source by then, and the message says where)."""
+    install it (``render`` has saved the DOT source by then, and the message says where).
+
+    The source is saved with a ``.dot`` suffix (``render(outfile="g.svg")`` writes ``g.dot``),
+    like :func:`render_graph` and the command line, instead of graphviz's default ``.gv``.
+    """
+
+    _default_extension = "dot"
+
+    @staticmethod
+    def _get_filepath(outfile: str | os.PathLike[str]) -> Path:
+        return Path(outfile).with_suffix(".dot")
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -261,8 +261,8 @@ def test_digraph_render_without_dot_explains_and_keeps_source(
     with pytest.raises(DotNotFoundError, match=r"not found on PATH; install Graphviz") as info:
         graph.render(outfile=tmp_path / "neuron.svg")
     assert isinstance(info.value, graphviz.ExecutableNotFound)  # what graphviz users catch
-    assert str(tmp_path / "neuron.gv") in str(info.value)
-    assert (tmp_path / "neuron.gv").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert str(tmp_path / "neuron.dot") in str(info.value)
+    assert (tmp_path / "neuron.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
     with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
         graph.pipe(format="png")
 
@@ -273,6 +273,9 @@ def test_digraph_render_and_pipe_work_as_in_graphviz(tmp_path: Path) -> None:
     assert isinstance(graph, graphviz.Digraph)
     out = graph.render(outfile=tmp_path / "neuron.png")
     assert Path(out).read_bytes().startswith(PNG_SIGNATURE)
+    assert (tmp_path / "neuron.dot").read_text() == graph.source
+    fresh = draw_graph(tanh_neuron())  # default source name: autograd_mini.dot
+    assert Path(fresh.render(directory=tmp_path, format="svg")).name == "autograd_mini.dot.svg"
     assert graph.pipe(format="svg").startswith(b"<?xml")
 
 
