@@ -76,9 +76,10 @@ def _build_parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--at",
         nargs="+",
+        action="extend",
         default=[],
         metavar="NAME=VALUE",
-        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1",
+        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1 (or --at x=1 --at w=0.5 ...)",
     )
     graph.add_argument(
         "-o",

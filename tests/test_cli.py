@@ -108,6 +108,12 @@ def test_expression_starting_with_minus_works_with_a_leading_space(
     assert partials(out) == {"x": -2.0, "y": -1.0}
 
 
+def test_at_may_be_repeated(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["graph", "w*x + b", "--at", "x=2", "--at", "w=3", "b=1"], capsys)
+    assert code == 0
+    assert partials(out) == {"x": 3.0, "w": 2.0, "b": 1.0}
+
+
 def test_root_name_avoids_a_variable_called_f(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["graph", "f * f", "--at", "f=3"], capsys)
     assert code == 0
