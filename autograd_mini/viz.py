@@ -237,7 +237,7 @@ def draw_graph(
         dot.node(f"v{i}", graphviz.nohtml(label), **style)
         if v._op is not None:
             op_name = f"v{i}_op"
-            dot.node(op_name, graphviz.nohtml(_record_escape(v._op.symbol)), **_OP_STYLE)
+            dot.node(op_name, graphviz.nohtml(_plain_escape(v._op.symbol)), **_OP_STYLE)
             dot.edge(op_name, f"v{i}")
             partials = local_partials(v) if show_local_grads else ()
             for k, parent in enumerate(v._parents):
