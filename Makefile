@@ -73,6 +73,7 @@ format: $(VENV)/.dev
 # writes out/bench.json and out/bench.png. BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench_trace --json out/bench_trace.json $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

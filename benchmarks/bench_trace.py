@@ -1,0 +1,289 @@
+"""``make bench`` (part 2): traced and compiled code against eager engines and hand-written code.
+
+    python -m benchmarks.bench_trace [--quick] [--json out/bench_trace.json]
+
+The model and data are the ``mlp step`` workload of :mod:`benchmarks.workloads`: micrograd's
+demo MLP(2, [16, 16, 1]) (ReLU hidden layers, linear output) on 100 two-moons points, loss
+mean(relu(1 − yᵢ·sᵢ)) + α·Σp², one SGD step.  Contenders:
+
+* ``eager``: autograd_mini building the graph per sample; ``micrograd`` 0.1.0;
+* ``lower bound``: :func:`benchmarks.lower_bound.mlp_step`, hand-written float code;
+* ``numpy``: the same step hand-written with NumPy matrices (:func:`numpy_step`);
+* ``compiled``: the per-sample loss traced once, run by ``value_and_grad_sum`` (one compiled
+  loop over the samples, gradient sums in local variables);
+* ``batched``: the same traced loss run by ``batch`` over the 100 rows at once.
+
+Every contender's [loss, gradients…] is first checked against eager (rel 1e-9), then all are
+timed interleaved (:func:`benchmarks.harness.run_interleaved`) and compared as ratios of
+medians in the same run.  Per-sample targets use the per-sample loss alone (no step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.harness import Case, agree, machine, median, run_interleaved, write_json
+from benchmarks.workloads import _MLP, ALPHA, LR, MLP_POINTS, Workload, _Adapter, make, moons
+
+__all__ = ["main", "numpy_step"]
+
+
+# --- hand-written NumPy ------------------------------------------------------------------------
+
+
+def numpy_step(
+    weights: list[Any], biases: list[Any], x: Any, y: Any, lr: float, alpha: float
+) -> list[float]:
+    """One SGD step of the benchmark MLP with NumPy matrices (the batch on axis 0), updating
+    ``weights``/``biases`` (lists of arrays) in place; returns [loss, gradients…] in the
+    parameter order of the scalar engines (per layer, per neuron: weights then bias)."""
+    import numpy as np
+
+    n = x.shape[0]
+    acts = [x]
+    h = x
+    last = len(weights) - 1
+    for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        z = h @ w.T + b
+        h = z if k == last else np.maximum(z, 0.0)
+        acts.append(h)
+    q = 1.0 - y * h[:, 0]
+    active = q > 0.0
+    reg = sum(float((w * w).sum() + (b * b).sum()) for w, b in zip(weights, biases, strict=True))
+    loss = float(np.where(active, q, 0.0).sum()) / n + alpha * reg
+    delta = np.where(active, -y, 0.0)[:, None] / n  # d loss / d score
+    grads_w: list[Any] = [None] * len(weights)
+    grads_b: list[Any] = [None] * len(weights)
+    for k in range(last, -1, -1):
+        grads_w[k] = delta.T @ acts[k] + 2.0 * alpha * weights[k]
+        grads_b[k] = delta.sum(axis=0) + 2.0 * alpha * biases[k]
+        if k:
+            delta = (delta @ weights[k]) * (acts[k] > 0.0)
+    flat: list[float] = [loss]
+    for gw, gb in zip(grads_w, grads_b, strict=True):
+        for j in range(gw.shape[0]):
+            flat.extend(gw[j].tolist())
+            flat.append(float(gb[j]))
+    for k in range(len(weights)):
+        weights[k] -= lr * grads_w[k]
+        biases[k] -= lr * grads_b[k]
+    return flat
+
+
+# --- the traced contenders ---------------------------------------------------------------------
+
+
+class _Traced:
+    """The benchmark MLP trained through :func:`autograd_mini.trace`."""
+
+    def __init__(self) -> None:
+        from autograd_mini import trace
+
+        self.model = _MLP(_Adapter("autograd_mini"))
+        params = self.model.params
+        self.params = params
+        model = self.model
+
+        def sample_loss(x0: Any, x1: Any, y: Any) -> Any:
+            return (1 + -y * model([x0, x1])).relu()
+
+        def reg() -> Any:
+            return ALPHA * sum(p * p for p in params)
+
+        t0 = time.perf_counter()
+        self.loss = trace(sample_loss, 3, params=params)
+        self.reg = trace(reg, 0, params=params)
+        self.trace_seconds = time.perf_counter() - t0
+        xs, ys = moons(MLP_POINTS)
+        self.rows = [[a, b, y] for (a, b), y in zip(xs, ys, strict=True)]
+        t0 = time.perf_counter()
+        self.loss.source_of("sum", "params")  # compile now, not in the first timed call
+        self.reg.source_of("grad", "params")
+        self.compile_seconds = time.perf_counter() - t0
+        self.X: Any = None
+
+    def _finish(self, total: float, summed: Any, ps: list[float], report: bool) -> list[float]:
+        inv_n = 1.0 / len(self.rows)
+        reg_value, reg_grads = self.reg.value_and_grad([], wrt="params", param_values=ps)
+        grads = [g * inv_n + r for g, r in zip(summed, reg_grads, strict=True)]
+        for p, g in zip(self.params, grads, strict=True):
+            p.data -= LR * g
+        return [total * inv_n + reg_value, *grads] if report else []
+
+    def compiled_step(self, report: bool = False) -> list[float]:
+        ps = [p.data for p in self.params]
+        total, summed = self.loss.value_and_grad_sum(self.rows, param_values=ps)
+        return self._finish(total, summed, ps, report)
+
+    def batched_step(self, report: bool = False) -> list[float]:
+        import numpy as np
+
+        if self.X is None:
+            self.X = np.array(self.rows)
+        ps = [p.data for p in self.params]
+        result = self.loss.batch(self.X, wrt="params", param_values=ps)
+        return self._finish(float(result.value.sum()), result.param_grad.tolist(), ps, report)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _numpy_job() -> tuple[Callable[[], object], Callable[[], list[float]]]:
+    import numpy as np
+
+    from benchmarks.workloads import mlp_init
+
+    xs, ys = moons(MLP_POINTS)
+    data, y = np.array(xs), np.array(ys)
+
+    def fresh() -> tuple[list[Any], list[Any]]:
+        w, b = mlp_init()
+        return [np.array(m) for m in w], [np.array(v) for v in b]
+
+    w, b = fresh()
+
+    def check() -> list[float]:
+        w0, b0 = fresh()
+        return numpy_step(w0, b0, data, y, LR, ALPHA)
+
+    return (lambda: numpy_step(w, b, data, y, LR, ALPHA)), check
+
+
+def _check(name: str, result: list[float], reference: list[float]) -> None:
+    bad = [i for i, (a, b) in enumerate(zip(result, reference, strict=True)) if not agree(a, b)]
+    if len(result) != len(reference) or bad:
+        i = bad[0] if bad else -1
+        raise SystemExit(f"{name} disagrees with eager at output {i} - not timing")
+
+
+def step_cases(with_micrograd: bool) -> tuple[list[Case], dict[str, float]]:
+    """The contenders of the full training step, checked against eager first."""
+    workload = Workload("mlp step", "mlp", MLP_POINTS, 7)
+    eager = make(workload, "autograd_mini")
+    reference = eager.check()
+    cases = [Case("eager", eager.run)]
+    if with_micrograd:
+        micro = make(workload, "micrograd")
+        _check("micrograd", micro.check(), reference)
+        cases.append(Case("micrograd", micro.run))
+    lower = make(workload, "lower bound")
+    _check("lower bound", lower.check(), reference)
+    cases.append(Case("lower bound", lower.run))
+    run_np, check_np = _numpy_job()
+    _check("numpy", check_np(), reference)
+    cases.append(Case("numpy", run_np))
+    _check("compiled", _Traced().compiled_step(report=True), reference)
+    _check("batched", _Traced().batched_step(report=True), reference)
+    traced = _Traced()
+    batched = _Traced()
+    cases.append(Case("compiled", traced.compiled_step))
+    cases.append(Case("batched", batched.batched_step))
+    info = {"trace_s": traced.trace_seconds, "compile_s": traced.compile_seconds}
+    return cases, info
+
+
+def sample_cases() -> list[Case]:
+    """Per-sample loss and gradient by the parameters, over the 100 points: eager (graph +
+    backward per sample), traced ``value_and_grad`` per sample, and ``batch`` of all 100."""
+    import numpy as np
+
+    from autograd_mini import Value
+
+    t = _Traced()
+    model, rows, loss = t.model, t.rows, t.loss
+    matrix = np.array(rows)
+
+    def eager() -> None:
+        for x0, x1, y in rows:
+            out = (1 + -y * model([Value(x0), Value(x1)])).relu()
+            out.backward()
+
+    def per_sample() -> None:
+        for row in rows:
+            loss.value_and_grad(row, wrt="params")
+
+    def batched() -> None:
+        loss.batch(matrix, wrt="params")
+
+    loss.source_of("grad", "params")
+    loss.source_of("batch", "params")
+    return [Case("eager", eager), Case("traced", per_sample), Case("batched", batched)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats")
+    parser.add_argument("--json", default="out/bench_trace.json", help="result file ('' for none)")
+    args, _ = parser.parse_known_args(argv)  # BENCH_ARGS is shared with benchmarks.run
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        print("bench_trace needs NumPy: pip install autograd_mini[bench]")
+        return 1
+    try:
+        import micrograd  # noqa: F401
+
+        with_micrograd = True
+    except ImportError:
+        print("note: micrograd is not installed; its ratios are skipped")
+        with_micrograd = False
+    repeats = 3 if args.quick else 9
+    print("trace once, run fast: MLP(2, [16, 16, 1]), 100 moons points (gc on, medians)")
+
+    cases, info = step_cases(with_micrograd)
+    step = run_interleaved(cases, repeats=repeats, gc_enabled=True)
+    sample = run_interleaved(sample_cases(), repeats=repeats, gc_enabled=True)
+
+    def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
+        return median([a / b for a, b in zip(samples[slow], samples[fast], strict=True)])
+
+    print(
+        f"\n  trace {info['trace_s'] * 1e3:.0f} ms + compile {info['compile_s'] * 1e3:.0f} ms, once"
+    )
+    print("\n  one SGD step on 100 points")
+    for name, times in step.items():
+        print(f"    {name:<12} {median(times) * 1e3:>9.3f} ms")
+    print("\n  per-sample loss and gradient, 100 samples")
+    for name, times in sample.items():
+        print(f"    {name:<12} {median(times) * 1e6 / MLP_POINTS:>9.2f} µs per sample")
+
+    targets: list[tuple[str, float, float, bool]] = [
+        # (description, reached, wanted, higher is better)
+        ("traced value_and_grad vs eager, per sample", ratio(sample, "eager", "traced"), 10, True),
+        ("batch of 100 vs eager, per sample", ratio(sample, "eager", "batched"), 100, True),
+        ("compiled step: lower bound's time x", ratio(step, "compiled", "lower bound"), 2, False),
+        ("batched step: hand-written NumPy's time x", ratio(step, "batched", "numpy"), 3, False),
+    ]
+    if with_micrograd:
+        targets.insert(
+            2, ("compiled step vs micrograd", ratio(step, "micrograd", "compiled"), 100, True)
+        )
+        targets.insert(
+            4, ("batched step vs micrograd", ratio(step, "micrograd", "batched"), 2000, True)
+        )
+    print("\n  targets (ratios of medians in this run)")
+    lines = []
+    for what, reached, wanted, higher in targets:
+        ok = reached >= wanted if higher else reached <= wanted
+        sign = ">=" if higher else "<="
+        line = f"{what}: {reached:.1f}x (target {sign} {wanted:g}x) {'met' if ok else 'MISSED'}"
+        lines.append(line)
+        print(f"    {line}")
+    if args.json:
+        payload = {
+            "machine": machine(),
+            "trace": info,
+            "step_s": {k: median(v) for k, v in step.items()},
+            "sample_s": {k: median(v) / MLP_POINTS for k, v in sample.items()},
+            "targets": lines,
+        }
+        write_json(args.json, payload)
+        print(f"\n  results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
