@@ -218,3 +218,19 @@ def test_top_level_demo_scripts_and_modules_run(name: str, tmp_path: Path) -> No
         )
         assert result.returncode == 0, result.stderr
         assert "∂" in result.stdout
+
+
+@pytest.mark.torch
+def test_cascade_gradients_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    values = {"x": 1.5, "t2": 0.9, "w1": 0.8, "b1": -0.3, "w2": -1.2, "b2": 0.4}
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in values.items()}
+    a1 = torch.sigmoid(t["w1"] * t["x"] + t["b1"])
+    a2 = torch.sigmoid(t["w2"] * a1 + t["b2"])
+    loss = 0.5 * (t["t2"] - a2) ** 2
+    loss.backward()
+    r = cascade.run(**values)
+    for p in cascade.PARAMETERS:
+        assert r.nodes[p].grad == pytest.approx(t[p].grad.item(), rel=1e-12, abs=1e-15)
+    assert r.hand["∂E/∂w1"] == pytest.approx(t["w1"].grad.item(), rel=1e-12, abs=1e-15)
+    assert r.loss_before == pytest.approx(loss.item(), rel=1e-15)

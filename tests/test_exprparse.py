@@ -227,3 +227,57 @@ def test_parsed_expression_equals_the_same_computation_written_in_python(
     assert parsed.data == direct.data
     xs = [env["x"], env["y"]]
     assert [g.data for g in grad(parsed, xs)] == [g.data for g in grad(direct, xs)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tanh(w*x + b)",
+        "sigmoid(x) * log(w) - x / w + w ** x",
+        "sqrt(x*x + w) * exp(-b) + softplus(x - w)",
+        "abs(x - 2*w) + relu(b - x) + sin(x) * cos(w)",
+    ],
+)
+def test_parsed_expression_gradients_match_pytorch(text: str) -> None:
+    torch = pytest.importorskip("torch")
+    point = {"x": 0.7, "w": 1.3, "b": -0.2}
+    env = values(**point)
+    y = parse_expression(text).evaluate(env)
+    y.backward()
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in point.items()}
+    fns = {
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "log": torch.log, "sqrt": torch.sqrt,
+        "exp": torch.exp, "softplus": torch.nn.functional.softplus, "abs": torch.abs,
+        "relu": torch.relu, "sin": torch.sin, "cos": torch.cos,
+    }  # fmt: skip
+    # the same checked syntax tree walked with torch tensors (still no eval)
+    ty = _torch_eval(parse_expression(text)._tree, t, fns)
+    ty.backward()
+    assert y.data == pytest.approx(ty.item(), rel=1e-12)
+    used = parse_expression(text).names
+    for k in used:
+        assert env[k].grad == pytest.approx(t[k].grad.item(), rel=1e-12, abs=1e-15), k
+
+
+def _torch_eval(node: object, env: dict[str, object], fns: dict[str, object]) -> object:
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        v = _torch_eval(node.operand, env, fns)
+        return -v if isinstance(node.op, ast.USub) else v  # type: ignore[operator]
+    if isinstance(node, ast.BinOp):
+        a, b = _torch_eval(node.left, env, fns), _torch_eval(node.right, env, fns)
+        ops = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__",
+               ast.Div: "__truediv__", ast.Pow: "__pow__"}  # fmt: skip
+        name = ops[type(node.op)]
+        result = getattr(a, name)(b)
+        if result is NotImplemented:  # number on the left, tensor on the right
+            result = getattr(b, "__r" + name[2:])(a)
+        return result
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    return fns[node.func.id](*(_torch_eval(a, env, fns) for a in node.args))  # type: ignore[operator]
