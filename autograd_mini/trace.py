@@ -223,7 +223,7 @@ def _unpack(names: Sequence[str], source: str) -> list[ast.stmt]:
     return [ast.Assign([target], ast.Name(source, ast.Load()))]
 
 
-_PROGRAM_VAR = re.compile(r"[vgsG]\d+|_[bfw]\d+_\w*")
+_PROGRAM_VAR = re.compile(r"[vgsG]\d+|_[bfwq]\d+_\w*")
 
 
 def _is_program_var(name: str) -> bool:
@@ -356,6 +356,226 @@ class _Builder:
                 if need and r is not None:
                     contribute(p, r)
         return [gexpr.get(i, ast.Constant(0.0)) for i in wanted]
+
+
+class _LevelBuilder:
+    """Builds the batched program with one NumPy operation per *group* of nodes instead of per
+    node: nodes at the same depth computed by the same op (with the same constant operands)
+    run together on a 2-D array (nodes × rows).  Node values live in the rows of ``V``,
+    gradients in the rows of ``G``; each group reads its operands by index (a slice where they
+    are contiguous) and writes its results to a contiguous slice.  The rules are the same
+    vectorised ``ops.py`` rules as in :class:`_Builder`; only the data layout differs.
+
+    Measured on the benchmark MLP (100 rows): ~45 groups instead of ~1,250 node statements,
+    about 3x faster than one NumPy call per node.
+    """
+
+    def __init__(self, graph: _Graph) -> None:
+        self.graph = graph
+        self.vec = codegen.Vectoriser(_is_program_var)
+        self.body: list[ast.stmt] = []
+        self.extras: dict[str, Any] = {}
+        g = graph
+        leaves = g.n_inputs + g.n_params
+        level = [0] * len(g.nodes)
+        for i in range(leaves, len(g.nodes)):
+            if g.dynamic[i]:
+                level[i] = 1 + max(
+                    (level[g.index[p]] for p in g.nodes[i].parents if g.dynamic[g.index[p]]),
+                    default=0,
+                )
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i in range(leaves, len(g.nodes)):
+            if not g.dynamic[i]:
+                continue
+            node = g.nodes[i]
+            pattern = tuple(
+                None if g.dynamic[g.index[p]] else repr(g.data[g.index[p]]) for p in node.parents
+            )
+            groups.setdefault((level[i], id(node._op), pattern), []).append(i)
+        # groups in order of depth (dicts keep insertion order; sort by level only)
+        self.groups = sorted(groups.values(), key=lambda members: level[members[0]])
+        self.row: dict[int, int] = {i: i for i in range(leaves)}
+        for members in self.groups:
+            for i in members:
+                self.row[i] = len(self.row)
+        self.n_rows = len(self.row)
+        self.level = level
+
+    def index(self, rows: list[int], name: str) -> ast.expr:
+        """The subscript for ``rows``: a slice (a view, no copy) when they step evenly, as the
+        k-th terms of every neuron's sum do; else an index array constant."""
+        step = rows[1] - rows[0] if len(rows) > 1 else 1
+        if step > 0 and rows == list(range(rows[0], rows[0] + step * len(rows), step)):
+            stop = rows[-1] + 1
+            stride = None if step == 1 else ast.Constant(step)
+            return ast.Slice(ast.Constant(rows[0]), ast.Constant(stop), stride)
+        self.extras[name] = rows
+        return ast.Name(name, ast.Load())
+
+    def emit(self, stmts: list[ast.stmt]) -> None:
+        self.body.extend(self.vec.block(stmts, {}, None, False))
+
+    def call(self, fn: Callable[..., Any], key: str, n_ret: int, args: list[ast.expr]) -> ast.expr:
+        self.extras[key] = fn
+        extra = [ast.Name(key, ast.Load()), ast.Constant(n_ret)]
+        return ast.Call(ast.Name("_elementwise", ast.Load()), [*extra, *args], [])
+
+    def operands(self, q: int, members: list[int]) -> list[ast.expr]:
+        """Expressions for the group's operands (stacked rows, or one constant)."""
+        g = self.graph
+        first = g.nodes[members[0]]
+        args: list[ast.expr] = []
+        for k, p in enumerate(first.parents):
+            if not g.dynamic[g.index[p]]:
+                args.append(codegen.const_ast(g.data[g.index[p]]))
+                continue
+            rows = [self.row[g.index[g.nodes[i].parents[k]]] for i in members]
+            name = f"_q{q}_a{k}"
+            sub = ast.Subscript(ast.Name("V", ast.Load()), self.index(rows, f"_I{q}_{k}"))
+            self.body.append(_assign(name, sub))
+            args.append(ast.Name(name, ast.Load()))
+        return args
+
+    def forward(self) -> None:
+        g = self.graph
+        self.args: list[list[ast.expr]] = []
+        guards_after: dict[int, list[int]] = {}
+        for k, (a, _, b, _) in enumerate(g.guards):
+            last = max(self.level[i] for i in (a, b) if isinstance(i, int) and g.dynamic[i])
+            guards_after.setdefault(last, []).append(k)
+        for k in guards_after.pop(0, []):
+            self.emit([self.guard(k)])
+        for q, members in enumerate(self.groups):
+            op = g.nodes[members[0]]._op
+            assert op is not None
+            args = self.operands(q, members)
+            self.args.append(args)
+            out = f"_q{q}_r"
+            inlined = codegen.inline_rule(op.forward, args, 1, False, [True], f"_q{q}_f", [out])
+            try:
+                if inlined is None:
+                    raise codegen.CannotVectoriseError("not inlined")
+                self.emit(inlined[0])
+            except codegen.CannotVectoriseError:
+                self.body.append(_assign(out, self.call(op.forward, f"_fwd{q}", 1, args)))
+            start = self.row[members[0]]
+            target = ast.Subscript(
+                ast.Name("V", ast.Load()),
+                ast.Slice(ast.Constant(start), ast.Constant(start + len(members)), None),
+                ast.Store(),
+            )
+            self.body.append(ast.Assign([target], ast.Name(out, ast.Load())))
+            end_of_level = (
+                q + 1 == len(self.groups)
+                or self.level[self.groups[q + 1][0]] != self.level[members[0]]
+            )
+            if end_of_level:
+                for k in guards_after.pop(self.level[members[0]], []):
+                    self.emit([self.guard(k)])
+
+    def value(self, i: int | float) -> ast.expr:
+        """Row ``i`` of V (a 1-D array over the batch), or a constant."""
+        g = self.graph
+        if isinstance(i, float) or not g.dynamic[i]:
+            return g.operand(i)
+        return ast.Subscript(ast.Name("V", ast.Load()), ast.Constant(self.row[i]))
+
+    def guard(self, k: int) -> ast.stmt:
+        a, symbol, b, outcome = self.graph.guards[k]
+        ops = {"<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
+        test: ast.expr = ast.Compare(self.value(a), [ops[symbol]], [self.value(b)])
+        if outcome:
+            test = ast.UnaryOp(ast.Not(), test)
+        return ast.If(test, [ast.Raise(ast.Name("_BatchFailureError", ast.Load()), None)], [])
+
+    def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> None:
+        g = self.graph
+        needs = [False] * len(g.nodes)
+        for i in wanted:
+            needs[i] = True
+        for i in range(g.n_inputs + g.n_params, len(g.nodes)):
+            if g.dynamic[i]:
+                needs[i] = any(needs[g.index[p]] for p in g.nodes[i].parents)
+        grad_rows = ast.Name("G", ast.Load())
+        for o, seed in zip(g.outputs, seeds, strict=True):
+            if isinstance(o, int) and needs[o]:
+                target = ast.Subscript(grad_rows, ast.Constant(self.row[o]), ast.Store())
+                self.body.append(ast.AugAssign(target, ast.Add(), seed))
+        for q in reversed(range(len(self.groups))):
+            members = self.groups[q]
+            if not any(needs[i] for i in members):
+                continue
+            first = g.nodes[members[0]]
+            op = first._op
+            assert op is not None
+            start, stop = self.row[members[0]], self.row[members[0]] + len(members)
+            span = ast.Slice(ast.Constant(start), ast.Constant(stop), None)
+            gname, oname = f"_q{q}_g", f"_q{q}_r"
+            self.body.append(_assign(gname, ast.Subscript(grad_rows, span)))
+            parents = [
+                [g.index[g.nodes[i].parents[k]] for i in members] for k in range(len(first.parents))
+            ]
+            needed = [any(needs[p] for p in column) for column in parents]
+            args = [ast.Name(gname, ast.Load()), ast.Name(oname, ast.Load()), *self.args[q]]
+            n = len(parents)
+            inlined = codegen.inline_rule(op.vjp, args, n, True, needed, f"_q{q}_b")
+            rets: list[ast.expr | None]
+            try:
+                if inlined is None:
+                    raise codegen.CannotVectoriseError("not inlined")
+                stmts, raw = inlined
+                lowered = self.vec.block(stmts, {}, None, False)
+                rets = [None if r is None else self.vec.expr(r, {}) for r in raw]
+                self.body.extend(lowered)
+            except codegen.CannotVectoriseError:
+                slots = [f"_q{q}_s{k}" for k in range(n)]
+                names = ast.Tuple([ast.Name(s, ast.Store()) for s in slots], ast.Store())
+                self.body.append(ast.Assign([names], self.call(op.vjp, f"_vjp{q}", n, args)))
+                rets = [ast.Name(s, ast.Load()) for s in slots]
+            for k, (column, need, r) in enumerate(zip(parents, needed, rets, strict=True)):
+                if not need or r is None:
+                    continue
+                c = codegen.const_value(r, _is_program_var)
+                if c is not None and c == 0.0:
+                    continue
+                self.accumulate(q, k, [self.row[p] for p in column], r, len(members))
+
+    def accumulate(self, q: int, k: int, rows: list[int], r: ast.expr, m: int) -> None:
+        """``G[rows] += r``, where rows may repeat (then summed per row first)."""
+        grad_rows = ast.Name("G", ast.Load())
+        if len(set(rows)) == len(rows):
+            target = ast.Subscript(grad_rows, self.index(rows, f"_P{q}_{k}"), ast.Store())
+            self.body.append(ast.AugAssign(target, ast.Add(), r))
+            return
+        order = sorted(range(m), key=lambda j: (rows[j], j))
+        unique = sorted(set(rows))
+        starts = [
+            order_pos
+            for order_pos, j in enumerate(order)
+            if order_pos == 0 or rows[order[order_pos - 1]] != rows[j]
+        ]
+        self.extras[f"_O{q}_{k}"] = order
+        self.extras[f"_S{q}_{k}"] = starts
+        full = ast.Call(
+            ast.Attribute(ast.Name("_np", ast.Load()), "broadcast_to", ast.Load()),
+            [r, ast.Tuple([ast.Constant(m), ast.Name("n", ast.Load())], ast.Load())],
+            [],
+        )
+        summed = ast.Call(
+            ast.Attribute(
+                ast.Attribute(ast.Name("_np", ast.Load()), "add", ast.Load()),
+                "reduceat",
+                ast.Load(),
+            ),
+            [
+                ast.Subscript(full, ast.Name(f"_O{q}_{k}", ast.Load())),
+                ast.Name(f"_S{q}_{k}", ast.Load()),
+            ],
+            [ast.keyword("axis", ast.Constant(0))],
+        )
+        target = ast.Subscript(grad_rows, self.index(unique, f"_P{q}_{k}"), ast.Store())
+        self.body.append(ast.AugAssign(target, ast.Add(), summed))
 
 
 def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Module:
@@ -516,6 +736,7 @@ class Traced:
         per_sample: bool = False,
         grad_outputs: Sequence[float] | None = None,
         param_values: Sequence[float] | None = None,
+        method: Literal["levels", "nodes"] = "levels",
     ) -> BatchResult:
         """Run the compiled program over the rows of ``X`` (shape (n, n_inputs)) at once, with
         NumPy arrays (one per node, the batch on axis 0).  See :class:`BatchResult`.
@@ -523,8 +744,12 @@ class Traced:
         The results equal :meth:`value_and_grad` row by row (the NumPy code is derived from the
         same rules).  A row on which the scalar code would raise (a domain error, a changed
         branch) makes ``batch`` raise that same exception, with the row number in a note.
-        Needs NumPy (``pip install autograd_mini[numpy]``).
+        ``method="levels"`` (default) runs one NumPy operation per group of same-op nodes at
+        the same depth; ``"nodes"`` one per node (more, smaller operations; gradients summed in
+        exactly the eager order).  Needs NumPy (``pip install autograd_mini[numpy]``).
         """
+        if method not in ("levels", "nodes"):
+            raise ValueError(f"batch: method must be 'levels' or 'nodes', got {method!r}")
         try:
             import numpy as np
         except ImportError:
@@ -544,15 +769,22 @@ class Traced:
         seeds = self._seeds(grad_outputs)
         ps = self._param_values(param_values)
         cols = list(np.ascontiguousarray(arr.T))
-        fn = self._program("batch", mode, bool(seeds))[0]
+        kind = "batch" if method == "levels" else "batch_nodes"
+        fn = self._program(kind, mode, bool(seeds))[0]
         try:
             with np.errstate(all="ignore"):
-                values, gin, gpar = fn(cols, ps, seeds)
+                values, gin, gpar = fn(arr.T.copy() if kind == "batch" else cols, ps, seeds)
         except (codegen.BatchFailureError, ArithmeticError, ValueError):
             self._raise_for_first_bad_row(arr, ps)
             raise
         single = self.n_outputs is None
         value = _column(np, values[0], n) if single else _columns(np, values, n)
+        if kind == "batch":  # arrays (k, n)
+            grad = None if mode == "params" else np.ascontiguousarray(gin.T)
+            param_grad = None
+            if mode != "inputs":
+                param_grad = np.ascontiguousarray(gpar.T) if per_sample else gpar.sum(axis=1)
+            return BatchResult(value, grad, param_grad)
         grad = None if mode == "params" else _columns(np, gin, n)
         param_grad = None
         if mode != "inputs":
@@ -616,8 +848,10 @@ class Traced:
         return found
 
     def _compile(self, kind: str, wrt: str, seeded: bool) -> tuple[Callable[..., Any], str]:
+        if kind == "batch":
+            return self._compile_levels(wrt, seeded)
         g = self._graph
-        vector = kind == "batch"
+        vector = kind == "batch_nodes"
         b = _Builder(g, vector)
         ni, npar = g.n_inputs, g.n_params
         input_names = [f"v{i}" for i in range(ni)]
@@ -669,7 +903,7 @@ class Traced:
                 ast.Load(),
             )
             body = [*init, loop, ast.Return(result)]
-        else:  # batch
+        else:  # batch_nodes
             gin = grads[:ni] if wrt != "params" else []
             gpar = grads[-npar:] if (wrt != "inputs" and npar) else []
             body = [
@@ -695,6 +929,52 @@ class Traced:
         code = compile(source, f"<traced {kind}>", "exec")
         exec(code, ns)  # the source is generated from ops.py and float literals only
         return ns[f"traced_{kind}"], source
+
+    def _compile_levels(self, wrt: str, seeded: bool) -> tuple[Callable[..., Any], str]:
+        """The batched program, one NumPy operation per group of nodes (see _LevelBuilder)."""
+        import numpy as np
+
+        g = self._graph
+        b = _LevelBuilder(g)
+        ni, npar = g.n_inputs, g.n_params
+        m = len(g.outputs)
+        seed_names = [f"s{k}" for k in range(m)] if seeded else []
+        setup = [
+            "n = xs.shape[1]",
+            f"V = _np.empty(({b.n_rows}, n))",
+            f"V[0:{ni}] = xs",
+        ]
+        if npar:
+            setup.append(f"V[{ni}:{ni + npar}] = _np.asarray(ps, dtype=_np.float64)[:, None]")
+        prologue: list[ast.stmt] = [*ast.parse("\n".join(setup)).body, *_unpack(seed_names, "ss")]
+        b.forward()
+        values = [b.value(o) for o in g.outputs]
+        wanted = {
+            "inputs": list(range(ni)),
+            "params": list(range(ni, ni + npar)),
+            "all": list(range(ni + npar)),
+        }[wrt]
+        seeds: list[ast.expr] = (
+            [ast.Name(s, ast.Load()) for s in seed_names] if seeded else [ast.Constant(1.0)] * m
+        )
+        forward_body = b.body
+        b.body = []
+        b.backward(wanted, seeds)
+        zeros = ast.parse(f"G = _np.zeros(({b.n_rows}, n))").body
+        result = ast.parse(f"(G[0:{ni}], G[{ni}:{ni + npar}])", mode="eval").body
+        assert isinstance(result, ast.Tuple)
+        returned = ast.Tuple([ast.Tuple(values, ast.Load()), *result.elts], ast.Load())
+        body = [*prologue, *forward_body, *zeros, *b.body, ast.Return(returned)]
+        module = _function("traced_batch", ["xs", "ps", "ss"], body)
+        source = ast.unparse(module)
+        ns = dict(codegen.vector_namespace())
+        for key, value in b.extras.items():
+            is_index = key[:2] in ("_I", "_P", "_O", "_S")
+            ns[key] = np.array(value, dtype=np.intp) if is_index else value
+        ns["_BatchFailureError"] = codegen.BatchFailureError
+        code = compile(source, "<traced batch>", "exec")
+        exec(code, ns)  # the source is generated from ops.py, indices and float literals only
+        return ns["traced_batch"], source
 
     def _guard_error(self, k: int, a: float, b: float) -> TraceGuardError:
         g = self._graph

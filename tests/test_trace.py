@@ -202,14 +202,15 @@ def test_batched_expression_equals_eager_row_by_row(
     f: Any, rows: list[tuple[float, float]]
 ) -> None:
     t = trace(f, 2)
-    result = t.batch(np.array(rows))
-    assert isinstance(result, BatchResult)
-    assert result.value.shape == (len(rows),)
-    assert result.grad.shape == (len(rows), 2)
-    for k, row in enumerate(rows):
-        value, grads = eager(f, row)
-        assert close(float(result.value[k]), value)
-        assert all_close(result.grad[k], grads)
+    for method in ("levels", "nodes"):
+        result = t.batch(np.array(rows), method=method)
+        assert isinstance(result, BatchResult)
+        assert result.value.shape == (len(rows),)
+        assert result.grad.shape == (len(rows), 2)
+        for k, row in enumerate(rows):
+            value, grads = eager(f, row)
+            assert close(float(result.value[k]), value)
+            assert all_close(result.grad[k], grads)
 
 
 # every op, also at its kinks, domain edges and with special values: the vectorised rules
@@ -268,10 +269,11 @@ def test_every_op_compiled_and_batched_equals_eager_at_special_points(name: str)
         assert close(value, expected[0]), (xs, value, expected)
         assert all_close(grads, expected[1]), (xs, grads, expected)
         good.append((xs, expected))
-    result = t.batch(np.array([xs for xs, _ in good]))
-    for k, (xs, (value, grads)) in enumerate(good):
-        assert close(float(result.value[k]), value), (xs, result.value[k], value)
-        assert all_close(result.grad[k], grads), (xs, result.grad[k], grads)
+    for method in ("levels", "nodes"):
+        result = t.batch(np.array([xs for xs, _ in good]), method=method)
+        for k, (xs, (value, grads)) in enumerate(good):
+            assert close(float(result.value[k]), value), (xs, result.value[k], value)
+            assert all_close(result.grad[k], grads), (xs, result.grad[k], grads)
 
 
 @given(st.floats(-50, 50), st.floats(-5, 5))
@@ -481,11 +483,12 @@ def test_compiled_mlp_loss_equals_eager(
     assert math.isclose(got_total, total, rel_tol=1e-12, abs_tol=1e-12)
     scale = max(1.0, max(abs(s) for s in summed))
     assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(got_summed, summed, strict=True))
-    result = t.batch(np.array(rows), wrt="params", per_sample=True)
-    for k, row in enumerate(rows):
-        assert all_close(result.param_grad[k], t.value_and_grad(list(row), wrt="params")[1])
-    summed_batch = t.batch(np.array(rows), wrt="params").param_grad
-    assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(summed_batch, summed, strict=True))
+    for method in ("levels", "nodes"):
+        result = t.batch(np.array(rows), wrt="params", per_sample=True, method=method)
+        for k, row in enumerate(rows):
+            assert all_close(result.param_grad[k], t.value_and_grad(list(row), wrt="params")[1])
+        summed_batch = t.batch(np.array(rows), wrt="params", method=method).param_grad
+        assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(summed_batch, summed, strict=True))
 
 
 def test_training_on_the_compiled_loss_follows_eager_training() -> None:
