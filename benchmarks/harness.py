@@ -43,10 +43,15 @@ __all__ = [
 class Case:
     """One engine's run of one workload: ``run()`` does the whole timed job and returns nothing
     the caller must keep (so a graph is released inside the timed region, as in a training loop).
+
+    ``calls`` consecutive calls make one sample (its time is divided by ``calls``): a training
+    step leaves its graph behind as garbage, and with calls > 1 the next step pays for
+    collecting it, as it would in a user's training loop.
     """
 
     name: str
     run: Callable[[], object]
+    calls: int = 1
 
 
 def median(samples: Sequence[float]) -> float:
@@ -71,19 +76,20 @@ def gc_state(enabled: bool) -> Iterator[None]:
             gc.disable()
 
 
-def time_once(fn: Callable[[], object], gc_enabled: bool) -> float:
-    """Seconds one call of ``fn`` takes, with the collector on or off.
+def time_once(fn: Callable[[], object], gc_enabled: bool, calls: int = 1) -> float:
+    """Seconds per call of ``fn`` over ``calls`` consecutive calls, with the collector on or off.
 
-    Garbage left by earlier calls (of any engine) is collected first, outside the timed region,
-    so nobody pays for somebody else's cycles.  With the collector on, whatever collections the
-    call itself triggers are timed: that is what a user running the code sees.
+    Garbage left by earlier samples (of any engine) is collected first, outside the timed
+    region, so nobody pays for somebody else's cycles.  With the collector on, whatever
+    collections the calls trigger are timed: that is what a user running the code sees.
     """
     gc.collect()
     with gc_state(gc_enabled):
         t0 = time.perf_counter()
-        fn()
+        for _ in range(calls):
+            fn()
         t1 = time.perf_counter()
-    return t1 - t0
+    return (t1 - t0) / calls
 
 
 def run_interleaved(
@@ -97,7 +103,7 @@ def run_interleaved(
     samples: dict[str, list[float]] = {case.name: [] for case in cases}
     for _ in range(repeats):
         for case in cases:
-            samples[case.name].append(time_once(case.run, gc_enabled))
+            samples[case.name].append(time_once(case.run, gc_enabled, case.calls))
     gc.collect()
     return samples
 

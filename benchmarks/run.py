@@ -92,7 +92,7 @@ def bench_workload(workload: Workload, engines: list[str], repeats_scale: float)
     skipped.update(check_agreement(workload, jobs))
     repeats = max(3, round(workload.repeats * repeats_scale))
     warmup = 1 if nodes < 100_000 else 0
-    cases = [Case(engine, job.run) for engine, job in jobs.items()]
+    cases = [Case(engine, job.run, workload.calls) for engine, job in jobs.items()]
     result: dict[str, Any] = {"workload": workload.name, "nodes": nodes, "skipped": skipped}
     for gc_on in (True, False):
         samples = run_interleaved(cases, repeats, gc_enabled=gc_on, warmup=warmup)
@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{info['cpu']} ({info['cpus']} cpus)"
     )
     print("ratio = engine's time / autograd_mini's time, median over interleaved rounds")
+    print("a sample of a training step times 3 consecutive steps, so each step pays for")
+    print("collecting the garbage of the one before, as in a training loop")
     if "micrograd" in engines:
         print("micrograd runs with sys.setrecursionlimit raised (stock, it fails past depth ~330)")
 

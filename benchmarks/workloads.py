@@ -34,16 +34,21 @@ ALPHA = 1e-4
 
 @dataclass(frozen=True)
 class Workload:
-    """A named job; ``kind`` selects the builder, ``size`` its size (depth or width)."""
+    """A named job; ``kind`` selects the builder, ``size`` its size (depth or width).
+
+    ``calls``: consecutive runs per timed sample (a training loop: each step collects the
+    garbage of the one before; see :class:`benchmarks.harness.Case`).
+    """
 
     name: str
     kind: str  # "mlp", "chain", "tanh_chain" or "wide"
     size: int
     repeats: int
+    calls: int = 1
 
 
 WORKLOADS = (
-    Workload("mlp step", "mlp", MLP_POINTS, 7),
+    Workload("mlp step", "mlp", MLP_POINTS, 5, calls=3),
     Workload("chain 100", "chain", 100, 15),
     Workload("chain 1e4", "chain", 10_000, 9),
     Workload("chain 1e6", "chain", 1_000_000, 3),
