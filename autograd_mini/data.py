@@ -89,7 +89,7 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: Seed = None) -> Dataset:
 
 
 def make_circles(
-    n: int = 100, noise: float = 0.0, factor: float = 0.8, seed: Seed = None
+    n: int = 100, noise: float = 0.0, seed: Seed = None, factor: float = 0.8
 ) -> Dataset:
     """Two concentric circles (scikit-learn's ``make_circles``): ``n // 2`` points on the unit
     circle, label 0, and the rest on the circle of radius ``factor`` (0 < factor < 1), label 1."""

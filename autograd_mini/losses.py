@@ -39,7 +39,7 @@ __all__ = [
 Reduction: TypeAlias = Literal["mean", "sum", "none"]
 Prediction: TypeAlias = "Value | float | int"
 Predictions: TypeAlias = "Prediction | Sequence[Prediction]"
-Targets: TypeAlias = "float | int | Sequence[float | int]"
+Targets: TypeAlias = "float | int | Value | Sequence[float | int | Value]"
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -68,6 +68,22 @@ def _check_reduction(fn: str, reduction: object) -> None:
         raise ValueError(
             f"{fn}: reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got {reduction!r}"
         )
+
+
+def _regression_pairs(
+    fn: str, predictions: object, targets: object
+) -> list[tuple[Value, float | Value]]:
+    """Like :func:`_pairs`, but a target may be a Value (the loss then depends on it too)."""
+    if isinstance(targets, Value):
+        targets = [targets]
+    if isinstance(targets, Sequence) and not isinstance(targets, (str, bytes)):
+        plain = [0.0 if isinstance(t, Value) else t for t in targets]
+        pairs = _pairs(fn, predictions, plain)
+        return [
+            (p, t if isinstance(t, Value) else tf)
+            for (p, tf), t in zip(pairs, targets, strict=True)
+        ]
+    return list(_pairs(fn, predictions, targets))
 
 
 def _pairs(fn: str, predictions: object, targets: object) -> list[tuple[Value, float]]:
@@ -131,9 +147,10 @@ def sse(
     """Sum of squared errors, Σᵢ (pᵢ − tᵢ)², without a ½ (the tutorial's loss).
 
     The one loss that sums by default, as its name says; ``reduction="mean"`` gives :func:`mse`.
+    Targets may also be Values; gradients then flow into them too.
     """
     _check_reduction("sse", reduction)
-    terms = [(p - t) ** 2 for p, t in _pairs("sse", predictions, targets)]
+    terms = [(p - t) ** 2 for p, t in _regression_pairs("sse", predictions, targets)]
     return _reduce(terms, reduction)
 
 
@@ -146,9 +163,11 @@ def mse(predictions: Predictions, targets: Targets, reduction: Literal["none"]) 
 def mse(
     predictions: Predictions, targets: Targets, reduction: Reduction = "mean"
 ) -> Value | list[Value]:
-    """Mean squared error, (1/n) Σᵢ (pᵢ − tᵢ)² (``torch.nn.functional.mse_loss``)."""
+    """Mean squared error, (1/n) Σᵢ (pᵢ − tᵢ)² (``torch.nn.functional.mse_loss``).
+
+    Targets may also be Values; gradients then flow into them too (as in PyTorch)."""
     _check_reduction("mse", reduction)
-    terms = [(p - t) ** 2 for p, t in _pairs("mse", predictions, targets)]
+    terms = [(p - t) ** 2 for p, t in _regression_pairs("mse", predictions, targets)]
     return _reduce(terms, reduction)
 
 

@@ -53,6 +53,11 @@ def test_seed_may_be_a_random_generator_or_none():
     assert make_moons(30, 0.1) == a
 
 
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_xor])
+def test_generators_take_n_noise_seed_positionally(make):
+    assert make(30, 0.1, 4) == make(n=30, noise=0.1, seed=4)
+
+
 def test_moons_without_noise_lie_on_two_half_circles():
     X, y = make_moons(101, 0.0, seed=0)
     assert Counter(y) == {0: 50, 1: 51}

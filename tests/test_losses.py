@@ -108,6 +108,20 @@ def test_one_value_and_one_number_are_accepted():
     assert hinge(Value(0.25), -1).data == 1.25
 
 
+def test_regression_targets_may_be_values_and_receive_gradients():
+    p, t = Value(3.0), Value(1.0)
+    loss = mse([p], [t])
+    loss.backward()
+    assert loss.data == 4.0
+    assert (p.grad, t.grad) == (4.0, -4.0)  # ±2(p − t)
+    assert sse(Value(2.0), Value(0.5)).data == 2.25
+
+
+def test_label_losses_reject_value_labels():
+    with pytest.raises(TypeError, match="plain number"):
+        hinge([Value(0.5)], [Value(1.0)])
+
+
 def test_plain_number_predictions_are_accepted():
     assert mse([1.0, 2.0], [0.0, 0.0]).data == 2.5
 
