@@ -120,16 +120,25 @@ class Module:
     """Base class: anything with named :class:`Value` parameters.
 
     A subclass lists in ``_fields`` the attributes that hold its parameters, in order; each is a
-    Value, a Module, or a list of those.  Names are the dotted paths to each parameter, e.g.
-    ``layers.0.neurons.3.w.1`` (PyTorch's convention), stable from run to run.
+    Value, a Module, or a list of those.  Without ``_fields``, the public attributes are
+    searched in assignment order (plain numbers and strings are skipped).  Names are the dotted
+    paths to each parameter, e.g. ``layers.0.neurons.3.w.1`` (PyTorch's convention), stable
+    from run to run.
     """
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
 
     def _named(self, prefix: str) -> Iterator[tuple[str, Value]]:
-        for field in self._fields:
-            yield from _walk(getattr(self, field), prefix + field)
+        if self._fields:
+            for field in self._fields:
+                yield from _walk(getattr(self, field), prefix + field, strict=True)
+            return
+        # A user's subclass without _fields: its public attributes in assignment order, keeping
+        # the Values, Modules and lists of them (like torch.nn.Module's registration).
+        for field, obj in getattr(self, "__dict__", {}).items():
+            if not field.startswith("_"):
+                yield from _walk(obj, prefix + field, strict=False)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, parameter)`` for every parameter, in a fixed order."""
@@ -247,15 +256,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _walk(obj: object, name: str) -> Iterator[tuple[str, Value]]:
+def _walk(obj: object, name: str, strict: bool) -> Iterator[tuple[str, Value]]:
     if isinstance(obj, Value):
         yield name, obj
     elif isinstance(obj, Module):
         yield from obj._named(name + ".")
-    elif isinstance(obj, list):
+    elif isinstance(obj, (list, tuple)):
         for i, item in enumerate(obj):
-            yield from _walk(item, f"{name}.{i}")
-    else:  # pragma: no cover - a subclass listed a field that holds no parameters
+            yield from _walk(item, f"{name}.{i}", strict)
+    elif strict:
         raise TypeError(f"{name}: expected a Value, Module or list, got {type(obj).__name__}")
 
 

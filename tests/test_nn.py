@@ -267,6 +267,35 @@ def test_zero_grad_resets_every_parameter():
     assert all(p.grad == 0.0 for p in model.parameters())
 
 
+def test_a_users_module_finds_its_parameters_in_assignment_order():
+    class Affine(Module):
+        def __init__(self):
+            self.scale = Value(2.0)
+            self.sizes = [1, 2]  # numbers are not parameters
+            self.name = "affine"
+            self.inner = Neuron(2, activation="linear", seed=0)
+            self.extra = [Value(0.5), [Value(1.5)]]
+            self._cache = Value(9.0)  # private: skipped
+
+        def __call__(self, x):
+            return self.inner(x) * self.scale + self.extra[0]
+
+    m = Affine()
+    assert [k for k, _ in m.named_parameters()] == [
+        "scale",
+        "inner.w.0",
+        "inner.w.1",
+        "inner.b",
+        "extra.0",
+        "extra.1.0",
+    ]
+    before = m.state_dict()
+    m.load_state_dict({k: v + 1.0 for k, v in before.items()})
+    assert m.scale.data == 3.0
+    m([1.0, 2.0]).backward()
+    assert m.scale.grad != 0.0
+
+
 def test_module_base_class_has_no_parameters():
     m = Module()
     assert m.parameters() == []
