@@ -29,6 +29,7 @@ class ProgressBar:
 
     __slots__ = (
         "_last_decile",
+        "_last_len",
         "_start",
         "desc",
         "interactive",
@@ -63,6 +64,7 @@ class ProgressBar:
         self.interactive = interactive
         self._start = time.perf_counter()
         self._last_decile = -1
+        self._last_len = 0
 
     def line(self) -> str:
         """The bar as text, e.g. ``train [#####     ] 50/100 loss=0.1234``."""
@@ -80,7 +82,10 @@ class ProgressBar:
         self.n += n
         self.stats.update(stats)
         if self.interactive:
-            self.stream.write("\r" + self.line())
+            text = self.line()
+            # pad with spaces over the end of a longer previous line
+            self.stream.write("\r" + text.ljust(self._last_len))
+            self._last_len = len(text)
             self.stream.flush()
             return
         decile = 10 * self.n // self.total if self.total else 10

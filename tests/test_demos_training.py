@@ -229,6 +229,16 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
     assert text.endswith("[###] 3/3 x=1\n")
 
 
+def test_progress_bar_on_a_terminal_blanks_the_end_of_a_longer_previous_line():
+    out = io.StringIO()
+    bar = ProgressBar(2, stream=out, width=2, interactive=True)
+    bar.update(note="long text")
+    bar.update(note="x")
+    first, second = out.getvalue().split("\r")[1:]
+    assert len(second) == len(first)
+    assert second.rstrip() == "[##] 2/2 note=x"
+
+
 def test_progress_bar_rejects_bad_arguments():
     with pytest.raises(ValueError, match="total"):
         ProgressBar(-1)
