@@ -37,6 +37,14 @@ def _number(fn: str, name: str, x: object) -> float:
     return v
 
 
+def _loaded_number(fn: str, name: str, x: object) -> float:
+    """A number from a saved state: anything else is a ValueError (bad data, not a bad call)."""
+    try:
+        return _number(f"{fn}.load_state_dict", name, x)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
+
+
 def _non_negative(fn: str, name: str, x: object) -> float:
     v = _number(fn, name, x)
     if v < 0.0:
@@ -129,9 +137,9 @@ class Optimizer:
             elif isinstance(mine_h[k], list):
                 if not isinstance(v, list) or len(v) != len(mine_h[k]):
                     raise ValueError(f"{fn}.load_state_dict: hyperparameter {k!r} has wrong shape")
-                new_h[k] = [_number(fn, k, x) for x in v]
+                new_h[k] = [_loaded_number(fn, k, x) for x in v]
             else:
-                new_h[k] = _number(fn, k, v)
+                new_h[k] = _loaded_number(fn, k, v)
         new_s: dict[str, Any] = {}
         for k, v in state.items():
             if k == "step":
@@ -141,7 +149,7 @@ class Optimizer:
             elif v is None:
                 new_s[k] = None
             elif isinstance(v, list) and len(v) == len(self.params):
-                new_s[k] = [_number(fn, k, x) for x in v]
+                new_s[k] = [_loaded_number(fn, k, x) for x in v]
             else:
                 raise ValueError(
                     f"{fn}.load_state_dict: state {k!r} must list one number per parameter "
