@@ -43,9 +43,7 @@ def test_moons_demo_defaults_reach_97_percent_in_100_steps():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "kwargs", [{"seed": 1}, {"seed": 2, "optimizer": "adam"}, {"seed": 3, "loss": "bce"}]
-)
+@pytest.mark.parametrize("kwargs", [{"seed": 1}, {"seed": 2, "optimizer": "adam", "loss": "bce"}])
 def test_moons_training_is_robust_to_seed_optimizer_and_loss(kwargs):
     assert moons.train_moons(**kwargs).accuracy >= 0.97
 
