@@ -378,6 +378,20 @@ def test_mse_bce_and_cross_entropy_match_torch_functional(reduction):
 
 
 @pytest.mark.torch
+def test_sse_is_torch_mse_loss_with_sum_reduction():
+    torch = pytest.importorskip("torch")
+    z, t = [0.3, -1.7, 2.5], [0.1, -1.0, 3.0]
+    p = values(z)
+    ours = sse(p, t)
+    ours.backward()
+    tz = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    theirs = torch.nn.functional.mse_loss(tz, torch.tensor(t, dtype=torch.float64), reduction="sum")
+    theirs.backward()
+    assert ours.data == pytest.approx(theirs.item(), rel=1e-12)
+    assert [v.grad for v in p] == pytest.approx(tz.grad.tolist(), rel=1e-12)
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("z", [-1000.0, -30.0, 0.0, 30.0, 1000.0])
 @pytest.mark.parametrize("t", [0, 1])
 def test_binary_cross_entropy_matches_torch_at_extreme_logits(z, t):
