@@ -581,7 +581,24 @@ class _LevelBuilder:
 def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Module:
     args = ast.arguments([], [ast.arg(p) for p in params], None, [], [], None, [])
     fdef = ast.FunctionDef(name, args, body or [ast.Pass()], [], None, None)
-    return ast.fix_missing_locations(ast.Module([fdef], []))
+    _number_statements([fdef])
+    return ast.Module([fdef], [])  # unparsed to source, then compiled
+
+
+def _number_statements(stmts: list[ast.stmt]) -> None:
+    """Give every statement a line number (ast.unparse reads it; expressions need none, which
+    saves the whole-tree ast.fix_missing_locations)."""
+    for st in stmts:
+        st.lineno = 1
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(st, field, None)
+            if inner:
+                for h in inner:
+                    h.lineno = 1
+                _number_statements([h for h in inner if isinstance(h, ast.stmt)])
+                for h in inner:
+                    if isinstance(h, ast.ExceptHandler):
+                        _number_statements(h.body)
 
 
 def _list(exprs: Sequence[ast.expr]) -> ast.List:
@@ -713,20 +730,23 @@ class Traced:
             p.grad += gp
         return value  # type: ignore[no-any-return]
 
-    def value_and_grad_sum(
+    def values_and_summed_grad(
         self,
         rows: Sequence[Sequence[float]],
         *,
+        grad_outputs: Sequence[float] | None = None,
         param_values: Sequence[float] | None = None,
-    ) -> tuple[float, list[float]]:
-        """``(Σ values, Σ ∂value/∂p for each parameter)`` over ``rows`` (each a list of the
-        inputs): a training step's loss and gradient in one compiled loop, with the gradient
-        sums kept in local variables."""
-        if self.n_outputs is not None:
-            raise ValueError("value_and_grad_sum needs a function with one output (a Value)")
+    ) -> tuple[list[Output], list[float]]:
+        """``(values, summed)``: the value of ``f`` on each row of inputs, and
+        Σ_rows ∂value/∂p for each parameter — a training step's losses and gradient in one
+        compiled loop, with the gradient sums kept in local variables.
+
+        ``grad_outputs`` weights the outputs as in :meth:`value_and_grad` (required for a
+        list-valued ``f``; e.g. ``[1/n, 0.0]`` for ``f`` returning ``[loss, score]``)."""
+        seeds = self._seeds(grad_outputs)
         checked = [self._inputs(row) for row in rows]
-        fn = self._program("sum", "params", False)[0]
-        return fn(checked, self._param_values(param_values), ())  # type: ignore[no-any-return]
+        fn = self._program("sum", "params", bool(seeds))[0]
+        return fn(checked, self._param_values(param_values), seeds)  # type: ignore[no-any-return]
 
     def batch(
         self,
@@ -883,10 +903,12 @@ class Traced:
             ]
         elif kind == "sum":
             totals = [f"G{j}" for j in range(len(grads))]
-            init = [_assign(t, ast.Constant(0.0)) for t in [*totals, "_total"]]
+            init = [_assign(t, ast.Constant(0.0)) for t in totals]
+            init.append(_assign("_values", _list([])))
+            append = ast.Attribute(ast.Name("_values", ast.Load()), "append", ast.Load())
             loop_body = [
                 *b.body,
-                ast.AugAssign(ast.Name("_total", ast.Store()), ast.Add(), value),
+                ast.Expr(ast.Call(append, [value], [])),
                 *[
                     ast.AugAssign(ast.Name(t, ast.Store()), ast.Add(), e)
                     for t, e in zip(totals, grads, strict=True)
@@ -899,7 +921,7 @@ class Traced:
                 target = ast.Name("_row", ast.Store())
             loop = ast.For(target, ast.Name("xs", ast.Load()), loop_body, [], None)
             result = ast.Tuple(
-                [ast.Name("_total", ast.Load()), _list([ast.Name(t, ast.Load()) for t in totals])],
+                [ast.Name("_values", ast.Load()), _list([ast.Name(t, ast.Load()) for t in totals])],
                 ast.Load(),
             )
             body = [*init, loop, ast.Return(result)]

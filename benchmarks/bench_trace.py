@@ -9,7 +9,7 @@ mean(relu(1 − yᵢ·sᵢ)) + α·Σp², one SGD step.  Contenders:
 * ``eager``: autograd_mini building the graph per sample; ``micrograd`` 0.1.0;
 * ``lower bound``: :func:`benchmarks.lower_bound.mlp_step`, hand-written float code;
 * ``numpy``: the same step hand-written with NumPy matrices (:func:`numpy_step`);
-* ``compiled``: the per-sample loss traced once, run by ``value_and_grad_sum`` (one compiled
+* ``compiled``: the per-sample loss traced once, run by ``values_and_summed_grad`` (one compiled
   loop over the samples, gradient sums in local variables);
 * ``batched``: the same traced loss run by ``batch`` over the 100 rows at once.
 
@@ -115,8 +115,8 @@ class _Traced:
 
     def compiled_step(self, report: bool = False) -> list[float]:
         ps = [p.data for p in self.params]
-        total, summed = self.loss.value_and_grad_sum(self.rows, param_values=ps)
-        return self._finish(total, summed, ps, report)
+        values, summed = self.loss.values_and_summed_grad(self.rows, param_values=ps)
+        return self._finish(sum(values), summed, ps, report)
 
     def batched_step(self, report: bool = False) -> list[float]:
         import numpy as np
