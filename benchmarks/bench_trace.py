@@ -125,7 +125,15 @@ class _Traced:
             self.X = np.array(self.rows)
         ps = [p.data for p in self.params]
         result = self.loss.batch(self.X, wrt="params", param_values=ps)
-        return self._finish(float(result.value.sum()), result.param_grad.tolist(), ps, report)
+        inv_n = 1.0 / len(self.rows)
+        reg_value, reg_grads = self.reg.value_and_grad([], wrt="params", param_values=ps)
+        grads = result.param_grad * inv_n + np.array(reg_grads)
+        updated = (np.array(ps) - LR * grads).tolist()
+        for p, value in zip(self.params, updated, strict=True):
+            p.data = value
+        if not report:
+            return []
+        return [float(result.value.sum()) * inv_n + reg_value, *grads.tolist()]
 
 
 # --- running ---------------------------------------------------------------------------------
