@@ -17,6 +17,10 @@ from autograd_mini.engine import (
     no_grad,
     topological_order,
 )
+
+# The function, not the module of the same name: ``from autograd_mini import explain`` gives
+# ``explain(root) -> str``; ``from autograd_mini.explain import explain_steps`` still works.
+from autograd_mini.explain import explain
 from autograd_mini.ops import OPS, Op
 from autograd_mini.trace import trace
 
@@ -25,6 +29,7 @@ __all__ = [
     "Op",
     "Value",
     "enable_grad",
+    "explain",
     "grad",
     "is_grad_enabled",
     "no_grad",

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograd_mini.engine import Value, topological_order
-from autograd_mini.viz import _check_size, atom, node_names
+from autograd_mini.naming import atom, check_graph_size, node_names
 
 __all__ = ["Step", "Term", "explain", "explain_steps"]
 
@@ -147,13 +147,7 @@ def explain_steps(root: Value, *, max_nodes: int = 500) -> list[Step]:
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explain: max_nodes must be a positive int, got {max_nodes!r}")
-    try:
-        _check_size(root, max_nodes)
-    except ValueError:
-        raise ValueError(
-            f"explain: the graph has more than max_nodes={max_nodes} Values; explain a smaller "
-            "expression or pass a larger max_nodes"
-        ) from None
+    check_graph_size(root, max_nodes, "explain")
     order = topological_order(root)
     names = node_names(order)
     fnames = _formula_names(order, names)

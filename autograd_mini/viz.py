@@ -25,6 +25,8 @@ from typing import Any
 import graphviz
 
 from autograd_mini.engine import Value, topological_order
+from autograd_mini.explain import explain, explain_steps
+from autograd_mini.naming import atom, check_graph_size, node_names
 
 __all__ = [
     "RENDER_FORMATS",
@@ -32,6 +34,8 @@ __all__ = [
     "ValueGraph",
     "atom",
     "draw_graph",
+    "explain",
+    "explain_steps",
     "local_partials",
     "node_names",
     "render_graph",
@@ -41,7 +45,6 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 """Picture formats :func:`render_graph` produces with ``dot`` (``.dot`` writes the source only)."""
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
-_MAX_LABEL = 40  # characters of a user label shown in a node; longer ones end in "…"
 
 INSTALL_HINT = (
     "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
@@ -91,9 +94,21 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
         except DotNotFoundError:
             raise
         except graphviz.ExecutableNotFound:
-            raise _missing_dot(
-                f"cannot render (the DOT source was written to {self.filepath})"
-            ) from None
+            source = Path(self.filepath)
+            written = str(source)
+            if source.suffix.lower() not in (".dot", ".gv"):
+                # render(filename="g", format="svg") saves the source as plain "g": also leave
+                # it where one looks for it, "g.dot"
+                copy = source.with_name(source.name + ".dot")
+                with contextlib.suppress(OSError):
+                    _atomic_write(copy, self.source.encode("utf-8"))
+                    written = f"{source} and {copy}"
+            raise _missing_dot(f"cannot render (the DOT source was written to {written})") from None
+
+    def _repr_svg_(self) -> str:
+        """The picture as SVG text (IPython's older display hook; ``_repr_mimebundle_`` is
+        graphviz's own)."""
+        return str(self.pipe(format="svg", encoding="utf-8"))
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -105,18 +120,13 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
 
 
 def _fmt(x: float) -> str:
-    """A number for a drawing: 4 significant digits (``nan``/``inf`` spelled out)."""
+    """A number for a drawing: 4 decimals like micrograd (``0.5000``, ``-1.2000``), so the
+    shortest ``repr`` of a short decimal is a prefix of what is shown; 4 significant digits in
+    exponent form when that would hide the number (``1.234e-05``, ``2.5e+07``, ``nan``, ``inf``).
+    """
+    if x == 0.0 or 1e-3 <= abs(x) < 1e6:
+        return f"{x:.4f}"
     return f"{x:.4g}"
-
-
-def _sanitize(text: str) -> str:
-    """``text`` made printable: control characters as ``\\xNN``, unencodable ones escaped, and
-    cut to ``_MAX_LABEL`` characters."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    if len(text) > _MAX_LABEL:
-        text = text[: _MAX_LABEL - 1] + "…"
-    return text
 
 
 def _record_escape(text: str) -> str:
@@ -136,25 +146,6 @@ def _plain_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def atom(name: str) -> str:
-    """``name`` ready to sit inside a formula: wrapped in parentheses if it has an operator or a
-    space outside parentheses (``t2 − a2`` → ``(t2 − a2)``; ``(t2 − a2)²`` and ``w1`` stay)."""
-    depth = 0
-    for ch in name:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and ch in " +-−*/·^":
-            return f"({name})"
-    return name if depth == 0 else f"({name})"
-
-
-def node_names(order: list[Value]) -> dict[Value, str]:
-    """Display name of every node: its label if it has one, else ``vN`` (N = topological index)."""
-    return {v: (_sanitize(v.label) if v.label else f"v{i}") for i, v in enumerate(order)}
-
-
 def local_partials(node: Value) -> tuple[float, ...]:
     """∂node/∂input for each input of ``node`` (in argument order), as floats.
 
@@ -165,23 +156,6 @@ def local_partials(node: Value) -> tuple[float, ...]:
     if op is None:
         return ()
     return tuple(float(p) for p in op.vjp(1.0, node.data, *(p.data for p in node._parents)))
-
-
-def _check_size(root: Value, max_nodes: int) -> None:
-    """ValueError if ``root`` depends on more than ``max_nodes`` Values; stops counting early."""
-    seen: set[Value] = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._parents:
-            if parent not in seen:
-                seen.add(parent)
-                if len(seen) > max_nodes:
-                    raise ValueError(
-                        f"draw_graph: the graph has more than max_nodes={max_nodes} Values; "
-                        "draw a smaller expression (e.g. one neuron or one layer) or pass a "
-                        "larger max_nodes"
-                    )
-                stack.append(parent)
 
 
 def draw_graph(
@@ -209,7 +183,7 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    _check_size(root, max_nodes)
+    check_graph_size(root, max_nodes)
 
     order = topological_order(root)
     names = node_names(order)
@@ -315,13 +289,3 @@ def _mimebundle(value: Value) -> dict[str, str]:
     with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
         bundle["image/svg+xml"] = draw_graph(value).pipe(format="svg", encoding="utf-8")
     return bundle
-
-
-def __getattr__(name: str) -> Any:
-    """``autograd_mini.viz.explain`` / ``explain_steps``: re-exported lazily from
-    :mod:`autograd_mini.explain` (which imports this module, hence not at import time)."""
-    if name in ("explain", "explain_steps"):
-        from autograd_mini import explain as explain_module
-
-        return getattr(explain_module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -103,8 +103,19 @@ def test_edge_labels_carry_local_partials() -> None:
     x = Value(3.0, label="x")
     w = Value(-2.0, label="w")
     source = draw_graph(w * x, show_local_grads=True).source
-    assert 'label="∂v2/∂w = 3"' in source  # ∂(w·x)/∂w = x
-    assert 'label="∂v2/∂x = -2"' in source  # ∂(w·x)/∂x = w
+    assert 'label="∂v2/∂w = 3.0000"' in source  # ∂(w·x)/∂w = x
+    assert 'label="∂v2/∂x = -2.0000"' in source  # ∂(w·x)/∂x = w
+
+
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [(0.0, "0.0000"), (0.5, "0.5000"), (-1.25, "-1.2500"), (2.0 / 3.0, "0.6667"),
+     (1.2345e-5, "1.234e-05"), (-2.5e7, "-2.5e+07"), (float("nan"), "nan"),
+     (float("-inf"), "-inf")],
+)  # fmt: skip
+def test_numbers_are_drawn_with_four_decimals_or_in_exponent_form(x: float, shown: str) -> None:
+    source = draw_graph(Value(x, label="x")).source
+    assert f"data {shown} " in source
 
 
 def test_drawing_reads_the_graph_without_touching_gradients() -> None:
