@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -149,8 +150,17 @@ def _parse_assignments(items: Sequence[str], names: tuple[str, ...]) -> dict[str
     return values
 
 
+def _shorten(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut in the middle when long, so an error message stays one short line."""
+    if len(text) > limit:
+        text = f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+    return repr(text)
+
+
 def _check_output(path: str) -> Path:
     """The output path, if it has a known suffix and its folder exists and is writable."""
+    if not path.strip():
+        raise UsageError("-o/--output needs a file name, e.g. -o graph.svg")
     out = Path(path)
     if out.suffix.lower() not in _PICTURE_SUFFIXES:
         raise UsageError(
@@ -172,9 +182,9 @@ def _graph(args: argparse.Namespace) -> int:
     try:
         expr = parse_expression(args.expression)
     except ExpressionError as exc:
-        raise UsageError(f"in {args.expression!r}: {exc}") from None
+        raise UsageError(f"in {_shorten(args.expression)}: {exc}") from None
     values = _parse_assignments(args.at, expr.names)
-    out = _check_output(args.output) if args.output else None
+    out = None if args.output is None else _check_output(args.output)
     if args.max_nodes < 1:
         raise UsageError(f"--max-nodes must be at least 1, got {args.max_nodes}")
 
@@ -188,8 +198,9 @@ def _graph(args: argparse.Namespace) -> int:
         root.label = root_name
     root.backward()
 
-    at = ", ".join(f"{n}={x!r}" for n, x in values.items())
-    print(f"{root.label} = {expr.text}" + (f"  at {at}" if at else ""))
+    # the point as "(x, w) = (1.0, 0.5)": no "x=1.0" that reads like a result line
+    at = f"  at ({', '.join(values)}) = ({', '.join(repr(x) for x in values.values())})"
+    print(f"{root.label} = {expr.text}" + (at if values else ""))
     print(f"{root.label} = {root.data!r}")
     for name, leaf in leaves.items():
         note = "" if name in expr.names else "  (not in the expression)"
@@ -242,7 +253,12 @@ def _demo(args: argparse.Namespace) -> int:
         if exc.name in (module_name, "autograd_mini.demos"):
             raise UsageError(f"demo {args.name!r} is not available in this installation") from None
         raise
-    result = module.main(list(args.args))
+    # the demo's --help then says "autograd-mini demo NAME" rather than "python -m ..."
+    prog = f"{PROG} demo {args.name}"
+    accepts_prog = "prog" in inspect.signature(module.main).parameters
+    result = (
+        module.main(list(args.args), prog=prog) if accepts_prog else module.main(list(args.args))
+    )
     return int(result or 0)
 
 

@@ -140,7 +140,8 @@ class ParsedExpression:
         try:
             return _evaluate(self._tree, env)
         except (ArithmeticError, ValueError) as exc:
-            raise ExpressionError(f"cannot evaluate {self.text!r}: {exc}") from None
+            text = self.text if len(self.text) <= 60 else f"{self.text[:30]}…{self.text[-30:]}"
+            raise ExpressionError(f"cannot evaluate {text!r}: {exc}") from None
 
 
 def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:

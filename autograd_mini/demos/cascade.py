@@ -188,9 +188,9 @@ def _report(r: CascadeResult) -> list[str]:
     return lines
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m autograd_mini.demos.cascade",
+        prog=prog or "python -m autograd_mini.demos.cascade",
         description="Backpropagation through two logistic neurons in cascade: the tutorial's "
         "hand formulas next to the engine's gradients, the graph, and one gradient step.",
     )
@@ -226,13 +226,14 @@ def _draw(r: CascadeResult, out: str) -> list[str]:
     return ["cascade.dot", *written]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``python -m autograd_mini.demos.cascade``); 0 when the hand
-    formulas and the engine agree and the loss went down, 1 otherwise."""
-    args = _parser().parse_args(None if argv is None else list(argv))
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point (``python -m autograd_mini.demos.cascade``; ``prog`` names it in
+    ``--help``); 0 when the hand formulas and the engine agree and the loss went down, else 1."""
+    parser = _parser(prog)
+    args = parser.parse_args(None if argv is None else list(argv))
     for name in ("x", "t2", "w1", "b1", "w2", "b2", "lr"):
         if not math.isfinite(getattr(args, name)):
-            _parser().error(f"--{name} must be a finite number")
+            parser.error(f"--{name} must be a finite number")
     r = run(args.x, args.t2, args.w1, args.b1, args.w2, args.b2, args.lr)
     print("\n".join(_report(r)))
     if args.explain:

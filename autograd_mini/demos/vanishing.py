@@ -112,9 +112,9 @@ def _depth_list(text: str) -> list[int]:
     return sorted(set(depths))
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m autograd_mini.demos.vanishing",
+        prog=prog or "python -m autograd_mini.demos.vanishing",
         description="Measure |∂out/∂x| through deep chains of sigmoid and ReLU neurons: the "
         "sigmoid gradient shrinks like (1/4)^depth, the ReLU gradient does not.",
     )
@@ -134,9 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``python -m autograd_mini.demos.vanishing``)."""
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point (``python -m autograd_mini.demos.vanishing``; ``prog`` names it
+    in ``--help``)."""
+    parser = _parser(prog)
     args = parser.parse_args(None if argv is None else list(argv))
     for name in ("x", "w", "b"):
         if not math.isfinite(getattr(args, name)):
