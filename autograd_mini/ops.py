@@ -37,11 +37,11 @@ NAN = math.nan
 
 
 def _sin(x: Any) -> Any:
-    return math.sin(x) if type(x) is float else x.sin()
+    return sin(x) if type(x) is float else x.sin()  # sin, not math.sin: sin(±inf) is NaN
 
 
 def _cos(x: Any) -> Any:
-    return math.cos(x) if type(x) is float else x.cos()
+    return cos(x) if type(x) is float else x.cos()
 
 
 def _log(x: Any) -> Any:
