@@ -8,7 +8,7 @@ derivatives, which checks every rule's second derivative.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
 from autograd_mini.engine import Value, _as_float, grad
@@ -23,7 +23,8 @@ class GradcheckError(RuntimeError):
 
 
 def _floats(inputs: Inputs) -> list[float]:
-    items = [inputs] if isinstance(inputs, (Value, int, float)) else list(inputs)
+    # a single input may be given bare: a Value or any real number (a NumPy scalar too)
+    items = list(inputs) if isinstance(inputs, Iterable) else [inputs]
     out = []
     for i, x in enumerate(items):
         out.append(x.data if isinstance(x, Value) else _as_float(x, f"gradcheck: inputs[{i}]"))
