@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import importlib
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,21 +53,42 @@ def reals(
     return floats.filter(smooth) if points else floats
 
 
+def _operand(x: Any) -> Any:
+    """An input of an Expression: a Value as is, a real number as a Value, a tensor-like (an
+    object with the elementary-function methods, e.g. a torch.Tensor) as is."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real) or not hasattr(x, "tanh"):
+        return Value(x)  # TypeError naming the type for anything else
+    return x
+
+
+def _softplus(a: Any) -> Any:
+    """``a.softplus()``; for a torch.Tensor, which has no such method, torch's own softplus."""
+    method = getattr(a, "softplus", None)
+    if method is not None:
+        return method()
+    if type(a).__module__.split(".")[0] == "torch":
+        functional = importlib.import_module("torch.nn.functional")  # lazy: optional dependency
+        return functional.softplus(a)
+    raise TypeError(f"expression: {type(a).__name__} has no softplus")
+
+
 # Building blocks of random expressions: smooth and defined on all of ℝ, and bounded in growth,
 # so any composition is safe for gradcheck on inputs from reals().
-_UNARY: dict[str, Callable[[Value], Value]] = {
+_UNARY: dict[str, Callable[[Any], Any]] = {
     "tanh": lambda a: a.tanh(),
     "sigmoid": lambda a: a.sigmoid(),
     "sin": lambda a: a.sin(),
     "cos": lambda a: a.cos(),
-    "softplus": lambda a: a.softplus(),
+    "softplus": lambda a: _softplus(a),
     "square": lambda a: a**2,
     "neg": lambda a: -a,
     "exp_tanh": lambda a: a.tanh().exp(),
     "log1p_square": lambda a: (a * a + 1.0).log(),
     "sqrt1p_square": lambda a: (a * a + 1.0).sqrt(),
 }
-_BINARY: dict[str, Callable[[Value, Value], Value]] = {
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
@@ -87,15 +110,17 @@ class Expression:
     n_inputs: int
     steps: tuple[tuple[str, tuple[int, ...]], ...]
 
-    def __call__(self, *inputs: Any) -> Value:
+    def __call__(self, *inputs: Any) -> Any:
+        """The program on ``inputs``: Values (real numbers become Values), or any tensor-like
+        objects with the same methods, e.g. float64 torch tensors, to check the very same
+        expression against PyTorch."""
         if len(inputs) != self.n_inputs:
             raise TypeError(f"expression takes {self.n_inputs} inputs, got {len(inputs)}")
-        pool: list[Any] = [x if isinstance(x, Value) else Value(x) for x in inputs]
+        pool: list[Any] = [_operand(x) for x in inputs]
         for name, args in self.steps:
-            fn: Callable[..., Value] = _UNARY[name] if name in _UNARY else _BINARY[name]
+            fn: Callable[..., Any] = _UNARY[name] if name in _UNARY else _BINARY[name]
             pool.append(fn(*(pool[i] for i in args)))
-        result = pool[-1]
-        return result if isinstance(result, Value) else Value(result)
+        return pool[-1]
 
     def __repr__(self) -> str:
         lines = [f"x{i}" for i in range(self.n_inputs)]
