@@ -162,12 +162,12 @@ def abs(x: float) -> float:  # noqa: A001
 
 
 def abs_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂|x|/∂x = sign(x), with sign(0) = 0"""
+    """∂|x|/∂x = sign(x), with sign(0) = 0 (and sign(NaN) = 0, like torch.sgn)"""
     if x > 0.0:
         return (g,)
     if x < 0.0:
         return (-g,)
-    return (0.0 if float(x) == 0.0 else g * NAN,)
+    return (0.0,)
 
 
 # eˣ
@@ -238,8 +238,8 @@ def relu(x: float) -> float:
 
 
 def relu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂relu(x)/∂x = 1 for x > 0, else 0 (0 at the kink)"""
-    return (g if x > 0.0 else 0.0,)
+    """∂relu(x)/∂x = 0 for x ≤ 0 (0 at the kink), else 1"""
+    return (0.0 if x <= 0.0 else g,)  # the branch relu took: NaN passes g on, as in PyTorch
 
 
 # leaky_relu(x, slope) = x for x > 0, slope·x otherwise

@@ -585,6 +585,16 @@ def test_infinities_propagate_like_torch(torch: Any, name: str, x: float) -> Non
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("name", [n for n in METHOD_NAMES if n != "sin_times_exp"])
+def test_nan_values_and_gradients_match_torch(torch: Any, name: str) -> None:
+    mine, reference = _methods(torch)[name]
+    got = ours(mine, NAN)
+    want = theirs(torch, reference, NAN)
+    assert math.isnan(got[0])
+    assert same(got[1][0], want[1][0]), (got, want)  # relu'(nan) = 1, abs'(nan) = 0 as in torch
+
+
+@pytest.mark.torch
 def test_arithmetic_with_infinities_matches_torch(torch: Any) -> None:
     for a, b in [(INF, 0.0), (INF, -INF), (INF, 2.0), (-INF, 3.0), (NAN, 1.0), (2.0, INF)]:
         for symbol in ("+", "-", "*"):
