@@ -193,7 +193,7 @@ def draw_graph(
     dot = ValueGraph(
         name="autograd_mini",
         graph_attr={"rankdir": rankdir, "bgcolor": "white"},
-        node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": "12"},
+        node_attr={"fontname": "Helvetica", "fontsize": "12"},
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
     )
     for i, v in enumerate(order):
@@ -208,7 +208,9 @@ def draw_graph(
             style = _LEAF_STYLE if v.label else _CONST_STYLE
         else:
             style = {}
-        dot.node(f"v{i}", graphviz.nohtml(label), **style)
+        # shape on each record (not as the default), like micrograd's draw_dot: one
+        # "shape=record" per Value in the source
+        dot.node(f"v{i}", graphviz.nohtml(label), shape="record", **style)
         if v._op is not None:
             op_name = f"v{i}_op"
             dot.node(op_name, graphviz.nohtml(_plain_escape(v._op.symbol)), **_OP_STYLE)
