@@ -32,7 +32,7 @@ import numbers
 import os
 import random
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeAlias
 
 from autograd_mini.engine import Value
@@ -60,6 +60,7 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 
 _FORMAT = "autograd_mini.state_dict"
 _FORMAT_VERSION = 1
+_FILE_KEYS = ("format", "version", "architecture", "state_dict")
 
 
 class StateDictError(KeyError, ValueError):
@@ -102,6 +103,8 @@ def _check_activation(activation: object) -> str:
 
 
 def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]:
+    if isinstance(x, Iterable) and not isinstance(x, (Sequence, Mapping, Value, str, bytes)):
+        x = list(x)  # e.g. a NumPy row or a generator: read it once
     if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
         raise TypeError(
             f"{who}: input must be a list of {nin} numbers or Values, got {type(x).__name__}"
@@ -165,12 +168,18 @@ class Module:
         """Copy the numbers of ``state`` into the parameters.
 
         Everything is validated before anything changes: a missing or extra key, or a value that
-        is not a real number, raises :class:`StateDictError` (a KeyError and a ValueError) naming
-        the key, and the model is left exactly as it was.
+        is not a finite real number (NaN and ±inf included), raises :class:`StateDictError` (a
+        KeyError and a ValueError) naming the key, and the model is left exactly as it was.
         """
+        named = self.named_parameters()
+        values = self._checked_values(named, state)
+        for (_, p), v in zip(named, values, strict=True):
+            p.data = v
+
+    def _checked_values(self, named: list[tuple[str, Value]], state: object) -> list[float]:
+        """The floats of ``state`` in the order of ``named``, or :class:`StateDictError`."""
         if not isinstance(state, Mapping):
             raise StateDictError(f"state dict must be a mapping, got {type(state).__name__}")
-        named = self.named_parameters()
         expected = {name for name, _ in named}
         missing = [name for name, _ in named if name not in state]
         if missing:
@@ -192,9 +201,16 @@ class Module:
                     f"state dict key {name!r}: expected a real number, got {type(v).__name__}: "
                     f"{v!r}"
                 )
-            values.append(float(v))
-        for (_, p), v in zip(named, values, strict=True):
-            p.data = v
+            try:
+                f = float(v)
+            except OverflowError:  # an int beyond float range, e.g. a 400-digit JSON literal
+                f = math.inf
+            if not math.isfinite(f):  # a NaN or ±inf weight poisons every output
+                raise StateDictError(
+                    f"state dict key {name!r}: expected a finite number, got {v!r}"
+                )
+            values.append(f)
+        return values
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture and weights to ``path`` as plain JSON, atomically.
@@ -215,41 +231,105 @@ class Module:
         }
         _write_json_atomic(path, doc)
 
-    def load(self, path: str | os.PathLike[str]) -> None:
-        """Load weights written by :meth:`save` (or a bare state-dict JSON object) from ``path``.
-
-        Validates everything first: unreadable JSON, another architecture, or a state dict that
-        does not fit raise ``ValueError`` (:class:`StateDictError` for keys and numbers) and leave
-        the model unchanged.
-        """
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+    def _load_into(self, path: str | os.PathLike[str]) -> Any:
+        """``model.load(path)``: see :data:`Module.load`."""
+        arch, state = _read_model_file(path)
+        named = self.named_parameters()
+        where = os.fspath(path)
+        mismatch = arch is not None and arch != self.config()
         try:
-            doc = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as e:
-            raise ValueError(f"{os.fspath(path)!r} is not valid JSON: {e}") from None
-        if not isinstance(doc, dict):
-            raise ValueError(
-                f"{os.fspath(path)!r}: expected a JSON object, got {type(doc).__name__}"
-            )
-        if "format" in doc:
-            if doc["format"] != _FORMAT or doc.get("version") != _FORMAT_VERSION:
-                raise ValueError(
-                    f"{os.fspath(path)!r}: unsupported format {doc.get('format')!r} "
-                    f"version {doc.get('version')!r}"
-                )
-            arch = doc.get("architecture")
-            if arch is not None and arch != self.config():
+            values = self._checked_values(named, state)
+        except StateDictError as e:
+            if mismatch:  # name the key, and say why it does not fit
                 raise StateDictError(
-                    f"{os.fspath(path)!r} holds a model with architecture {arch!r}, "
-                    f"but this model is {self.config()!r}"
-                )
-            state = doc.get("state_dict")
-            if not isinstance(state, dict):
-                raise StateDictError(f"{os.fspath(path)!r}: missing key 'state_dict'")
-        else:
-            state = doc
-        self.load_state_dict(state)
+                    f"{where!r} holds a model with architecture {arch!r}, but this model is "
+                    f"{self.config()!r}: {e}"
+                ) from None
+            raise StateDictError(f"{where!r}: {e}") from None
+        if mismatch:  # same parameter names, e.g. another activation
+            raise StateDictError(
+                f"{where!r} holds a model with architecture {arch!r} (key 'architecture'), "
+                f"but this model is {self.config()!r}"
+            )
+        for (_, p), v in zip(named, values, strict=True):
+            p.data = v
+        return self
+
+    @classmethod
+    def _load_new(cls, path: str | os.PathLike[str]) -> Any:
+        """``MLP.load(path)``: see :data:`Module.load`."""
+        arch, _ = _read_model_file(path)
+        where = os.fspath(path)
+        if arch is None:
+            raise ValueError(
+                f"{where!r} holds bare weights without an architecture; build the model and "
+                f"call model.load({where!r}) instead"
+            )
+        if not isinstance(arch, dict) or arch.get("type") != cls.__name__:
+            raise StateDictError(
+                f"{where!r} holds a model with architecture {arch!r}, not a {cls.__name__}"
+            )
+        try:
+            model = cls(**{k: v for k, v in arch.items() if k != "type"})
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{where!r}: cannot build a {cls.__name__} from {arch!r}: {e}") from e
+        return model._load_into(path)
+
+    load: ClassVar[_LoadMethod]
+
+
+class _LoadMethod:
+    """``Module.load``, both an instance and a class method.
+
+    ``model.load(path)`` loads weights written by :meth:`Module.save` (or a bare state-dict JSON
+    object) into ``model`` and returns it.  Validates everything first: unreadable JSON, a
+    missing or extra key, a non-number, or another architecture raise ``ValueError``
+    (:class:`StateDictError`, also a ``KeyError``, naming the key) and leave the model unchanged.
+
+    ``MLP.load(path)`` (on the class) builds a new model from the architecture saved in the file
+    and loads its weights.
+    """
+
+    def __get__(
+        self, obj: Module | None, objtype: type[Module] | None = None
+    ) -> Callable[[str | os.PathLike[str]], Any]:
+        if obj is not None:
+            return obj._load_into
+        if objtype is None:  # pragma: no cover - Python always passes the owner class
+            raise TypeError("Module.load: no class to load into")
+        return objtype._load_new
+
+
+Module.load = _LoadMethod()
+
+
+def _read_model_file(path: str | os.PathLike[str]) -> tuple[object, object]:
+    """(architecture or None, state dict) from a file written by :meth:`Module.save` or a bare
+    state-dict JSON object; ``ValueError`` for anything else."""
+    where = os.fspath(path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as e:
+        raise ValueError(f"{where!r} is not valid JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where!r}: expected a JSON object, got {type(doc).__name__}")
+    if "format" not in doc:
+        return None, doc
+    if doc["format"] != _FORMAT or doc.get("version") != _FORMAT_VERSION:
+        raise ValueError(
+            f"{where!r}: unsupported format {doc.get('format')!r} version {doc.get('version')!r}"
+        )
+    extra = sorted(k for k in doc if k not in _FILE_KEYS)
+    if extra:
+        raise StateDictError(
+            f"{where!r} has unexpected key {extra[0]!r} (a saved model has only "
+            f"{', '.join(map(repr, _FILE_KEYS))})"
+        )
+    if "state_dict" not in doc:
+        raise StateDictError(f"{where!r}: missing key 'state_dict'")
+    return doc.get("architecture"), doc["state_dict"]
 
 
 def _reject_constant(name: str) -> Any:
