@@ -25,6 +25,8 @@ from typing import TypeAlias, TypeVar
 from autograd_mini.nn import make_rng
 
 __all__ = [
+    "batches",
+    "iterate_minibatches",
     "make_circles",
     "make_moons",
     "make_spirals",
@@ -112,7 +114,8 @@ def make_circles(
 
 
 def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None) -> Dataset:
-    """``classes`` interleaved spiral arms (the CS231n spiral data), ``n`` points in all.
+    """``classes`` interleaved spiral arms (the CS231n spiral data), ``n`` points in all (the
+    total, like every generator here; CS231n's N counts points per class instead).
 
     Arm k has radius r from 0 to 1 and angle θ = 4k + 4r (radians) plus Gaussian noise of
     standard deviation ``noise`` on θ; a point is (r·sin θ, r·cos θ), label k.  The first
@@ -149,9 +152,16 @@ def train_test_split(
     y: Sequence[Y_T],
     test_size: float | int = 0.25,
     seed: Seed = None,
+    *,
+    random_state: Seed = None,
 ) -> tuple[list[X_T], list[X_T], list[Y_T], list[Y_T]]:
     """Shuffle (seeded) and split into ``X_train, X_test, y_train, y_test`` (scikit-learn's
-    order).  ``test_size`` is a fraction in (0, 1) (the test count is rounded up) or a count."""
+    order).  ``test_size`` is a fraction in (0, 1) (the test count is rounded up) or a count.
+    ``random_state`` is scikit-learn's name for ``seed`` (give one or the other)."""
+    if random_state is not None:
+        if seed is not None:
+            raise TypeError("train_test_split: give seed or random_state, not both")
+        seed = random_state
     if len(X) != len(y):
         raise ValueError(f"train_test_split: {len(X)} samples in X but {len(y)} labels in y")
     n = len(X)
@@ -196,6 +206,12 @@ def minibatches(
     if shuffle:
         make_rng(seed).shuffle(order)
     return _batches(X, y, order, size, drop_last)
+
+
+iterate_minibatches = minibatches
+"""Another name for :func:`minibatches`."""
+batches = minibatches
+"""Another name for :func:`minibatches`."""
 
 
 def _batches(

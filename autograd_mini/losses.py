@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, TypeAlias, overload
 
 from autograd_mini.engine import Value
+from autograd_mini.nn import Module
 
 __all__ = [
     "binary_cross_entropy",
@@ -338,9 +339,14 @@ def cross_entropy(
 # --- regularisation -----------------------------------------------------------------------------
 
 
-def l2(params: Iterable[Value]) -> Value:
+def l2(params: Iterable[Value] | Module | Value) -> Value:
     """Σ p² over ``params`` (no ½): add ``alpha * l2(model.parameters())`` to a loss to shrink
-    the weights; its gradient is 2·alpha·p.  Zero for no parameters."""
+    the weights; its gradient is 2·alpha·p.  Zero for no parameters.  A Module stands for its
+    ``parameters()``, a single Value for ``[Value]``."""
+    if isinstance(params, Module):
+        params = params.parameters()
+    if isinstance(params, Value):
+        params = [params]
     terms = []
     for i, p in enumerate(params):
         if not isinstance(p, Value):
