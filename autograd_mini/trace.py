@@ -39,6 +39,7 @@ from typing import Any, Literal, NamedTuple, TypeAlias, overload
 
 from autograd_mini import codegen
 from autograd_mini.engine import Value, _as_float, enable_grad
+from autograd_mini.ops import Op
 
 __all__ = ["BatchResult", "TraceGuardError", "Traced", "trace"]
 
@@ -367,7 +368,16 @@ class _LevelBuilder:
     vectorised ``ops.py`` rules as in :class:`_Builder`; only the data layout differs.
 
     Measured on the benchmark MLP (100 rows): ~45 groups instead of ~1,250 node statements,
-    about 3x faster than one NumPy call per node.
+    about 2x faster than one NumPy call per node.
+
+    Sums: a chain ``((s + t₁) + t₂) + … + t_L`` of an op whose inlined rules are exactly
+    ``x + y`` and ``(g, g)`` (``add``), whose inner partial sums are used nowhere else, is one
+    running sum over a (L+1) × chains × rows array, one NumPy addition per term for all
+    chains at once: the same additions in the same order, so bit-for-bit the eager values;
+    backward, every term receives the final sum's gradient, as ``(g, g)`` passes it down.
+    A neuron's Σwᵢxᵢ + b is such a chain.
+    With it, and gradients of a weight matrix or of a layer's shared inputs added through
+    reshaped views: ~24 groups instead of ~90 on the benchmark MLP, 1.6x faster again.
     """
 
     def __init__(self, graph: _Graph) -> None:
@@ -384,15 +394,26 @@ class _LevelBuilder:
                     (level[g.index[p]] for p in g.nodes[i].parents if g.dynamic[g.index[p]]),
                     default=0,
                 )
+        self.level = level
+        chains = self._chains()
+        inner = {i for chain in chains for i in chain[:-1]}
+        self.chain_of: dict[int, list[int]] = {chain[-1]: chain for chain in chains}
         groups: dict[tuple[Any, ...], list[int]] = {}
         for i in range(leaves, len(g.nodes)):
-            if not g.dynamic[i]:
+            if not g.dynamic[i] or i in inner:
                 continue
             node = g.nodes[i]
-            pattern = tuple(
-                None if g.dynamic[g.index[p]] else repr(g.data[g.index[p]]) for p in node.parents
-            )
-            groups.setdefault((level[i], id(node._op), pattern), []).append(i)
+            if i in self.chain_of:
+                first = g.index[g.nodes[self.chain_of[i][0]].parents[0]]
+                start = None if g.dynamic[first] else repr(g.data[first])
+                key: tuple[Any, ...] = ("chain", level[i], len(self.chain_of[i]), start)
+            else:
+                pattern = tuple(
+                    None if g.dynamic[g.index[p]] else repr(g.data[g.index[p]])
+                    for p in node.parents
+                )
+                key = (level[i], id(node._op), pattern)
+            groups.setdefault(key, []).append(i)
         # groups in order of depth (dicts keep insertion order; sort by level only)
         self.groups = sorted(groups.values(), key=lambda members: level[members[0]])
         self.row: dict[int, int] = {i: i for i in range(leaves)}
@@ -400,7 +421,43 @@ class _LevelBuilder:
             for i in members:
                 self.row[i] = len(self.row)
         self.n_rows = len(self.row)
-        self.level = level
+
+    def _chains(self) -> list[list[int]]:
+        """Maximal chains of sums (see the class docstring), at least two long."""
+        g = self.graph
+        uses = [0] * len(g.nodes)
+        for i, node in enumerate(g.nodes):
+            if g.dynamic[i] and node._op is not None:
+                for p in node.parents:
+                    uses[g.index[p]] += 1
+        for o in g.outputs:
+            if isinstance(o, int):
+                uses[o] += 2
+        for a, _, b, _ in g.guards:
+            for operand in (a, b):
+                if isinstance(operand, int):
+                    uses[operand] += 2
+
+        def link(i: int) -> bool:
+            node = g.nodes[i]
+            if not g.dynamic[i] or node._op is None or not _is_plain_sum(node._op):
+                return False
+            return g.dynamic[g.index[node.parents[1]]]
+
+        following: dict[int, int] = {}
+        for i in range(len(g.nodes)):
+            if link(i):
+                first = g.index[g.nodes[i].parents[0]]
+                if link(first) and uses[first] == 1:
+                    following[first] = i
+        targets = set(following.values())
+        chains = []
+        for head in [i for i in following if i not in targets]:
+            chain = [head]
+            while chain[-1] in following:
+                chain.append(following[chain[-1]])
+            chains.append(chain)
+        return chains
 
     def index(self, rows: list[int], name: str) -> ast.expr:
         """The subscript for ``rows``: a slice (a view, no copy) when they step evenly, as the
@@ -449,6 +506,11 @@ class _LevelBuilder:
         for q, members in enumerate(self.groups):
             op = g.nodes[members[0]]._op
             assert op is not None
+            if members[0] in self.chain_of:
+                self.args.append([])
+                self.chain_forward(q, members)
+                self.guards_after_group(q, members, guards_after)
+                continue
             args = self.operands(q, members)
             self.args.append(args)
             out = f"_q{q}_r"
@@ -466,13 +528,75 @@ class _LevelBuilder:
                 ast.Store(),
             )
             self.body.append(ast.Assign([target], ast.Name(out, ast.Load())))
-            end_of_level = (
-                q + 1 == len(self.groups)
-                or self.level[self.groups[q + 1][0]] != self.level[members[0]]
-            )
-            if end_of_level:
-                for k in guards_after.pop(self.level[members[0]], []):
-                    self.emit([self.guard(k)])
+            self.guards_after_group(q, members, guards_after)
+
+    def guards_after_group(self, q: int, members: list[int], pending: dict[int, list[int]]) -> None:
+        """Emit the guards whose operands are ready once the last group of a level is done."""
+        level = self.level[members[0]]
+        if q + 1 == len(self.groups) or self.level[self.groups[q + 1][0]] != level:
+            for k in pending.pop(level, []):
+                self.emit([self.guard(k)])
+
+    def stmts(self, code: str) -> None:
+        """Append statements written as text (only generated names and integers in it)."""
+        self.body.extend(ast.parse(code).body)
+
+    def terms(self, q: int, chains: list[list[int]]) -> tuple[str, list[int]]:
+        """An expression for the chains' terms as an (L, m, n) array, and their rows."""
+        g = self.graph
+        length, m = len(chains[0]), len(chains)
+        rows = [self.row[g.index[g.nodes[c[j]].parents[1]]] for j in range(length) for c in chains]
+        a = min(rows)
+        if rows == [a + i * length + j for j in range(length) for i in range(m)]:
+            return f"V[{a}:{a + length * m}].reshape({m}, {length}, n).transpose(1, 0, 2)", rows
+        if rows == list(range(a, a + length * m)):
+            return f"V[{a}:{a + length * m}].reshape({length}, {m}, n)", rows
+        self.extras[f"_I{q}_t"] = rows
+        return f"V[_I{q}_t].reshape({length}, {m}, n)", rows
+
+    def chain_forward(self, q: int, members: list[int]) -> None:
+        g = self.graph
+        chains = [self.chain_of[i] for i in members]
+        length, m = len(chains[0]), len(chains)
+        first = [g.index[g.nodes[c[0]].parents[0]] for c in chains]
+        if g.dynamic[first[0]]:
+            sub = ast.unparse(self.index([self.row[i] for i in first], f"_I{q}_s"))
+            start = f"V[{sub}]"
+        else:
+            start = ast.unparse(codegen.const_ast(g.data[first[0]]))
+        terms, _ = self.terms(q, chains)
+        out = self.row[members[0]]
+        self.stmts(
+            f"_q{q}_T = _np.empty(({length + 1}, {m}, n))\n"
+            f"_q{q}_T[0] = {start}\n"
+            f"_q{q}_T[1:] = {terms}\n"
+            f"for _j in range({length}):\n"
+            f"    _q{q}_T[_j + 1] += _q{q}_T[_j]\n"
+            f"V[{out}:{out + m}] = _q{q}_T[{length}]"
+        )
+
+    def chain_backward(self, q: int, members: list[int], needs: list[bool]) -> None:
+        g = self.graph
+        chains = [self.chain_of[i] for i in members]
+        length, m = len(chains[0]), len(chains)
+        out = self.row[members[0]]
+        self.stmts(f"_q{q}_g = G[{out}:{out + m}]")
+        grad = ast.Name(f"_q{q}_g", ast.Load())
+        first = [g.index[g.nodes[c[0]].parents[0]] for c in chains]
+        if g.dynamic[first[0]] and any(needs[i] for i in first):
+            self.accumulate(q, 0, [self.row[i] for i in first], grad, m)
+        term_nodes = [g.index[g.nodes[c[j]].parents[1]] for j in range(length) for c in chains]
+        if not any(needs[i] for i in term_nodes):
+            return
+        terms, rows = self.terms(q, chains)
+        if "_I" not in terms:  # a view of contiguous rows: add in place
+            self.stmts(f"_q{q}_G = G{terms[1:]}\n_q{q}_G += _q{q}_g")
+            return
+        spread = ast.parse(
+            f"_np.broadcast_to(_q{q}_g, ({length}, {m}, n)).reshape({length * m}, n)",
+            mode="eval",
+        ).body
+        self.accumulate(q, 1, rows, spread, length * m)
 
     def value(self, i: int | float) -> ast.expr:
         """Row ``i`` of V (a 1-D array over the batch), or a constant."""
@@ -504,6 +628,11 @@ class _LevelBuilder:
                 self.body.append(ast.AugAssign(target, ast.Add(), seed))
         for q in reversed(range(len(self.groups))):
             members = self.groups[q]
+            if members[0] in self.chain_of:
+                chain_nodes = [i for i in members for i in self.chain_of[i]]
+                if any(needs[i] for i in chain_nodes):
+                    self.chain_backward(q, members, needs)
+                continue
             if not any(needs[i] for i in members):
                 continue
             first = g.nodes[members[0]]
@@ -541,12 +670,48 @@ class _LevelBuilder:
                     continue
                 self.accumulate(q, k, [self.row[p] for p in column], r, len(members))
 
+    def block(self, rows: list[int]) -> tuple[int, int, int, int] | None:
+        """(a, I, J, s) when rows are a + i·s + j for i < I, j < J (J < s): a weight matrix
+        inside the parameters, where each neuron's bias follows its weights."""
+        if len(rows) < 2 or rows[1] != rows[0] + 1:
+            return None
+        a = rows[0]
+        width = 1
+        while width < len(rows) and rows[width] == a + width:
+            width += 1
+        if width == len(rows) or len(rows) % width:
+            return None
+        step = rows[width] - a
+        count = len(rows) // width
+        if step <= width or a + count * step > self.n_rows:
+            return None
+        if rows != [a + i * step + j for i in range(count) for j in range(width)]:
+            return None
+        return a, count, width, step
+
     def accumulate(self, q: int, k: int, rows: list[int], r: ast.expr, m: int) -> None:
         """``G[rows] += r``, where rows may repeat (then summed per row first)."""
         grad_rows = ast.Name("G", ast.Load())
+        full = f"_np.broadcast_to({ast.unparse(r)}, ({m}, n))"
         if len(set(rows)) == len(rows):
+            found = self.block(rows)
+            if found is not None:  # a view of G: add in place
+                a, count, width, step = found
+                self.stmts(
+                    f"_q{q}_V{k} = G[{a}:{a + count * step}].reshape({count}, {step}, n)"
+                    f"[:, :{width}]\n"
+                    f"_q{q}_V{k} += {full}.reshape({count}, {width}, n)"
+                )
+                return
             target = ast.Subscript(grad_rows, self.index(rows, f"_P{q}_{k}"), ast.Store())
             self.body.append(ast.AugAssign(target, ast.Add(), r))
+            return
+        unique = list(dict.fromkeys(rows))
+        if len(rows) % len(unique) == 0 and rows == unique * (len(rows) // len(unique)):
+            # each row used once per neuron of the next layer: sum over those neurons
+            times = len(rows) // len(unique)
+            sub = ast.unparse(self.index(unique, f"_P{q}_{k}"))
+            self.stmts(f"G[{sub}] += {full}.reshape({times}, {len(unique)}, n).sum(axis=0)")
             return
         order = sorted(range(m), key=lambda j: (rows[j], j))
         unique = sorted(set(rows))
@@ -557,25 +722,28 @@ class _LevelBuilder:
         ]
         self.extras[f"_O{q}_{k}"] = order
         self.extras[f"_S{q}_{k}"] = starts
-        full = ast.Call(
-            ast.Attribute(ast.Name("_np", ast.Load()), "broadcast_to", ast.Load()),
-            [r, ast.Tuple([ast.Constant(m), ast.Name("n", ast.Load())], ast.Load())],
-            [],
+        sub = ast.unparse(self.index(unique, f"_P{q}_{k}"))
+        self.stmts(f"G[{sub}] += _np.add.reduceat({full}[_O{q}_{k}], _S{q}_{k}, axis=0)")
+
+
+_PLAIN_SUM: dict[int, bool] = {}
+
+
+def _is_plain_sum(op: Op) -> bool:
+    """Whether the op's inlined rules are exactly ``x + y`` and ``(g, g)`` (ops.add)."""
+    key = id(op)
+    if key not in _PLAIN_SUM:
+        names = [ast.Name(n, ast.Load()) for n in ("v1", "v2", "v3", "v4")]
+        fwd = codegen.inline_rule(op.forward, names[:2], 1, False, [True], "_f0_", ["v0"])
+        vjp = codegen.inline_rule(op.vjp, names, 2, True, [True, True], "_b0_")
+        _PLAIN_SUM[key] = (
+            fwd is not None
+            and vjp is not None
+            and [ast.unparse(st) for st in fwd[0]] == ["v0 = v1 + v2"]
+            and not vjp[0]
+            and [None if r is None else ast.unparse(r) for r in vjp[1]] == ["v1", "v1"]
         )
-        summed = ast.Call(
-            ast.Attribute(
-                ast.Attribute(ast.Name("_np", ast.Load()), "add", ast.Load()),
-                "reduceat",
-                ast.Load(),
-            ),
-            [
-                ast.Subscript(full, ast.Name(f"_O{q}_{k}", ast.Load())),
-                ast.Name(f"_S{q}_{k}", ast.Load()),
-            ],
-            [ast.keyword("axis", ast.Constant(0))],
-        )
-        target = ast.Subscript(grad_rows, self.index(unique, f"_P{q}_{k}"), ast.Store())
-        self.body.append(ast.AugAssign(target, ast.Add(), summed))
+    return _PLAIN_SUM[key]
 
 
 def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Module:
@@ -798,7 +966,7 @@ class Traced:
             self._raise_for_first_bad_row(arr, ps)
             raise
         single = self.n_outputs is None
-        value = _column(np, values[0], n) if single else _columns(np, values, n)
+        value = np.array(_column(np, values[0], n)) if single else _columns(np, values, n)
         if kind == "batch":  # arrays (k, n)
             grad = None if mode == "params" else np.ascontiguousarray(gin.T)
             param_grad = None

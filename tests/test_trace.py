@@ -602,3 +602,22 @@ def test_moons_demo_compiled_trains_like_eager(loss: str) -> None:
     assert all_close(
         [p.data for p in fast.model.parameters()], [p.data for p in slow.model.parameters()], 1e-9
     )
+
+
+def test_batched_sums_are_fused_into_running_sums_with_eager_values() -> None:
+    def f(a: Value, b: Value, c: Value) -> Value:
+        s = sum([a * b, b * c, c * a, a])  # starts from the constant 0
+        t = a + a + a + b  # the same term three times
+        u = a + b
+        w = (u + c) * u  # u is used twice: the chain stops there
+        return s * t + w + sum([s, t, w], a)
+
+    t = trace(f, 3)
+    assert "for _j in range(" in t.source_of("batch")
+    rows = [[0.5, -1.25, 2.0], [3.0, 0.125, -0.75], [0.0, 1.0, -1.0]]
+    for method in ("levels", "nodes"):
+        result = t.batch(np.array(rows), method=method)
+        for k, row in enumerate(rows):
+            value, grads = eager(f, row)
+            assert float(result.value[k]) == value  # the same additions in the same order
+            assert all_close(result.grad[k], grads)
