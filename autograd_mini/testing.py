@@ -19,30 +19,33 @@ from typing import Any
 from hypothesis import strategies as st
 
 from autograd_mini.engine import Value
-from autograd_mini.ops import OPS
+from autograd_mini.ops import OPS, Op
 
 __all__ = ["Expression", "expressions", "reals"]
 
 
 def reals(
-    op: str | None = None,
+    op: str | Op | None = None,
     *,
     min_value: float = -3.0,
     max_value: float = 3.0,
     margin: float = 1e-2,
 ) -> st.SearchStrategy[float]:
     """Finite floats in ``[min_value, max_value]`` where ``op`` (a name in :data:`OPS`, e.g.
-    ``"log"``) is smooth: inside its domain and at least ``margin`` away from its kinks and
-    domain edges, so central differences with a small step are meaningful there.
+    ``"log"``, or the :class:`Op` itself) is smooth: inside its domain and at least ``margin``
+    away from its kinks and domain edges, so central differences with a small step are
+    meaningful there.
     """
     lo, hi = min_value, max_value
     points: tuple[float, ...] = ()
     if op is not None:
-        if op not in OPS:
-            raise ValueError(f"reals: unknown op {op!r}; known: {', '.join(OPS)}")
-        dlo, dhi = OPS[op].domain
+        if not isinstance(op, Op):
+            if op not in OPS:
+                raise ValueError(f"reals: unknown op {op!r}; known: {', '.join(OPS)}")
+            op = OPS[op]
+        dlo, dhi = op.domain
         lo, hi = max(lo, dlo + margin), min(hi, dhi - margin)
-        points = OPS[op].kinks
+        points = op.kinks
     if not lo < hi:
         raise ValueError(f"reals: empty range [{lo}, {hi}] for op {op!r}")
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_mini
-from autograd_mini import Value, grad, no_grad
+from autograd_mini import OPS, Value, grad, no_grad
 from autograd_mini.gradcheck import GradcheckError, gradcheck, numerical_grad
 from autograd_mini.testing import expressions, reals
 
@@ -1262,6 +1262,26 @@ def test_expressions_run_on_torch_tensors_too(torch: Any, f: Any, a: float, b: f
     assert same(y.data, ty.item())
     assert same(va.grad, ta.grad.item(), rel=1e-8, abs_tol=1e-10)
     assert same(vb.grad, tb.grad.item(), rel=1e-8, abs_tol=1e-10)
+
+
+@pytest.mark.torch
+@given(expressions(3, max_steps=5), st.lists(reals(), min_size=3, max_size=3))
+@settings(max_examples=25)
+def test_hessians_of_generated_expressions_match_torch(torch: Any, f: Any, xs: list[float]) -> None:
+    vs = [Value(x) for x in xs]
+    first = grad(f(*vs), vs, create_graph=True)
+    hessian = [[h.data for h in grad(g, vs)] for g in first]
+    point = torch.tensor(xs, dtype=torch.float64)
+    want = torch.autograd.functional.hessian(lambda t: f(*t.unbind()), point)
+    for i in range(3):
+        for j in range(3):
+            assert same(hessian[i][j], want[i, j].item(), rel=1e-7, abs_tol=1e-9), (i, j)
+
+
+@given(reals(OPS["log"]), reals(OPS["leaky_relu"], margin=0.5))
+def test_reals_accept_an_op_as_well_as_its_name(a: float, b: float) -> None:
+    assert a > 0.0
+    assert abs(b) >= 0.5
 
 
 def test_public_names() -> None:
