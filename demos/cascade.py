@@ -2,7 +2,8 @@
 
 import sys
 
+from autograd_mini.demos.cascade import *  # noqa: F403  (import demos.cascade works like the module)
 from autograd_mini.demos.cascade import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python demos/cascade.py"))
