@@ -1138,6 +1138,24 @@ def test_moons_demo_flags_for_optimizer_lr_hidden_sizes(tmp_path: Path) -> None:
     model.load(out / "model.json")  # the file has the requested architecture
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ["--hidden", "6", "5", "--output", "{out}"],
+        ["--hidden", "6,5", "--output-dir", "{out}", "--optimizer", "Adam"],
+        ["--hidden=6,5", "--out-dir", "{out}", "--learning-rate", "0.1"],
+        ["--hidden", "6", "5", "--outdir", "{out}", "--epochs", "2"],
+    ],
+)
+def test_moons_demo_accepts_common_flag_spellings(tmp_path: Path, spelling: list[str]) -> None:
+    from autograd_mini.demos import moons
+
+    out = tmp_path / "o"
+    argv = [a.format(out=out) for a in spelling] + ["--steps", "2", "--no-plots", "--quiet"]
+    assert moons.main(argv) in (0, None)
+    MLP(2, [6, 5, 1]).load(out / "model.json")
+
+
 def test_spirals_demo_main_runs_with_few_steps(tmp_path: Path) -> None:
     from autograd_mini.demos import spirals
 

@@ -369,28 +369,63 @@ def non_negative_float(text: str) -> float:
     return v
 
 
+OUT_ALIASES = ("--output", "--output-dir", "--out-dir", "--outdir")
+"""Other spellings of ``--out`` (all the same option)."""
+
+
+class FlattenSizes(argparse.Action):
+    """``--hidden 16,16`` and ``--hidden 16 16`` (``nargs="+"`` of comma lists) → ``[16, 16]``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, [size for part in values for size in part])
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m autograd_mini.demos.moons",
         description="Train MLP(2, [16, 16, 1]) on two moons; write pictures and the model.",
     )
-    p.add_argument("--steps", type=positive_int, default=100, help="training steps (100)")
+    p.add_argument(
+        "--steps", "--epochs", type=positive_int, default=100, help="training steps (100)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (0)")
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="(sgd)")
+    p.add_argument(
+        "--optimizer", type=str.lower, choices=("sgd", "adam"), default="sgd", help="(sgd)"
+    )
     p.add_argument(
         "--lr",
+        "--learning-rate",
         type=non_negative_float,
         default=None,
         help="initial learning rate, decays linearly to a tenth (sgd 0.2, adam 0.05)",
     )
     p.add_argument("--momentum", type=non_negative_float, default=0.9, help="SGD momentum (0.9)")
     p.add_argument(
-        "--hidden", type=hidden_sizes, default=[16, 16], help="hidden layer sizes (16,16)"
+        "--hidden",
+        type=hidden_sizes,
+        nargs="+",
+        action=FlattenSizes,
+        default=[16, 16],
+        help="hidden layer sizes: 16,16 or 16 16 (16,16)",
     )
-    p.add_argument("--loss", choices=("hinge", "bce"), default="hinge", help="(hinge)")
+    p.add_argument(
+        "--loss", type=str.lower, choices=("hinge", "bce"), default="hinge", help="(hinge)"
+    )
     p.add_argument("--n", type=positive_int, default=100, help="number of points (100)")
     p.add_argument("--noise", type=non_negative_float, default=0.1, help="data noise (0.1)")
-    p.add_argument("--out", default=os.path.join("out", "moons"), help="output folder (out/moons)")
+    p.add_argument(
+        "--out",
+        *OUT_ALIASES,
+        dest="out",
+        default=os.path.join("out", "moons"),
+        help="output folder (out/moons)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(

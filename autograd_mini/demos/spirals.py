@@ -21,6 +21,8 @@ from typing import TextIO
 from autograd_mini.data import make_spirals, minibatches
 from autograd_mini.demos.moons import (
     L2_ALPHA,
+    OUT_ALIASES,
+    FlattenSizes,
     TrainResult,
     accuracy,
     hidden_sizes,
@@ -115,23 +117,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--steps", type=positive_int, default=300, help="minibatch steps (300)")
     p.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (0)")
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="(adam)")
+    p.add_argument(
+        "--optimizer", type=str.lower, choices=("adam", "sgd"), default="adam", help="(adam)"
+    )
     p.add_argument(
         "--lr",
+        "--learning-rate",
         type=non_negative_float,
         default=None,
         help="initial learning rate, decays linearly to a tenth (adam 0.05, sgd 0.1)",
     )
     p.add_argument("--momentum", type=non_negative_float, default=0.9, help="SGD momentum (0.9)")
     p.add_argument(
-        "--hidden", type=hidden_sizes, default=[16, 16], help="hidden layer sizes (16,16)"
+        "--hidden",
+        type=hidden_sizes,
+        nargs="+",
+        action=FlattenSizes,
+        default=[16, 16],
+        help="hidden layer sizes: 16,16 or 16 16 (16,16)",
     )
     p.add_argument("--n", type=positive_int, default=300, help="number of points (300)")
     p.add_argument("--classes", type=positive_int, default=3, help="spiral arms / classes (3)")
     p.add_argument("--noise", type=non_negative_float, default=0.2, help="angle noise (0.2)")
     p.add_argument("--batch-size", type=positive_int, default=50, help="minibatch size (50)")
     p.add_argument(
-        "--out", default=os.path.join("out", "spirals"), help="output folder (out/spirals)"
+        "--out",
+        *OUT_ALIASES,
+        dest="out",
+        default=os.path.join("out", "spirals"),
+        help="output folder (out/spirals)",
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
