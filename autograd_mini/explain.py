@@ -34,7 +34,12 @@ from dataclasses import dataclass
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.naming import atom, check_graph_size, node_names
 
-__all__ = ["Step", "Term", "explain", "explain_steps"]
+__all__ = ["MAX_NODES", "Step", "Term", "explain", "explain_steps"]
+
+MAX_NODES = 10_000
+"""Default limit on the Values :func:`explain` walks: text grows linearly (one line per node), so
+it can go further than a drawing (``draw_graph`` stops at 500) while a graph that would print
+tens of thousands of lines is still refused with a ValueError."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
     return f"{name} = {expr} = {_num(v.data)}"
 
 
-def explain_steps(root: Value, *, max_nodes: int = 500) -> list[Step]:
+def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
     """The backward pass from ``root`` (seed 1) as data, one :class:`Step` per node, in the order
     backward visits them.  Reads the graph only; ValueError above ``max_nodes`` Values."""
     if not isinstance(root, Value):
@@ -179,7 +184,7 @@ def explain_steps(root: Value, *, max_nodes: int = 500) -> list[Step]:
     return steps
 
 
-def explain(root: Value, *, max_nodes: int = 500) -> str:
+def explain(root: Value, *, max_nodes: int = MAX_NODES) -> str:
     """The backward pass from ``root`` as text, one line per node in backward's visiting order:
 
     ``<node> = <how it was computed>    ∂R/∂node = Σ ∂R/∂c · ∂c/∂node = <numbers> = <gradient>``

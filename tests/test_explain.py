@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from autograd_mini import Value, topological_order
-from autograd_mini.explain import explain, explain_steps
+from autograd_mini.explain import MAX_NODES, explain, explain_steps
 from autograd_mini.testing import Expression, expressions
 
 
@@ -185,8 +185,17 @@ def test_over_max_nodes_is_a_value_error() -> None:
     for _ in range(600):
         y = y + 1
     with pytest.raises(ValueError, match=r"explain: .*max_nodes=500.*larger max_nodes"):
-        explain(y)
+        explain(y, max_nodes=500)
     assert len(explain(y, max_nodes=2000).splitlines()) == 1201
+    assert len(explain(y).splitlines()) == 1201  # the default limit is larger than a drawing's
+
+
+def test_default_limit_refuses_huge_graphs_quickly() -> None:
+    y = Value(0.0)
+    for _ in range(MAX_NODES):
+        y = y + 1.0
+    with pytest.raises(ValueError, match=f"max_nodes={MAX_NODES}"):
+        explain(y)
 
 
 def test_non_value_is_a_type_error() -> None:
