@@ -1353,6 +1353,18 @@ def test_reals_accept_an_op_as_well_as_its_name(a: float, b: float) -> None:
     assert abs(b) >= 0.5
 
 
+def test_importing_the_package_and_gradcheck_pulls_in_no_optional_dependency() -> None:
+    script = (
+        "import sys, autograd_mini, autograd_mini.gradcheck\n"
+        "bad = [m for m in ('hypothesis', 'numpy', 'torch', 'matplotlib', 'micrograd')"
+        " if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "import autograd_mini.testing\n"
+        "assert 'hypothesis' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def test_public_names() -> None:
     assert autograd_mini.Value is Value
     assert autograd_mini.grad is grad
