@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_mini.data as data_module
 import autograd_mini.losses as losses_module
@@ -818,6 +820,62 @@ def test_l2_is_the_sum_of_squared_parameters() -> None:
     )
 
 
+_logit = st.floats(-50.0, 50.0, allow_nan=False)
+
+
+@pytest.mark.torch
+@settings(max_examples=30)
+@given(
+    rows=st.integers(1, 5).flatmap(
+        lambda k: st.lists(
+            st.tuples(st.lists(_logit, min_size=k, max_size=k), st.integers(0, k - 1)),
+            min_size=1,
+            max_size=6,
+        )
+    ),
+    reduction=st.sampled_from(["mean", "sum"]),
+)
+def test_cross_entropy_matches_torch_on_random_batches(
+    rows: list[tuple[list[float], int]], reduction: str
+) -> None:
+    torch = _torch()
+    logits = [r for r, _ in rows]
+    targets = [t for _, t in rows]
+    x = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    want = torch.nn.functional.cross_entropy(x, torch.tensor(targets), reduction=reduction)
+    want.backward()
+    zs = [_values(r) for r in logits]
+    got = cross_entropy(zs, targets, reduction=reduction)
+    got.backward()
+    assert got.data == pytest.approx(want.item(), rel=1e-12, abs=1e-12)
+    for row, grow in zip(zs, x.grad.tolist(), strict=True):
+        for z, g in zip(row, grow, strict=True):
+            assert z.grad == pytest.approx(g, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=30)
+@given(
+    pairs=st.lists(st.tuples(st.floats(-1000.0, 1000.0), st.booleans()), min_size=1, max_size=8),
+    reduction=st.sampled_from(["mean", "sum"]),
+)
+def test_binary_cross_entropy_matches_torch_on_random_logits(
+    pairs: list[tuple[float, bool]], reduction: str
+) -> None:
+    torch = _torch()
+    logits = [z for z, _ in pairs]
+    labels = [int(t) for _, t in pairs]
+    t = torch.tensor(labels, dtype=torch.float64)
+    want, want_g = _torch_loss_and_grad(
+        lambda x: torch.nn.functional.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        logits,
+    )
+    got, got_g = _ours(binary_cross_entropy, logits, labels, reduction=reduction)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+    for a, b in zip(got_g, want_g, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-15)
+
+
 def test_losses_are_gradchecked() -> None:
     from autograd_mini.gradcheck import gradcheck
 
@@ -1010,6 +1068,36 @@ def test_valid_edge_hyperparameters_are_accepted() -> None:
     Adam(ps, betas=[0.9, 0.999])  # type: ignore[arg-type]
 
 
+@pytest.mark.torch
+def test_learning_rate_schedules_match_torch() -> None:
+    torch = _torch()
+    from autograd_mini.optim import LinearLR, StepLR
+
+    cases = [
+        (
+            lambda o: StepLR(o, step_size=3, gamma=0.5),
+            lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+        ),
+        (
+            lambda o: LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=7),
+            lambda o: torch.optim.lr_scheduler.LinearLR(
+                o, start_factor=1.0, end_factor=0.1, total_iters=7
+            ),
+        ),
+        (lambda o: LinearLR(o), lambda o: torch.optim.lr_scheduler.LinearLR(o)),
+    ]
+    for ours_make, torch_make in cases:
+        ours_opt = SGD(_values([1.0]), lr=0.2)
+        torch_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.2)
+        ours, theirs = ours_make(ours_opt), torch_make(torch_opt)
+        for _ in range(10):
+            assert _close(ours_opt.lr, torch_opt.param_groups[0]["lr"], 1e-12)
+            ours_opt.step()
+            torch_opt.step()
+            ours.step()
+            theirs.step()
+
+
 # --- datasets ---------------------------------------------------------------------------------
 
 
@@ -1114,14 +1202,16 @@ def test_moons_demo_main_writes_its_files_into_the_output_folder(
     from autograd_mini.demos import moons
 
     out = tmp_path / "out"
-    status = moons.main(["--steps", "3", "--seed", "1", "--out", str(out)])
+    status = moons.main(["--steps", "3", "--seed", "1", "--n", "30", "--out", str(out)])
     assert status in (0, None)
     files = sorted(os.listdir(out))
     assert "model.json" in files
     assert sum(f.endswith(".png") for f in files) >= 2
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "accuracy" in printed.lower()
     assert str(out) in printed
+    assert "loss" in captured.err and "acc" in captured.err  # the progress bar
     model = MLP(2, [16, 16, 1], seed=5)
     model.load(out / "model.json")
     assert len(model.parameters()) == 337
@@ -1162,6 +1252,23 @@ def test_spirals_demo_main_runs_with_few_steps(tmp_path: Path) -> None:
     out = tmp_path / "spirals"
     assert spirals.main(["--steps", "2", "--out", str(out), "--no-plots", "--quiet"]) in (0, None)
     assert "model.json" in os.listdir(out)
+
+
+def test_moons_demo_runs_as_a_module(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "m"
+    argv = ["--steps", "2", "--n", "20", "--out", str(out), "--no-plots", "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd_mini.demos.moons", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "accuracy" in done.stdout
+    assert (out / "model.json").exists()
 
 
 @pytest.mark.slow
