@@ -667,6 +667,49 @@ def test_graph_command_explain_flag_prints_the_backward_pass(tmp_path: Path) -> 
     assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
 
 
+CLI_EXPRESSIONS = [
+    ("x*y + sin(x)", {"x": 0.3, "y": -2.0}, lambda t, v: v["x"] * v["y"] + t.sin(v["x"])),
+    (
+        "sigmoid(a)*relu(b) + log(c)/sqrt(d) - exp(-a)**2",
+        {"a": 0.4, "b": 1.5, "c": 2.5, "d": 0.7},
+        lambda t, v: t.sigmoid(v["a"]) * t.relu(v["b"]) + t.log(v["c"]) / t.sqrt(v["d"])
+        - t.exp(-v["a"]) ** 2,
+    ),
+    ("x**y / (1 + abs(y))", {"x": 1.7, "y": -0.6},
+     lambda t, v: v["x"] ** v["y"] / (1 + t.abs(v["y"]))),
+    ("cos(w)*tanh(-w*w) + softplus(w)", {"w": 0.9},
+     lambda t, v: t.cos(v["w"]) * t.tanh(-v["w"] * v["w"]) + t.nn.functional.softplus(v["w"])),
+    ("leaky_relu(x, 0.1) + leaky_relu(-x)", {"x": 2.0},
+     lambda t, v: t.nn.functional.leaky_relu(v["x"], 0.1) + t.nn.functional.leaky_relu(-v["x"])),
+    ("-(x - 3)**2 * 2.5e-1", {"x": -1.25}, lambda t, v: -((v["x"] - 3) ** 2) * 0.25),
+]  # fmt: skip
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("expression", "point", "reference"), CLI_EXPRESSIONS)
+def test_graph_command_value_and_partials_match_pytorch(
+    expression: str,
+    point: dict[str, float],
+    reference: Callable[..., object],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    torch = pytest.importorskip("torch")
+    from autograd_mini.cli import main
+
+    code = main(["graph", f" {expression}", "--at", *(f"{k}={x!r}" for k, x in point.items())])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    v = {k: torch.tensor(x, dtype=torch.float64, requires_grad=True) for k, x in point.items()}
+    y = reference(torch, v)
+    y.backward()  # type: ignore[attr-defined]
+    value_line = out.splitlines()[1]
+    assert last_number(value_line) == pytest.approx(y.item(), rel=1e-12)  # type: ignore[attr-defined]
+    partials = printed_partials(out)
+    assert set(partials) == set(point)
+    for k, x in partials.items():
+        assert x == pytest.approx(v[k].grad.item(), rel=1e-10, abs=1e-14), k
+
+
 @needs_dot
 def test_graph_command_png_output_starts_with_the_png_signature(tmp_path: Path) -> None:
     proc = run_cli(
