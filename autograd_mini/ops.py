@@ -53,9 +53,16 @@ def _sigmoid(x: Any) -> Any:
 
 
 def _pow(x: Any, y: Any) -> Any:
-    """xʸ for the derivative of pow: overflow gives ±inf (as in IEEE), not OverflowError."""
+    """xʸ for the derivative of pow: overflow gives ±inf (as in IEEE), not OverflowError.
+
+    xⁿ⁻¹ can overflow where xⁿ did not (|x| < 1, n < 0); with Values (create_graph) the ±inf is
+    then a constant leaf, so grad(create_graph=True) gives the same numbers as backward().
+    """
     if type(x) is not float:
-        return x**y
+        try:
+            return x**y
+        except OverflowError:
+            return type(x)(_pow(float(x), float(y)))
     try:
         result: float = x**y
     except OverflowError:

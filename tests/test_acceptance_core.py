@@ -642,6 +642,22 @@ def test_saturating_ops_are_finite_and_match_torch_at_extremes(
     )
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize(("a", "n"), [(1e-200, -1.5), (-0.5, -1023.0), (0.5, -1023.5)])
+def test_power_derivative_overflowing_to_inf_is_the_same_with_create_graph(
+    torch: Any, a: float, n: float
+) -> None:
+    """x**(n-1) can overflow where x**n did not: backward() and grad(create_graph=True) agree
+    with torch on ±inf instead of one of them raising OverflowError."""
+    _, (want,) = theirs(torch, lambda t: t**n, a)
+    x = Value(a)
+    y = x**n
+    (plain,) = grad(y, [x])
+    (recorded,) = grad(y, [x], create_graph=True)
+    assert plain.data == recorded.data == want
+    assert math.isinf(want)
+
+
 def test_softplus_keeps_precision_far_out() -> None:
     assert Value(-1000.0).softplus().data == 0.0
     assert Value(-50.0).softplus().data == pytest.approx(math.exp(-50.0), rel=1e-12)
