@@ -38,3 +38,15 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("data", "losses", "nn", "optim")
+
+
+def __getattr__(name: str) -> object:
+    """``autograd_mini.nn`` (and ``.losses``, ``.optim``, ``.data``) after a bare
+    ``import autograd_mini``: imported on first use, so the package itself stays light."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"autograd_mini.{name}")
+    raise AttributeError(f"module 'autograd_mini' has no attribute {name!r}")

@@ -84,6 +84,20 @@ def test_importing_the_package_does_not_import_optional_dependencies() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_submodules_are_reachable_as_package_attributes() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import autograd_mini as am;"
+        " assert len(am.nn.MLP(2, [16, 16, 1]).parameters()) == 337;"
+        " assert callable(am.losses.mse) and callable(am.optim.SGD);"
+        " assert callable(am.data.make_moons)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 # --- Neuron, Layer, MLP -----------------------------------------------------------------------
 
 
