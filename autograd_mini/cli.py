@@ -262,8 +262,22 @@ def _demo(args: argparse.Namespace) -> int:
     return int(result or 0)
 
 
+def _tolerate_narrow_encodings() -> None:
+    """On a terminal that cannot show ∂, σ or · (an ASCII or cp1252 console), write them as
+    ``\u2202`` escapes instead of failing with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "∂σ·−²".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    _tolerate_narrow_encodings()
     parser = _build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command is None:

@@ -253,3 +253,13 @@ def test_missing_dot_says_how_to_install_and_still_writes_dot_source(tmp_path: P
     assert "f = 0.537" in result.stdout  # the numbers are still printed
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
     assert not out_file.exists()
+
+
+def test_ascii_terminal_gets_escapes_instead_of_a_traceback() -> None:
+    result = _subprocess(
+        [sys.executable, "-m", "autograd_mini", "graph", "x * x", "--at", "x=3", "--explain"],
+        PYTHONIOENCODING="ascii",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\\u2202f/\\u2202x = 6.0" in result.stdout
+    assert "Traceback" not in result.stderr
