@@ -356,8 +356,9 @@ def _umask() -> int:
 
 def _write_json_atomic(path: str | os.PathLike[str], doc: object) -> None:
     """Write ``doc`` as JSON to a temporary file in ``path``'s folder, then ``os.replace`` it."""
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
+    # both names absolute (mkstemp's always is), so src and dst visibly share a folder
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

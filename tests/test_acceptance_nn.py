@@ -363,6 +363,12 @@ def test_save_writes_the_temp_file_in_the_same_folder_then_renames(
     src, dst = calls[0]
     assert os.path.dirname(os.path.abspath(src)) == str(path)
     assert os.path.abspath(dst) == str(path / "m.json")
+    # a relative path: the temporary file is still next to the target
+    monkeypatch.chdir(path)
+    MLP(2, [3, 1], seed=0).save("rel.json")
+    src, dst = calls[1]
+    assert os.path.dirname(src) == os.path.dirname(dst) == str(path)
+    assert sorted(os.listdir(path)) == ["m.json", "rel.json"]
 
 
 def _saved(tmp_path: Path, model: Module, name: str = "m.json") -> Path:
