@@ -133,9 +133,17 @@ def _record_escape(text: str) -> str:
     r"""Escape ``text`` for one field of a Graphviz record label.
 
     Backslashes first (``\`` → ``\\``), then the record metacharacters ``{ } | < >`` and the
-    double quote get a backslash, so any label renders as itself.
+    double quote get a backslash, so any label renders as itself.  Spaces that Graphviz's record
+    parser would drop become no-break spaces: a run of spaces collapses to one, and (dot 2.43)
+    every space before the field's first ASCII character vanishes (``"∂ root"`` → ``∂root``).
     """
-    out = text.replace("\\", "\\\\")
+    kept = []
+    seen_ascii = False
+    for ch in text:
+        dropped = ch == " " and (not seen_ascii or kept[-1] in " \u00a0")
+        kept.append("\u00a0" if dropped else ch)
+        seen_ascii = seen_ascii or (ch.isascii() and ch != " ")
+    out = "".join(kept).replace("\\", "\\\\")
     for ch in '{}|<>"':
         out = out.replace(ch, "\\" + ch)
     return out
