@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, NamedTuple, TypeAlias, overload
+from typing import Any, Literal, TypeAlias, overload
 
 from autograd_mini import codegen
 from autograd_mini.engine import Value, _as_float, enable_grad
@@ -60,19 +60,32 @@ class InputCountError(ValueError, TypeError):
     of arguments)."""
 
 
-class BatchResult(NamedTuple):
-    """What :meth:`Traced.batch` returns, for ``n`` rows.
+class BatchResult(tuple[Any, Any]):
+    """What :meth:`Traced.batch` returns for ``n`` rows: the pair ``(values, grads)``, like
+    :meth:`Traced.value_and_grad`, with every part also by name.
 
     ``value``: shape (n,) (or (n, m) for m outputs).  ``grad``: shape (n, n_inputs), row k the
     gradient of value k by the inputs of row k (so it is also the gradient of the sum), or None
     when not requested.  ``param_grad``: shape (n_params,), the gradient of the sum of the
     values (per_sample=False), or (n, n_params), one row per sample (per_sample=True); None when
-    not requested.
+    not requested.  The pair's ``grads`` is ``grad`` for ``wrt="inputs"``, ``param_grad`` for
+    ``"params"`` and ``(grad, param_grad)`` for ``"all"``.
     """
 
     value: Any
     grad: Any
     param_grad: Any
+
+    def __new__(cls, value: Any, grad: Any, param_grad: Any, wrt: str = "all") -> BatchResult:
+        chosen = {"inputs": grad, "params": param_grad}.get(wrt, (grad, param_grad))
+        result = super().__new__(cls, (value, chosen))
+        result.value, result.grad, result.param_grad = value, grad, param_grad
+        return result
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchResult(value={self.value!r}, grad={self.grad!r}, param_grad={self.param_grad!r})"
+        )
 
 
 # --- recording comparisons while tracing ---------------------------------------------------------
@@ -920,7 +933,7 @@ class Traced:
         self,
         X: Any,  # noqa: N803 - the data matrix, as in NumPy/scikit-learn
         *,
-        wrt: Wrt = "all",
+        wrt: Wrt = "inputs",
         per_sample: bool = False,
         grad_outputs: Sequence[float] | None = None,
         param_values: Sequence[float] | None = None,
@@ -972,13 +985,13 @@ class Traced:
             param_grad = None
             if mode != "inputs":
                 param_grad = np.ascontiguousarray(gpar.T) if per_sample else gpar.sum(axis=1)
-            return BatchResult(value, grad, param_grad)
+            return BatchResult(value, grad, param_grad, mode)
         grad = None if mode == "params" else _columns(np, gin, n)
         param_grad = None
         if mode != "inputs":
             per = _columns(np, gpar, n)
             param_grad = per if per_sample else per.sum(axis=0)
-        return BatchResult(value, grad, param_grad)
+        return BatchResult(value, grad, param_grad, mode)
 
     # --- helpers ---
     def _raise_for_first_bad_row(self, arr: Any, ps: Sequence[float]) -> None:

@@ -621,3 +621,16 @@ def test_batched_sums_are_fused_into_running_sums_with_eager_values() -> None:
             value, grads = eager(f, row)
             assert float(result.value[k]) == value  # the same additions in the same order
             assert all_close(result.grad[k], grads)
+
+
+def test_batch_unpacks_like_value_and_grad() -> None:
+    w = Value(2.0)
+    t = trace(lambda x, y: w * x * y, 2, params=[w])
+    X = np.array([[1.0, 2.0], [3.0, -1.0]])
+    values, grads = t.batch(X)
+    assert values.tolist() == [4.0, -6.0]
+    assert grads.tolist() == [[4.0, 2.0], [-2.0, 6.0]]
+    values, param_grads = t.batch(X, wrt="params")
+    assert param_grads.tolist() == [2.0 - 3.0]
+    _, (grads, param_grads) = t.batch(X, wrt="all", per_sample=True)
+    assert grads.shape == (2, 2) and param_grads.tolist() == [[2.0], [-3.0]]
