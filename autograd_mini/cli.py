@@ -16,6 +16,7 @@ is still written).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import os
@@ -286,10 +287,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        return _graph(args) if args.command == "graph" else _demo(args)
+        status = _graph(args) if args.command == "graph" else _demo(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's final flush
+        return status
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`autograd-mini demo cascade | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not fail again
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -263,3 +263,18 @@ def test_ascii_terminal_gets_escapes_instead_of_a_traceback() -> None:
     assert result.returncode == 0, result.stderr
     assert "\\u2202f/\\u2202x = 6.0" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_closed_stdout_ends_quietly_without_a_traceback() -> None:
+    # like `autograd-mini graph ... | head -1`: the reader is gone before anything is printed
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_mini", "graph", "x * x", "--at", "x=3", "--explain"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err
