@@ -137,7 +137,7 @@ def _record_escape(text: str) -> str:
     parser would drop become no-break spaces: a run of spaces collapses to one, and (dot 2.43)
     every space before the field's first ASCII character vanishes (``"∂ root"`` → ``∂root``).
     """
-    kept = []
+    kept: list[str] = []
     seen_ascii = False
     for ch in text:
         dropped = ch == " " and (not seen_ascii or kept[-1] in " \u00a0")
