@@ -634,3 +634,47 @@ def test_batch_unpacks_like_value_and_grad() -> None:
     assert param_grads.tolist() == [2.0 - 3.0]
     _, (grads, param_grads) = t.batch(X, wrt="all", per_sample=True)
     assert grads.shape == (2, 2) and param_grads.tolist() == [[2.0], [-3.0]]
+
+
+def test_an_error_while_tracing_propagates_and_leaves_comparisons_alone() -> None:
+    original = Value.__dict__["__gt__"]
+    with pytest.raises(ZeroDivisionError):
+        trace(lambda x: x / (x - x) if x > 0 else x, 1)
+    assert Value.__dict__["__gt__"] is original
+
+
+def test_tracing_records_even_inside_no_grad_and_nests() -> None:
+    from autograd_mini import no_grad
+
+    with no_grad():
+        t = trace(lambda x: x.exp() * x, 1)
+    assert close(t.value_and_grad([1.0])[1][0], 2.0 * math.e)
+
+    def outer(x: Value) -> Value:
+        inner = trace(lambda y: y * 3.0 if y > 0 else -y, 1, example=[1.0])
+        assert inner.guards == ["input 0 > 0.0 is True"]
+        return x * 2.0 if x > 1.0 else x
+
+    t = trace(outer, 1, example=[2.0])
+    assert t.guards == ["input 0 > 1.0 is True"]
+
+
+def test_detach_inside_f_is_baked_in_as_documented() -> None:
+    t = trace(lambda x: x * x.detach(), 1, example=[0.5])
+    assert t.value_and_grad([3.0]) == (1.5, [0.5])  # x.detach() stayed the traced 0.5
+
+
+def test_comparisons_on_parameters_are_guarded_too() -> None:
+    w = Value(1.0)
+    t = trace(lambda x: x * w if w > 0 else x, 1, params=[w])
+    assert t.forward([2.0]) == 2.0
+    w.data = -1.0
+    with pytest.raises(TraceGuardError, match=r"parameter 0 > 0\.0"):
+        t.forward([2.0])
+
+
+def test_example_must_match_the_input_count() -> None:
+    with pytest.raises(ValueError, match="expected 2 numbers, got 1"):
+        trace(f2, 2, example=[1.0])
+    with pytest.raises(TypeError, match="example"):
+        trace(f2, 2, example=1.0)  # type: ignore[arg-type]
