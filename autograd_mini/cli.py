@@ -81,7 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="extend",
         default=[],
         metavar="NAME=VALUE",
-        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1 (or --at x=1 --at w=0.5 ...)",
+        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1 (or --at x=1,w=0.5,b=0.1, or "
+        "--at x=1 --at w=0.5 ...)",
     )
     graph.add_argument(
         "-o",
@@ -125,11 +126,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_assignments(items: Sequence[str], names: tuple[str, ...]) -> dict[str, float]:
-    """``["x=1", "w=0.5"]`` → ``{"x": 1.0, "w": 0.5}``, with a UsageError for anything else."""
+    """``["x=1", "w=0.5"]`` → ``{"x": 1.0, "w": 0.5}``, with a UsageError for anything else.
+
+    Commas separate assignments too (``--at x=1,w=0.5``): no number is written with a comma.
+    """
     from autograd_mini.exprparse import FUNCTIONS
 
     values: dict[str, float] = {}
-    for item in items:
+    for item in (part for given in items for part in given.split(",") if part.strip()):
         name, sep, text = item.partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not name or not text:

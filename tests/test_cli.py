@@ -278,3 +278,11 @@ def test_closed_stdout_ends_quietly_without_a_traceback() -> None:
     proc.stderr.close()
     assert proc.wait(timeout=60) == 1
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_at_accepts_comma_separated_assignments(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["graph", "tanh(w*x + b)", "--at", "x=1,w=0.5,", "b=0.1"], capsys)
+    assert code == 0, err
+    assert partials(out) == partials(run(NEURON, capsys)[1])
+    code, _, err = run(["graph", "x", "--at", "x=1,y"], capsys)
+    assert code == 2 and "NAME=VALUE" in err
