@@ -845,10 +845,7 @@ def test_help_everywhere(argv: list[str]) -> None:
     proc = run_cli(console_script(), *argv)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage:")
-    assert "python -m autograd_mini.demos" not in proc.stdout.split("\n", 1)[0] or argv[1] in (
-        "moons",
-        "spirals",
-    )
+    assert len(proc.stdout.splitlines()) > 3  # more than a bare usage line
 
 
 def test_demo_help_names_the_command_that_was_typed() -> None:
