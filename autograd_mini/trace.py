@@ -98,11 +98,10 @@ _SYMBOLS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 
 
 class _Recorder:
-    __slots__ = ("comparisons", "float_reads")
+    __slots__ = ("comparisons",)
 
     def __init__(self) -> None:
         self.comparisons: list[tuple[Value, str, Value | float, bool]] = []
-        self.float_reads = 0
 
 
 def _recording_comparison(name: str) -> Callable[[Value, Any], Any]:
@@ -261,9 +260,6 @@ class _Builder:
             self.body.extend(stmts)
         else:
             self.body.extend(self.vec.block(stmts, {}, None, False))
-
-    def lower_expr(self, e: ast.expr) -> ast.expr:
-        return e if self.vec is None else self.vec.expr(e, {})
 
     def call(self, fn: Callable[..., Any], key: str, n_ret: int, args: list[ast.expr]) -> ast.expr:
         """A call of ``fn`` (element-wise in NumPy form): the fallback for rules not inlined."""
@@ -846,7 +842,9 @@ class Traced:
         parameters): the forward pass, one line per node, then the backward pass."""
         return self._program("grad", "all", False)[1]
 
-    def source_of(self, kind: Literal["forward", "grad", "sum", "batch"], wrt: Wrt = "all") -> str:
+    def source_of(
+        self, kind: Literal["forward", "grad", "sum", "batch", "batch_nodes"], wrt: Wrt = "all"
+    ) -> str:
         """The source of one of the generated programs."""
         return self._program(kind, _check_wrt(wrt), False)[1]
 
@@ -942,9 +940,11 @@ class Traced:
         """Run the compiled program over the rows of ``X`` (shape (n, n_inputs)) at once, with
         NumPy arrays (one per node, the batch on axis 0).  See :class:`BatchResult`.
 
-        The results equal :meth:`value_and_grad` row by row (the NumPy code is derived from the
-        same rules).  A row on which the scalar code would raise (a domain error, a changed
-        branch) makes ``batch`` raise that same exception, with the row number in a note.
+        The results equal :meth:`value_and_grad` row by row: the NumPy code is derived from the
+        same rules, and only NumPy's ``exp``/``log``/``tanh``/… may differ from ``math``'s in
+        the last bit (amplified where a rule cancels, as 1 − tanh² near ±1 does).  A row on
+        which the scalar code would raise (a domain error, a changed branch) makes ``batch``
+        raise that same exception, with the row number in a note.
         ``method="levels"`` (default) runs one NumPy operation per group of same-op nodes at
         the same depth; ``"nodes"`` one per node (more, smaller operations; gradients summed in
         exactly the eager order).  Needs NumPy (``pip install autograd_mini[numpy]``).
