@@ -21,8 +21,8 @@ of ±1000.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
-from typing import Literal, TypeAlias, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, TypeAlias, TypeVar, cast, overload
 
 from autograd_mini.engine import Value
 from autograd_mini.nn import Module
@@ -43,6 +43,7 @@ Predictions: TypeAlias = "Prediction | Sequence[Prediction]"
 Targets: TypeAlias = "float | int | Value | Sequence[float | int | Value]"
 
 _REDUCTIONS = ("mean", "sum", "none")
+_T = TypeVar("_T")
 
 
 # --- validation helpers -------------------------------------------------------------------------
@@ -64,6 +65,14 @@ def _as_number(x: object, what: str) -> float:
     raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r}")
 
 
+def _listed(x: _T) -> _T:
+    """A one-pass iterable that is not a Sequence (a NumPy array, a generator) as a list;
+    anything else unchanged (the callers check the type next)."""
+    if isinstance(x, Iterable) and not isinstance(x, (Sequence, Mapping, Value, str, bytes)):
+        return cast(_T, list(x))
+    return x
+
+
 def _check_reduction(fn: str, reduction: object) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(
@@ -75,6 +84,7 @@ def _regression_pairs(
     fn: str, predictions: object, targets: object
 ) -> list[tuple[Value, float | Value]]:
     """Like :func:`_pairs`, but a target may be a Value (the loss then depends on it too)."""
+    predictions, targets = _listed(predictions), _listed(targets)
     if isinstance(targets, Value):
         targets = [targets]
     if isinstance(targets, Sequence) and not isinstance(targets, (str, bytes)):
@@ -89,6 +99,7 @@ def _regression_pairs(
 
 def _pairs(fn: str, predictions: object, targets: object) -> list[tuple[Value, float]]:
     """(prediction, target) pairs after checking types and lengths."""
+    predictions, targets = _listed(predictions), _listed(targets)
     if isinstance(predictions, (Value, numbers.Real)):
         preds: list[object] = [predictions]
         if isinstance(targets, (Value, numbers.Real)):
@@ -270,6 +281,7 @@ def _one_sample(
     logits: Sequence[Value | float | int], target: object, what: str, target_name: str
 ) -> Value:
     """−ln softmax(z)ₖ = logsumexp(z) − zₖ."""
+    logits = _listed(logits)
     if isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence):
         raise TypeError(f"cross_entropy: {what} must be a list of logits")
     if not logits:
@@ -304,6 +316,7 @@ def cross_entropy(
     batch.  A class index out of range raises ``ValueError``.
     """
     _check_reduction("cross_entropy", reduction)
+    predictions, targets = _listed(predictions), _listed(targets)
     if isinstance(predictions, (str, bytes)) or not isinstance(predictions, Sequence):
         raise TypeError(
             f"cross_entropy: predictions must be a list of logits or a list of such lists, "

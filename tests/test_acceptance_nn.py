@@ -896,6 +896,20 @@ def test_binary_cross_entropy_matches_torch_on_random_logits(
         assert a == pytest.approx(b, rel=1e-9, abs=1e-15)
 
 
+def test_losses_take_numpy_arrays_and_generators_like_lists() -> None:
+    np = pytest.importorskip("numpy")
+    preds = [0.5, -1.0, 2.0]
+    for fn, targets in ((mse, [1.0, 0.0, 2.5]), (binary_cross_entropy, [1, 0, 1])):
+        want = fn(_values(preds), targets).data
+        assert fn(_values(preds), np.array(targets)).data == want
+        assert fn((v for v in _values(preds)), iter(targets)).data == want
+    assert (
+        hinge(_values(preds), np.array([1, -1, 1])).data == hinge(_values(preds), [1, -1, 1]).data
+    )
+    want = cross_entropy([_values(r) for r in CE_BATCH], CE_TARGETS).data
+    assert cross_entropy(np.array(CE_BATCH), np.array(CE_TARGETS)).data == pytest.approx(want)
+
+
 def test_losses_are_gradchecked() -> None:
     from autograd_mini.gradcheck import gradcheck
 
