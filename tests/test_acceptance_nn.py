@@ -910,6 +910,29 @@ def test_losses_take_numpy_arrays_and_generators_like_lists() -> None:
     assert cross_entropy(np.array(CE_BATCH), np.array(CE_TARGETS)).data == pytest.approx(want)
 
 
+def test_keyword_names_are_the_issues() -> None:
+    z = _values([0.5, -0.5])
+    for fn, targets in ((sse, [1.0, 0.0]), (mse, [1.0, 0.0]), (hinge, [1, -1])):
+        assert isinstance(fn(predictions=z, targets=targets, reduction="sum"), Value)
+    assert isinstance(binary_cross_entropy(predictions=z, targets=[1, 0], reduction="sum"), Value)
+    assert isinstance(cross_entropy(predictions=z, targets=1, reduction="mean"), Value)
+    assert isinstance(l2(params=z), Value)
+    opt = SGD(params=z, lr=0.1, momentum=0.5, nesterov=True, weight_decay=0.1)
+    assert (opt.lr, opt.momentum, opt.nesterov, opt.weight_decay) == (0.1, 0.5, True, 0.1)
+    adam = Adam(params=z, lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)
+    assert (adam.lr, tuple(adam.betas), adam.eps, adam.weight_decay) == (
+        0.01,
+        (0.8, 0.9),
+        1e-6,
+        0.1,
+    )
+    assert isinstance(Neuron(nin=2, activation="tanh", seed=0)([1.0, 2.0]), Value)
+    assert len(Layer(nin=2, nout=3, activation="sigmoid", seed=0)([1.0, 2.0])) == 3
+    assert isinstance(MLP(nin=2, nouts=[3, 1], activation="tanh", seed=0)([1.0, 2.0]), Value)
+    assert len(make_moons(n=10, noise=0.1, seed=0)[0]) == 10
+    assert len(make_spirals(n=30, classes=3, seed=0)[0]) == 30
+
+
 def test_losses_are_gradchecked() -> None:
     from autograd_mini.gradcheck import gradcheck
 
