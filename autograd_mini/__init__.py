@@ -39,11 +39,11 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("data", "losses", "nn", "optim")
+_LAZY_SUBMODULES = ("data", "losses", "nn", "optim", "viz")
 
 
 def __getattr__(name: str) -> object:
-    """``autograd_mini.nn`` (and ``.losses``, ``.optim``, ``.data``) after a bare
+    """``autograd_mini.nn`` (and ``.losses``, ``.optim``, ``.data``, ``.viz``) after a bare
     ``import autograd_mini``: imported on first use, so the package itself stays light."""
     if name in _LAZY_SUBMODULES:
         import importlib

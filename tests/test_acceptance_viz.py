@@ -894,3 +894,17 @@ def test_readme_section_shows_the_commands_and_embeds_an_existing_picture() -> N
             assert "<svg" in text and "grad" in text
     for link in re.findall(r"\]\((docs/[^)]+)\)", section):
         assert (ROOT / link).exists(), link
+
+
+def test_viz_is_reachable_after_a_bare_package_import_without_loading_graphviz_early() -> None:
+    code = (
+        "import sys, autograd_mini\n"
+        "assert 'graphviz' not in sys.modules\n"
+        "x = autograd_mini.Value(2.0, label='x')\n"
+        "print(type(autograd_mini.viz.draw_graph(x * x)).__mro__[1].__name__)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "Digraph"
