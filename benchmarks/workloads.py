@@ -48,7 +48,7 @@ class Workload:
 
 
 WORKLOADS = (
-    Workload("mlp step", "mlp", MLP_POINTS, 5, calls=3),
+    Workload("mlp step", "mlp", MLP_POINTS, 7, calls=3),
     Workload("chain 100", "chain", 100, 15),
     Workload("chain 1e4", "chain", 10_000, 9),
     Workload("chain 1e6", "chain", 1_000_000, 3),
