@@ -699,3 +699,19 @@ def test_example_must_match_the_input_count() -> None:
         trace(f2, 2, example=[1.0])
     with pytest.raises(TypeError, match="example"):
         trace(f2, 2, example=1.0)  # type: ignore[arg-type]
+
+
+@needs_numpy
+@pytest.mark.parametrize("method", ["levels", "nodes"])
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_batch_of_parameter_outputs_and_parameter_only_nodes(method: str, per_sample: bool) -> None:
+    w = Value(0.5)
+    t = trace(lambda x: [w, x * w, w * w], 1, params=[w])
+    X = np.array([[1.0], [2.0], [3.0]])
+    result = t.batch(
+        X, wrt="all", grad_outputs=[1.0, 1.0, 1.0], per_sample=per_sample, method=method
+    )
+    assert result.value.tolist() == [[0.5, x, 0.25] for x in (0.5, 1.0, 1.5)]
+    assert result.grad.tolist() == [[0.5]] * 3
+    per_row = [[1.0 + x + 2 * 0.5] for x in (1.0, 2.0, 3.0)]  # d(w + x·w + w²)/dw
+    assert result.param_grad.tolist() == (per_row if per_sample else [12.0])
