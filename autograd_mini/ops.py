@@ -148,9 +148,12 @@ def pow(x: float, n: float) -> float:  # noqa: A001 - the op's stem, shadowing i
 def pow_vjp(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
     """∂(xⁿ)/∂x = n·xⁿ⁻¹,  ∂(xⁿ)/∂n = xⁿ·ln x = out·ln x"""
     xf, nf = float(x), float(n)
-    if nf == 0.0:
+    if nf == 0.0 and (type(x) is float or not math.isfinite(1.0 / xf if xf else INF)):
         dx: Any = 0.0  # PyTorch: d(x**0)/dx = 0, also at x = 0
     elif xf != 0.0 or nf >= 1.0:
+        # With Values also at n = 0 where x⁻¹ is finite: the same 0, but recorded as n·xⁿ⁻¹ so
+        # that its derivative in n, x⁻¹, is kept (PyTorch's where(n == 0, 0, …) drops it and
+        # gets an asymmetric Hessian for xʸ at y = 0).
         dx = g * n * _pow(x, n - 1.0)
     else:
         dx = g * INF  # x = 0 and 0 < n < 1: the slope is infinite (n < 0 fails forward)
