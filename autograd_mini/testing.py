@@ -136,8 +136,9 @@ class Expression:
 
 def expressions(n_inputs: int, max_steps: int = 8) -> st.SearchStrategy[Expression]:
     """Random expression DAGs of ``n_inputs`` inputs and 1 to ``max_steps`` operations (plus one
-    addition per input the result would otherwise ignore), with shared subexpressions; the
-    result depends on every input."""
+    addition per input the result would otherwise ignore, and one multiplication if nothing was
+    shared yet): every expression has a shared subexpression (a value feeding two different
+    operations) and its result depends on every input."""
     if n_inputs < 1:
         raise ValueError(f"expressions: n_inputs must be >= 1, got {n_inputs}")
     if max_steps < 1:
@@ -165,6 +166,18 @@ def expressions(n_inputs: int, max_steps: int = 8) -> st.SearchStrategy[Expressi
             if i not in depends[-1]:
                 steps.append(("add", (n_inputs + len(steps) - 1, i)))
                 depends.append(depends[-1] | {i})
+        # make sure some input or result feeds two different steps the result depends on: a
+        # DAG, not a tree (steps whose results are never used do not count)
+        live = {n_inputs + len(steps) - 1}
+        consumers: dict[int, int] = {}
+        for k in range(n_inputs + len(steps) - 1, n_inputs - 1, -1):
+            if k in live:
+                for i in set(steps[k - n_inputs][1]):
+                    live.add(i)
+                    consumers[i] = consumers.get(i, 0) + 1
+        if all(count < 2 for count in consumers.values()):
+            last = n_inputs + len(steps) - 1
+            steps.append(("mul", (last, steps[-1][1][0])))
         return Expression(n_inputs, tuple(steps))
 
     return build()
