@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, Literal, Protocol, TypeAlias, overload
 
 from autograd_mini import codegen
 from autograd_mini.engine import Value, _as_float, enable_grad
@@ -44,6 +44,14 @@ from autograd_mini.ops import Op
 __all__ = ["BatchResult", "TraceGuardError", "Traced", "trace"]
 
 Wrt: TypeAlias = Literal["inputs", "params", "all"]
+
+
+class HasParameters(Protocol):
+    """Anything with ``parameters()``, such as an :class:`autograd_mini.nn.Module`."""
+
+    def parameters(self) -> list[Value]: ...
+
+
 Output: TypeAlias = "float | list[float]"
 
 _WRT = ("inputs", "params", "all")
@@ -1309,7 +1317,7 @@ def trace(
     f: Callable[..., Any],
     n_inputs: int | None = None,
     *,
-    params: Sequence[Value] = (),
+    params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
 ) -> Traced: ...
 
@@ -1319,7 +1327,7 @@ def trace(
     f: int | None = None,
     n_inputs: int | None = None,
     *,
-    params: Sequence[Value] = (),
+    params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
 ) -> Callable[[Callable[..., Any]], Traced]: ...
 
@@ -1328,7 +1336,7 @@ def trace(
     f: Callable[..., Any] | int | None = None,
     n_inputs: int | None = None,
     *,
-    params: Sequence[Value] = (),
+    params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
 ) -> Traced | Callable[[Callable[..., Any]], Traced]:
     """Trace ``f`` once and compile it: ``trace(f, n_inputs)``, or as a decorator
@@ -1337,14 +1345,19 @@ def trace(
     ``f`` is called once as ``f(x0, …, x[n_inputs-1])`` with placeholder Values (data from
     ``example``, else 0.5, 0.6, …) and returns a Value, a number, or a list of them.
 
-    ``params``: Values (e.g. ``model.parameters()``) that ``f`` uses and that change between
-    calls.  They are read from ``p.data`` at every call and gradients by them are available
-    (``wrt="params"``, :meth:`Traced.backward`).  Every other Value ``f`` uses but did not
-    compute from its inputs is a *constant*: its current value is written into the code.
+    ``params``: Values (e.g. ``model.parameters()``, or the module itself) that ``f`` uses and
+    that change between calls.  They are read from ``p.data`` at every call and gradients by
+    them are available (``wrt="params"``, :meth:`Traced.backward`).  Every other Value ``f``
+    uses but did not compute from its inputs is a *constant*: its current value is written
+    into the code.
     """
-    if params is not None and not isinstance(params, Sequence):
-        params = list(params)
-    checked = _check_params(params)
+    get = getattr(params, "parameters", None)
+    given: Any = get() if callable(get) else params  # a module: its parameters
+    if given is None:
+        given = ()
+    if not isinstance(given, Sequence):
+        given = list(given)
+    checked = _check_params(given)
     if example is not None and not isinstance(example, Sequence):
         raise TypeError(
             f"trace: example must be a sequence of numbers, got {type(example).__name__}"

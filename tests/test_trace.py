@@ -715,3 +715,14 @@ def test_batch_of_parameter_outputs_and_parameter_only_nodes(method: str, per_sa
     assert result.grad.tolist() == [[0.5]] * 3
     per_row = [[1.0 + x + 2 * 0.5] for x in (1.0, 2.0, 3.0)]  # d(w + x·w + w²)/dw
     assert result.param_grad.tolist() == (per_row if per_sample else [12.0])
+
+
+def test_params_may_be_given_as_the_module() -> None:
+    model = MLP(2, [3, 1], seed=1)
+    t = trace(lambda a, b: model([a, b]), 2, params=model)
+    assert t.params == tuple(model.parameters())
+    out = model([0.5, -0.5])
+    assert isinstance(out, Value)
+    value, grads = t.value_and_grad([0.5, -0.5], wrt="params")
+    assert value == out.data
+    assert all_close(grads, [g.data for g in grad(out, model.parameters())])
