@@ -972,6 +972,25 @@ def test_third_mixed_derivatives_match_torch(torch: Any) -> None:
     assert same(oxyy.data, txyy.item())
 
 
+@pytest.mark.torch
+def test_gradient_penalty_backward_through_a_loss_containing_its_own_gradient(torch: Any) -> None:
+    def f(t: Any) -> Any:
+        return t.sin() * t.exp() + t.tanh() * t
+
+    x = Value(0.7)
+    y = f(x)
+    (d,) = grad(y, [x], create_graph=True)
+    loss = y + d * d
+    loss.backward()
+    t = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    ty = f(t)
+    (td,) = torch.autograd.grad(ty, t, create_graph=True)
+    tloss = ty + td * td
+    tloss.backward()
+    assert same(loss.data, tloss.item())
+    assert same(x.grad, t.grad.item())
+
+
 def test_backward_on_a_create_graph_gradient() -> None:
     x = Value(3.0)
     (dy,) = grad(x**3, [x], create_graph=True)  # 3x²
