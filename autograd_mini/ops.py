@@ -13,7 +13,8 @@ g · ∂out/∂inputᵢ for each input.  The same function runs in two modes:
 
 So a rule may only use arithmetic operators, comparisons, ``float()`` and the dispatching
 helpers below (``_sin``, ``_cos``, ``_log``, ``_sigmoid``, ``_pow``), all of which work on both
-floats and Values.  ``==`` is identity on Values, so rules compare with ``float(x) == c``.
+floats and Values.  ``==`` is identity on Values, so rules compare with ``float(x) == c``;
+``type(x) is float`` tells the two modes apart where they must differ.
 
 Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
 d(x**0)/dx = 0 (even at x = 0), d(a**b)/db = 0 where a = 0 and b ≥ 0 (NaN where a < 0).
