@@ -9,6 +9,7 @@ several places receives the sum over all paths (the multivariable chain rule).
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from functools import wraps
@@ -65,6 +66,11 @@ _FREED = _Mark("freed")
 # A node whose inputs are being ordered by the pass that is starting (see _begin_pass).
 _VISITING = _Mark("visiting")
 
+# backward() and grad() keep their working state in the nodes (the scratch slot _g), so two
+# passes over graphs that share a node (parameters, in training) must not interleave: threads
+# take turns. Under the GIL they could not run at the same time anyway.
+_PASS_LOCK = threading.RLock()
+
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time: its intermediate results were released "
     "by the first backward() (running it again would double-count every gradient). Pass "
@@ -72,14 +78,25 @@ _SECOND_BACKWARD = (
 )
 
 
+def _is_real_array_scalar(x: object) -> bool:
+    """A NumPy-style scalar that ``numbers.Real`` does not cover (``np.bool_``, 0-d arrays) with a
+    boolean, integer or floating dtype; found by duck typing, so NumPy is never imported."""
+    dtype = getattr(x, "dtype", None)
+    return getattr(x, "shape", None) == () and getattr(dtype, "kind", "") in ("b", "i", "u", "f")
+
+
 def _as_float(x: object, what: str) -> float:
     """``x`` as a Python float if it is a real number, else a TypeError naming ``what``."""
     if type(x) is float:
         return x
     # `type(x) is int` first: isinstance against the numbers.Real ABC costs ~100 ns (measured).
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
+    if (
+        type(x) is int
+        or (isinstance(x, numbers.Real) and not isinstance(x, Value))
+        or _is_real_array_scalar(x)
+    ):
         try:
-            return float(x)
+            return float(x)  # type: ignore[arg-type]
         except OverflowError:
             raise OverflowError(f"{what}: {x!r} is too large for a float") from None
     if isinstance(x, Value):
@@ -307,17 +324,18 @@ class Value:
         next call adds exactly the same gradients again).  Iterative: any depth works.
         """
         seed = _as_float(grad, "backward: grad")
-        order = _begin_pass(self)
-        self._g = seed
-        try:
-            _backprop_floats(order)
-        except BaseException:
-            _release(order, None)
-            raise
-        done = None if retain_graph else _FREED
-        for node in order:
-            node.grad += node._g
-            node._g = None if node._op is None else done
+        with _PASS_LOCK:
+            order = _begin_pass(self)
+            self._g = seed
+            try:
+                _backprop_floats(order)
+            except BaseException:
+                _release(order, None)
+                raise
+            done = None if retain_graph else _FREED
+            for node in order:
+                node.grad += node._g
+                node._g = None if node._op is None else done
 
 
 def _data(other: object, symbol: str) -> float:
@@ -351,7 +369,7 @@ def _operand(x: object) -> Value | None:
     if type(x) is float:
         return _leaf(x)
     # `type(x) is int` first: `1 + v` 91 -> 55 ms per 1e5 (isinstance on the ABC is slow)
-    if type(x) is int or isinstance(x, numbers.Real):
+    if type(x) is int or isinstance(x, numbers.Real) or _is_real_array_scalar(x):
         return _leaf(_as_float(x, "operand"))
     return None
 
@@ -519,23 +537,24 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     for i, x in enumerate(wanted):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    order = _begin_pass(output)
-    try:
-        if create_graph:
-            with enable_grad():
-                output._g = Value(1.0)
-                _backprop_values(order)
-        else:
-            output._g = 1.0
-            _backprop_floats(order)
-        results = []
-        for x in wanted:
-            g = x._g
-            if g is None or g is _FREED:
-                g = 0.0  # not reached from output
-            results.append(g if isinstance(g, Value) else Value(g))
-    finally:
-        _release(order, None)
+    with _PASS_LOCK:
+        order = _begin_pass(output)
+        try:
+            if create_graph:
+                with enable_grad():
+                    output._g = Value(1.0)
+                    _backprop_values(order)
+            else:
+                output._g = 1.0
+                _backprop_floats(order)
+            results = []
+            for x in wanted:
+                g = x._g
+                if g is None or g is _FREED:
+                    g = 0.0  # not reached from output
+                results.append(g if isinstance(g, Value) else Value(g))
+        finally:
+            _release(order, None)
     return results
 
 

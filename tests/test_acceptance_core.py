@@ -122,11 +122,6 @@ def test_value_takes_data_and_label_by_keyword() -> None:
     assert (v.data, v.label) == (2.0, "x")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: np.bool_ is a NumPy scalar (the issue accepts bool and NumPy scalars) but "
-    "_as_float/_operand only accept numbers.Real, which np.bool_ is not registered as",
-)
 def test_value_accepts_a_numpy_bool() -> None:
     assert Value(np.bool_(True)).data == 1.0
     assert (Value(2.0) * np.bool_(True)).data == 2.0
@@ -1181,34 +1176,29 @@ def test_no_grad_in_the_main_thread_does_not_leak_into_a_new_thread() -> None:
 
 def _pause_first_mul_rule(
     monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]
-) -> list[int]:
-    """Make the first ``mul`` rule this thread's backward pass applies wait until ``meanwhile``
-    has run to completion in another thread: a deterministic interleaving of two passes."""
+) -> list[threading.Thread]:
+    """Start ``meanwhile`` in another thread from inside the first ``mul`` rule this thread's
+    backward pass applies, and give it time to run: two passes that would interleave if the
+    engine let them.  Returns the started thread (join it after the pass)."""
     from autograd_mini import ops
 
     original = ops.MUL.vjp
     owner = threading.get_ident()
-    hits: list[int] = []
+    started: list[threading.Thread] = []
 
     def paused(*args: Any) -> Any:
-        if threading.get_ident() == owner and not hits:
-            hits.append(1)
+        if threading.get_ident() == owner and not started:
             other = threading.Thread(target=meanwhile)
+            started.append(other)
             other.start()
-            other.join(10)
+            other.join(0.2)  # time for the other pass to run, if nothing stops it
         return original(*args)
 
     monkeypatch.setattr(ops.MUL, "vjp", paused)
-    return hits
+    return started
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: backward state lives in the nodes (_g marks/scratch), so a pass in another "
-    "thread skips a leaf the paused pass has marked: its gradient lands in the other pass's "
-    "scratch slot and only reaches .grad when that pass ends",
-)
-def test_backward_in_another_thread_over_a_shared_leaf_is_complete_when_it_returns(
+def test_backward_in_another_thread_over_a_shared_leaf_does_not_interleave(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = Value(0.5)
@@ -1218,19 +1208,16 @@ def test_backward_in_another_thread_over_a_shared_leaf_is_complete_when_it_retur
         w.sin().backward()
         seen.append(w.grad)
 
-    hits = _pause_first_mul_rule(monkeypatch, other_thread)
+    started = _pause_first_mul_rule(monkeypatch, other_thread)
     (w * 3.0).tanh().backward()
-    if not hits:
-        pytest.skip("the engine no longer applies rules through Op.vjp")
-    assert seen == [math.cos(0.5)]
-    assert w.grad == pytest.approx(math.cos(0.5) + 3.0 * (1.0 - math.tanh(1.5) ** 2))
+    mine = w.grad
+    assert started, "the engine no longer applies rules through Op.vjp"
+    started[0].join(10)
+    assert mine == pytest.approx(3.0 * (1.0 - math.tanh(1.5) ** 2))  # complete, nothing else
+    assert seen == [pytest.approx(math.cos(0.5) + mine)]  # the other pass ran after, in full
+    assert w.grad == seen[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: grad() in another thread during a backward pass over a shared leaf leaves "
-    "its partial in the leaf's scratch slot, and the paused backward() adds it to .grad",
-)
 def test_grad_in_another_thread_does_not_leak_into_a_concurrent_backward(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1240,10 +1227,10 @@ def test_grad_in_another_thread_does_not_leak_into_a_concurrent_backward(
     def other_thread() -> None:
         results.append(grad(w.sin(), [w])[0].data)
 
-    hits = _pause_first_mul_rule(monkeypatch, other_thread)
+    started = _pause_first_mul_rule(monkeypatch, other_thread)
     (w * 3.0).tanh().backward()
-    if not hits:
-        pytest.skip("the engine no longer applies rules through Op.vjp")
+    assert started, "the engine no longer applies rules through Op.vjp"
+    started[0].join(10)
     assert results == [pytest.approx(math.cos(0.5))]
     assert w.grad == pytest.approx(3.0 * (1.0 - math.tanh(1.5) ** 2))  # grad() touches no .grad
 
