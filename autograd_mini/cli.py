@@ -152,15 +152,6 @@ def _parse_assignments(items: Sequence[str], names: tuple[str, ...]) -> dict[str
     if missing:
         example = " ".join(f"{n}=1.0" for n in missing)
         raise UsageError(f"no value for {', '.join(missing)}: add it to --at, e.g. --at {example}")
-    # like torch.autograd.grad without allow_unused: a name the expression does not use is
-    # unknown (most likely a typo), not a silent zero
-    unknown = [n for n in values if n not in names]
-    if unknown:
-        used = ", ".join(names) if names else "none"
-        raise UsageError(
-            f"unknown name{'s' if len(unknown) > 1 else ''} in --at: {', '.join(unknown)} "
-            f"(the expression's variables: {used})"
-        )
     return values
 
 
@@ -217,7 +208,8 @@ def _graph(args: argparse.Namespace) -> int:
     print(f"{root.label} = {expr.text}" + (at if values else ""))
     print(f"{root.label} = {root.data!r}")
     for name, leaf in leaves.items():
-        print(f"∂{root.label}/∂{name} = {leaf.grad!r}")
+        note = "" if name in expr.names else "  (not in the expression)"
+        print(f"∂{root.label}/∂{name} = {leaf.grad!r}{note}")
     if args.explain:
         from autograd_mini.explain import explain
 
