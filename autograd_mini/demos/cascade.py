@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from autograd_mini.demos._common import add_output_arguments
 from autograd_mini.engine import Value
 
 __all__ = ["PARAMETERS", "CascadeResult", "build", "by_hand", "main", "run"]
@@ -200,10 +201,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
              "learning rate η")  # fmt: skip
     for name, default, text in zip(names, defaults, helps, strict=True):
         p.add_argument(f"--{name}", type=float, default=default, help=f"{text} ({default})")
-    p.add_argument(
-        "--out", default=os.path.join("out", "cascade"), help="output folder (out/cascade)"
-    )
-    p.add_argument("--no-plots", action="store_true", help="skip the graph pictures")
+    add_output_arguments(p, "cascade", "the graph pictures", aliases=())
     p.add_argument(
         "--explain", action="store_true", help="also print the engine's backward pass line by line"
     )

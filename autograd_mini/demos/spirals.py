@@ -12,31 +12,29 @@ Run ``python -m autograd_mini.demos.spirals --help`` for the flags.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import TextIO
 
 from autograd_mini.data import make_spirals, minibatches
-from autograd_mini.demos.moons import (
+from autograd_mini.demos._common import (
     L2_ALPHA,
-    OUT_ALIASES,
-    FlattenSizes,
     TrainResult,
     accuracy,
-    hidden_sizes,
-    make_optimizer,
+    add_output_arguments,
+    add_training_arguments,
+    check_steps,
+    decaying_optimizer,
     non_negative_float,
+    optimizer_text,
     paused_gc,
     positive_int,
-    write_outputs,
+    report_and_save,
+    timed_progress,
 )
 from autograd_mini.engine import Value
 from autograd_mini.losses import cross_entropy, l2
 from autograd_mini.nn import MLP
-from autograd_mini.optim import LinearLR
-from autograd_mini.progress import ProgressBar
 
 __all__ = ["main", "train_spirals"]
 
@@ -73,20 +71,14 @@ def train_spirals(
     and ``accuracies`` in the result are per step (accuracy on the step's batch); ``accuracy``
     is the final accuracy on all training points.  Deterministic for given arguments.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    check_steps(steps)
     points, y = make_spirals(n, classes, noise=noise, seed=seed)
     model = MLP(2, [*hidden, classes], seed=seed)
     params = model.parameters()
-    if optimizer not in DEFAULT_LR:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose 'sgd' or 'adam'")
-    opt = make_optimizer(optimizer, params, DEFAULT_LR[optimizer] if lr is None else lr, momentum)
-    schedule = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=steps)
+    opt, schedule = decaying_optimizer(optimizer, params, lr, momentum, steps, DEFAULT_LR)
     result = TrainResult(model, points, y)
-    bar = None if progress is None else ProgressBar(steps, desc="train", stream=progress)
-    start = time.perf_counter()
     epoch = 0
-    with paused_gc():
+    with timed_progress(result, steps, progress) as bar, paused_gc():
         while len(result.losses) < steps:
             for bx, by in minibatches(points, y, batch_size, seed=seed * 1_000_003 + epoch):
                 logits = [_logits(model(x)) for x in bx]
@@ -104,9 +96,6 @@ def train_spirals(
                     break
             epoch += 1
         result.accuracy = accuracy(model, points, y)
-    result.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
     return result
 
 
@@ -116,38 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Train MLP(2, [16, 16, 3]) on 3-class spirals with cross-entropy and Adam.",
     )
     p.add_argument("--steps", type=positive_int, default=300, help="minibatch steps (300)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (0)")
-    p.add_argument(
-        "--optimizer", type=str.lower, choices=("adam", "sgd"), default="adam", help="(adam)"
-    )
-    p.add_argument(
-        "--lr",
-        "--learning-rate",
-        type=non_negative_float,
-        default=None,
-        help="initial learning rate, decays linearly to a tenth (adam 0.05, sgd 0.1)",
-    )
-    p.add_argument("--momentum", type=non_negative_float, default=0.9, help="SGD momentum (0.9)")
-    p.add_argument(
-        "--hidden",
-        type=hidden_sizes,
-        nargs="+",
-        action=FlattenSizes,
-        default=[16, 16],
-        help="hidden layer sizes: 16,16 or 16 16 (16,16)",
-    )
+    add_training_arguments(p, DEFAULT_LR)
     p.add_argument("--n", type=positive_int, default=300, help="number of points (300)")
     p.add_argument("--classes", type=positive_int, default=3, help="spiral arms / classes (3)")
     p.add_argument("--noise", type=non_negative_float, default=0.2, help="angle noise (0.2)")
     p.add_argument("--batch-size", type=positive_int, default=50, help="minibatch size (50)")
-    p.add_argument(
-        "--out",
-        *OUT_ALIASES,
-        dest="out",
-        default=os.path.join("out", "spirals"),
-        help="output folder (out/spirals)",
-    )
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
+    add_output_arguments(p, "spirals")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -160,11 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--classes must be at least 2")
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, args.classes], seed=0)
-    opt_text = (
-        f"Adam(lr={lr})"
-        if args.optimizer == "adam"
-        else (f"SGD(lr={lr}, momentum={args.momentum})")
-    )
+    opt_text = optimizer_text(args.optimizer, lr, args.momentum)
     print(
         f"spirals: {arch!r}, {len(arch.parameters())} parameters; {args.n} points in "
         f"{args.classes} arms (noise {args.noise}, seed {args.seed}); cross-entropy + "
@@ -187,31 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     fresh, fresh_y = make_spirals(args.n, args.classes, noise=args.noise, seed=args.seed + 1)
     held_out = accuracy(result.model, fresh, fresh_y)
-    print(
-        f"final accuracy: {100 * result.accuracy:.1f}% on the {args.n} training points "
-        f"({100 * held_out:.1f}% on {args.n} fresh points); final batch loss "
-        f"{result.losses[-1]:.4f}; training took {result.seconds:.1f} s"
-    )
-    metrics = {
-        "demo": "spirals",
-        "architecture": result.model.config(),
-        "settings": {k: v for k, v in vars(args).items() if k != "quiet"} | {"lr": lr},
-        "accuracy": result.accuracy,
-        "held_out_accuracy": held_out,
-        "final_loss": result.losses[-1],
-        "losses": result.losses,
-        "accuracies": result.accuracies,
-        "train_seconds": result.seconds,
-    }
-    write_outputs(
-        args.out,
-        result,
-        metrics,
-        not args.no_plots,
-        f"{args.classes} spirals: {100 * result.accuracy:.0f}% training accuracy",
-        print,
-        accuracy_label="accuracy on the step's batch (%)",
-    )
+    title = f"{args.classes} spirals: {100 * result.accuracy:.0f}% training accuracy"
+    accuracy_label = "accuracy on the step's batch (%)"
+    report_and_save("spirals", args, lr, result, held_out, title, "batch loss", accuracy_label)
     return 0
 
 

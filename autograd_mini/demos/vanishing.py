@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from autograd_mini.demos._common import add_output_arguments
 from autograd_mini.engine import Value, grad
 
 __all__ = ["ACTIVATIONS", "DepthRow", "chain_gradient", "main", "measure"]
@@ -127,10 +128,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--x", type=float, default=0.5, help="input (0.5)")
     p.add_argument("--w", type=float, default=1.0, help="weight of every neuron (1.0)")
     p.add_argument("--b", type=float, default=0.0, help="bias of every neuron (0.0)")
-    p.add_argument(
-        "--out", default=os.path.join("out", "vanishing"), help="output folder (out/vanishing)"
-    )
-    p.add_argument("--no-plots", action="store_true", help="skip the picture")
+    add_output_arguments(p, "vanishing", "the picture", aliases=())
     return p
 
 
