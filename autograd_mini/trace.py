@@ -219,6 +219,26 @@ class _Graph:
             return codegen.const_ast(self.data[i])
         return ast.Name(f"v{i}", ast.Load())
 
+    def wanted_leaves(self, wrt: str) -> list[int]:
+        """The leaves ``wrt`` asks gradients by: the inputs, the parameters, or all."""
+        ni, npar = self.n_inputs, self.n_params
+        return {
+            "inputs": list(range(ni)),
+            "params": list(range(ni, ni + npar)),
+            "all": list(range(ni + npar)),
+        }[wrt]
+
+    def needs_gradient(self, wanted: Sequence[int]) -> list[bool]:
+        """Per node: whether the backward pass to the ``wanted`` leaves goes through it (it is
+        wanted, or a dynamic node with a parent that needs it)."""
+        needs = [False] * len(self.nodes)
+        for i in wanted:
+            needs[i] = True
+        for i in range(self.n_inputs + self.n_params, len(self.nodes)):
+            if self.dynamic[i]:
+                needs[i] = any(needs[self.index[p]] for p in self.nodes[i].parents)
+        return needs
+
     def describe(self, i: int | float) -> str:
         if isinstance(i, float):
             return repr(i)
@@ -252,13 +272,32 @@ def _is_program_var(name: str) -> bool:
     return _PROGRAM_VAR.fullmatch(name) is not None
 
 
-class _Builder:
-    """Builds one program (forward, optionally backward) over a graph, in float or NumPy form."""
+def _seeds(n_outputs: int, seeded: bool) -> tuple[list[str], list[ast.expr]]:
+    """The names ``s0, s1, …`` the program unpacks the output seeds ``ss`` into, and the
+    seed expressions; unseeded: no names, and every seed is 1.0."""
+    names = [f"s{k}" for k in range(n_outputs)] if seeded else []
+    seeds: list[ast.expr] = (
+        [ast.Name(s, ast.Load()) for s in names] if seeded else [ast.Constant(1.0)] * n_outputs
+    )
+    return names, seeds
 
-    def __init__(self, graph: _Graph, vector: bool) -> None:
-        self.graph = graph
-        self.vector = vector
-        self.vec = codegen.Vectoriser(_is_program_var) if vector else None
+
+_COMPARE: dict[str, type[ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+
+
+def _guard_broken(lhs: ast.expr, symbol: str, rhs: ast.expr, outcome: bool) -> ast.expr:
+    """The test that is true when ``lhs symbol rhs`` no longer has its recorded ``outcome``."""
+    test: ast.expr = ast.Compare(lhs, [_COMPARE[symbol]()], [rhs])
+    return ast.UnaryOp(ast.Not(), test) if outcome else test
+
+
+class _Emitter:
+    """Statement emission both builders share: ``body`` collects the program's statements,
+    ``extras`` the objects they name (rules not inlined, index lists); with a ``vec``
+    (NumPy form) float statements are vectorised as they are emitted."""
+
+    def __init__(self, vec: codegen.Vectoriser | None) -> None:
+        self.vec = vec
         self.body: list[ast.stmt] = []
         self.extras: dict[str, Any] = {}
 
@@ -277,6 +316,52 @@ class _Builder:
         extra = [ast.Name(key, ast.Load()), ast.Constant(n_ret)]
         return ast.Call(ast.Name("_elementwise", ast.Load()), [*extra, *args], [])
 
+    def emit_forward(self, op: Op, args: list[ast.expr], out: str, prefix: str, key: str) -> None:
+        """Emit ``out = op.forward(*args)``: the rule inlined (locals named ``prefix…``), else a
+        call of it (named ``key``)."""
+        inlined = codegen.inline_rule(op.forward, args, 1, False, [True], prefix, [out])
+        try:
+            if inlined is None:
+                raise codegen.CannotVectoriseError("not inlined")
+            self.emit(inlined[0])
+        except codegen.CannotVectoriseError:
+            self.body.append(_assign(out, self.call(op.forward, key, 1, args)))
+
+    def emit_vjp(
+        self, op: Op, args: list[ast.expr], needed: list[bool], prefix: str, slot: str, key: str
+    ) -> list[ast.expr | None]:
+        """Emit ``op.vjp(*args)`` (args: g, out, inputs): the rule inlined, else a call of it
+        (named ``key``) unpacked into ``slot0, slot1, …``; returns the expression of each
+        input's gradient (None where not ``needed``)."""
+        n = len(needed)
+        inlined = codegen.inline_rule(op.vjp, args, n, True, needed, prefix)
+        rets: list[ast.expr | None]
+        try:
+            if inlined is None:
+                raise codegen.CannotVectoriseError("not inlined")
+            stmts, rets = inlined
+            if self.vec is not None:
+                lowered = self.vec.block(stmts, {}, None, False)
+                rets = [None if r is None else self.vec.expr(r, {}) for r in rets]
+                self.body.extend(lowered)
+            else:
+                self.body.extend(stmts)
+        except codegen.CannotVectoriseError:
+            slots = [f"{slot}{k}" for k in range(n)]
+            target = ast.Tuple([ast.Name(s, ast.Store()) for s in slots], ast.Store())
+            self.body.append(ast.Assign([target], self.call(op.vjp, key, n, args)))
+            rets = [ast.Name(s, ast.Load()) for s in slots]
+        return rets
+
+
+class _Builder(_Emitter):
+    """Builds one program (forward, optionally backward) over a graph, in float or NumPy form."""
+
+    def __init__(self, graph: _Graph, vector: bool) -> None:
+        super().__init__(codegen.Vectoriser(_is_program_var) if vector else None)
+        self.graph = graph
+        self.vector = vector
+
     def forward(self) -> None:
         g = self.graph
         guards_at: dict[int, list[int]] = {}
@@ -290,38 +375,20 @@ class _Builder:
                 op = node._op
                 assert op is not None
                 args = [g.operand(g.index[p]) for p in node.parents]
-                name = f"v{i}"
-                inlined = codegen.inline_rule(
-                    op.forward, args, 1, False, [True], f"_f{i}_", slot_names=[name]
-                )
-                try:
-                    if inlined is None:
-                        raise codegen.CannotVectoriseError("not inlined")
-                    self.emit(inlined[0])
-                except codegen.CannotVectoriseError:
-                    self.body.append(_assign(name, self.call(op.forward, f"_fwd{i}", 1, args)))
+                self.emit_forward(op, args, f"v{i}", f"_f{i}_", f"_fwd{i}")
             for k in guards_at.get(i, ()):
                 self.emit([self.guard(k)])
 
     def guard(self, k: int) -> ast.stmt:
         a, symbol, b, outcome = self.graph.guards[k]
-        ops = {"<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
         lhs, rhs = self.graph.operand(a), self.graph.operand(b)
-        test: ast.expr = ast.Compare(lhs, [ops[symbol]], [rhs])
-        if outcome:
-            test = ast.UnaryOp(ast.Not(), test)
         error = ast.Call(ast.Name("_guard_error", ast.Load()), [ast.Constant(k), lhs, rhs], [])
-        return ast.If(test, [ast.Raise(error, None)], [])
+        return ast.If(_guard_broken(lhs, symbol, rhs, outcome), [ast.Raise(error, None)], [])
 
     def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> list[ast.expr]:
         """Emit the backward pass; returns the gradient expression of each wanted node."""
         g = self.graph
-        needs = [False] * len(g.nodes)
-        for i in wanted:
-            needs[i] = True
-        for i in range(g.n_inputs + g.n_params, len(g.nodes)):
-            if g.dynamic[i]:
-                needs[i] = any(needs[g.index[p]] for p in g.nodes[i].parents)
+        needs = g.needs_gradient(wanted)
         gexpr: dict[int, ast.expr] = {}
 
         def contribute(p: int, e: ast.expr) -> None:
@@ -352,31 +419,14 @@ class _Builder:
             parents = [g.index[p] for p in node.parents]
             needed = [needs[p] for p in parents]
             args = [gexpr[i], ast.Name(f"v{i}", ast.Load()), *[g.operand(p) for p in parents]]
-            n = len(parents)
-            inlined = codegen.inline_rule(op.vjp, args, n, True, needed, f"_b{i}_")
-            rets: list[ast.expr | None]
-            try:
-                if inlined is None:
-                    raise codegen.CannotVectoriseError("not inlined")
-                stmts, rets = inlined
-                if self.vec is not None:
-                    lowered = self.vec.block(stmts, {}, None, False)
-                    rets = [None if r is None else self.vec.expr(r, {}) for r in rets]
-                    self.body.extend(lowered)
-                else:
-                    self.body.extend(stmts)
-            except codegen.CannotVectoriseError:
-                slots = [f"_b{i}_r{k}" for k in range(n)]
-                target = ast.Tuple([ast.Name(s, ast.Store()) for s in slots], ast.Store())
-                self.body.append(ast.Assign([target], self.call(op.vjp, f"_vjp{i}", n, args)))
-                rets = [ast.Name(s, ast.Load()) for s in slots]
+            rets = self.emit_vjp(op, args, needed, f"_b{i}_", f"_b{i}_r", f"_vjp{i}")
             for p, need, r in zip(parents, needed, rets, strict=True):
                 if need and r is not None:
                     contribute(p, r)
         return [gexpr.get(i, ast.Constant(0.0)) for i in wanted]
 
 
-class _LevelBuilder:
+class _LevelBuilder(_Emitter):
     """Builds the batched program with one NumPy operation per *group* of nodes instead of per
     node: nodes at the same depth computed by the same op (with the same constant operands)
     run together on a 2-D array (nodes × rows).  Node values live in the rows of ``V``,
@@ -402,11 +452,9 @@ class _LevelBuilder:
     """
 
     def __init__(self, graph: _Graph, summed: bool) -> None:
+        super().__init__(codegen.Vectoriser(_is_program_var))
         self.graph = graph
         self.summed = summed  # parameter gradients summed over the rows as they arrive
-        self.vec = codegen.Vectoriser(_is_program_var)
-        self.body: list[ast.stmt] = []
-        self.extras: dict[str, Any] = {}
         g = graph
         leaves = g.n_inputs + g.n_params
         # parameters are one number for all rows: a column of W (not n copies in V)
@@ -538,14 +586,6 @@ class _LevelBuilder:
         self.extras[name] = rows
         return ast.Name(name, ast.Load())
 
-    def emit(self, stmts: list[ast.stmt]) -> None:
-        self.body.extend(self.vec.block(stmts, {}, None, False))
-
-    def call(self, fn: Callable[..., Any], key: str, n_ret: int, args: list[ast.expr]) -> ast.expr:
-        self.extras[key] = fn
-        extra = [ast.Name(key, ast.Load()), ast.Constant(n_ret)]
-        return ast.Call(ast.Name("_elementwise", ast.Load()), [*extra, *args], [])
-
     def operands(self, q: int, members: list[int]) -> list[ast.expr]:
         """Expressions for the group's operands (stacked rows, or one constant)."""
         g = self.graph
@@ -586,13 +626,7 @@ class _LevelBuilder:
             )
             self.args.append(args)
             out = f"_q{q}_r"
-            inlined = codegen.inline_rule(op.forward, args, 1, False, [True], f"_q{q}_f", [out])
-            try:
-                if inlined is None:
-                    raise codegen.CannotVectoriseError("not inlined")
-                self.emit(inlined[0])
-            except codegen.CannotVectoriseError:
-                self.body.append(_assign(out, self.call(op.forward, f"_fwd{q}", 1, args)))
+            self.emit_forward(op, args, out, f"_q{q}_f", f"_fwd{q}")
             start = self.row[members[0]]
             target = ast.Subscript(
                 ast.Name("V", ast.Load()),
@@ -698,20 +732,12 @@ class _LevelBuilder:
 
     def guard(self, k: int) -> ast.stmt:
         a, symbol, b, outcome = self.graph.guards[k]
-        ops = {"<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
-        test: ast.expr = ast.Compare(self.value(a), [ops[symbol]], [self.value(b)])
-        if outcome:
-            test = ast.UnaryOp(ast.Not(), test)
+        test = _guard_broken(self.value(a), symbol, self.value(b), outcome)
         return ast.If(test, [ast.Raise(ast.Name("_BatchFailureError", ast.Load()), None)], [])
 
     def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> None:
         g = self.graph
-        needs = [False] * len(g.nodes)
-        for i in wanted:
-            needs[i] = True
-        for i in range(g.n_inputs + g.n_params, len(g.nodes)):
-            if g.dynamic[i]:
-                needs[i] = any(needs[g.index[p]] for p in g.nodes[i].parents)
+        needs = g.needs_gradient(wanted)
         grad_rows = ast.Name("G", ast.Load())
         for o, seed in zip(g.outputs, seeds, strict=True):
             if isinstance(o, int) and needs[o]:
@@ -737,21 +763,7 @@ class _LevelBuilder:
             ]
             needed = [any(needs[p] for p in column) for column in parents]
             args = [ast.Name(gname, ast.Load()), ast.Name(oname, ast.Load()), *self.args[q]]
-            n = len(parents)
-            inlined = codegen.inline_rule(op.vjp, args, n, True, needed, f"_q{q}_b")
-            rets: list[ast.expr | None]
-            try:
-                if inlined is None:
-                    raise codegen.CannotVectoriseError("not inlined")
-                stmts, raw = inlined
-                lowered = self.vec.block(stmts, {}, None, False)
-                rets = [None if r is None else self.vec.expr(r, {}) for r in raw]
-                self.body.extend(lowered)
-            except codegen.CannotVectoriseError:
-                slots = [f"_q{q}_s{k}" for k in range(n)]
-                names = ast.Tuple([ast.Name(s, ast.Store()) for s in slots], ast.Store())
-                self.body.append(ast.Assign([names], self.call(op.vjp, f"_vjp{q}", n, args)))
-                rets = [ast.Name(s, ast.Load()) for s in slots]
+            rets = self.emit_vjp(op, args, needed, f"_q{q}_b", f"_q{q}_s", f"_vjp{q}")
             for k, (column, need, r) in enumerate(zip(parents, needed, rets, strict=True)):
                 if not need or r is None:
                     continue
@@ -1175,22 +1187,13 @@ class Traced:
         ni, npar = g.n_inputs, g.n_params
         input_names = [f"v{i}" for i in range(ni)]
         param_names = [f"v{ni + j}" for j in range(npar)]
-        m = len(g.outputs)
-        seed_names = [f"s{k}" for k in range(m)] if seeded else []
+        seed_names, seeds = _seeds(len(g.outputs), seeded)
         b.forward()
         values = [g.operand(o) for o in g.outputs]
         value: ast.expr = values[0] if self.n_outputs is None else _list(values)
-        wanted = {
-            "inputs": list(range(ni)),
-            "params": list(range(ni, ni + npar)),
-            "all": list(range(ni + npar)),
-        }[wrt]
         grads: list[ast.expr] = []
         if kind != "forward":
-            seeds: list[ast.expr] = (
-                [ast.Name(s, ast.Load()) for s in seed_names] if seeded else [ast.Constant(1.0)] * m
-            )
-            grads = b.backward(wanted, seeds)
+            grads = b.backward(g.wanted_leaves(wrt), seeds)
         prologue = [*_unpack(param_names, "ps"), *_unpack(seed_names, "ss")]
         if kind == "forward":
             body = [*_unpack(input_names, "xs"), *b.body, ast.Return(value)]
@@ -1260,21 +1263,12 @@ class Traced:
         g = self._graph
         b = _LevelBuilder(g, summed)
         ni, npar = g.n_inputs, g.n_params
-        m = len(g.outputs)
-        seed_names = [f"s{k}" for k in range(m)] if seeded else []
+        seed_names, seeds = _seeds(len(g.outputs), seeded)
         b.forward()
         values = [b.value(o) for o in g.outputs]
-        wanted = {
-            "inputs": list(range(ni)),
-            "params": list(range(ni, ni + npar)),
-            "all": list(range(ni + npar)),
-        }[wrt]
-        seeds: list[ast.expr] = (
-            [ast.Name(s, ast.Load()) for s in seed_names] if seeded else [ast.Constant(1.0)] * m
-        )
         forward_body = b.body
         b.body = []
-        b.backward(wanted, seeds)
+        b.backward(g.wanted_leaves(wrt), seeds)
         forward_body = b.drop_unread_stores(forward_body)
         setup = ["n = xs.shape[1]"]
         if b.stored:  # some read gathers rows of several groups
@@ -1421,16 +1415,21 @@ def trace(
             raise TypeError("trace: n_inputs given twice")
 
         def decorate(fn: Callable[..., Any]) -> Traced:
-            if not callable(fn):
-                raise TypeError(f"trace: expected a function, got {type(fn).__name__}")
-            k = _count_from_signature(fn) if count is None else _check_count(count)
-            return Traced(fn, k, checked, example)
+            return _traced(fn, count, checked, example)
 
         return decorate
+    return _traced(f, n_inputs, checked, example)
+
+
+def _traced(
+    f: object, n_inputs: int | None, params: tuple[Value, ...], example: Sequence[float] | None
+) -> Traced:
+    """Check that ``f`` is a function and trace it with ``n_inputs`` inputs (None: as many as
+    ``f`` has parameters without defaults)."""
     if not callable(f):
         raise TypeError(f"trace: expected a function, got {type(f).__name__}")
     k = _count_from_signature(f) if n_inputs is None else _check_count(n_inputs)
-    return Traced(f, k, checked, example)
+    return Traced(f, k, params, example)
 
 
 def _check_params(params: Sequence[Value]) -> tuple[Value, ...]:
