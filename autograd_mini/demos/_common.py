@@ -1,13 +1,15 @@
-"""What the training demos (``moons``, ``spirals``) share, and the output-folder flags of all
-demos: the training scaffolding (optimizer with a linearly decaying learning rate, progress bar,
-wall clock, paused garbage collector), accuracy, the two pictures, the argparse helpers and the
-files a run writes.  matplotlib is imported only when a picture is drawn.
+"""What the demos share.  For the training demos (``moons``, ``spirals``): the training
+scaffolding (optimizer with a linearly decaying learning rate, progress bar, wall clock, paused
+garbage collector), accuracy, the two pictures, the argparse helpers and the files a run
+writes.  For all demos: the ``--out``/``--no-plots`` flags and the finite-number check of
+float flags.  matplotlib is imported only when a picture is drawn.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -315,6 +317,18 @@ def add_output_arguments(
         help=f"output folder (out/{demo})",
     )
     p.add_argument("--no-plots", action="store_true", help=f"skip {pictures}")
+
+
+def parse_finite(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, finite: Sequence[str]
+) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, with a usage error (exit 2) when a flag named in ``finite``
+    is inf or nan."""
+    args = parser.parse_args(None if argv is None else list(argv))
+    for name in finite:
+        if not math.isfinite(getattr(args, name)):
+            parser.error(f"--{name} must be a finite number")
+    return args
 
 
 def optimizer_text(name: str, lr: float, momentum: float) -> str:

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd_mini.demos._common import add_output_arguments
+from autograd_mini.demos._common import add_output_arguments, parse_finite
 from autograd_mini.engine import Value
 
 __all__ = ["PARAMETERS", "CascadeResult", "build", "by_hand", "main", "run"]
@@ -227,11 +227,7 @@ def _draw(r: CascadeResult, out: str) -> list[str]:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Command-line entry point (``python -m autograd_mini.demos.cascade``; ``prog`` names it in
     ``--help``); 0 when the hand formulas and the engine agree and the loss went down, else 1."""
-    parser = _parser(prog)
-    args = parser.parse_args(None if argv is None else list(argv))
-    for name in ("x", "t2", "w1", "b1", "w2", "b2", "lr"):
-        if not math.isfinite(getattr(args, name)):
-            parser.error(f"--{name} must be a finite number")
+    args = parse_finite(_parser(prog), argv, ("x", "t2", "w1", "b1", "w2", "b2", "lr"))
     r = run(args.x, args.t2, args.w1, args.b1, args.w2, args.b2, args.lr)
     print("\n".join(_report(r)))
     if args.explain:

@@ -16,13 +16,12 @@ output folder (default ``out/vanishing``).  Run ``python -m autograd_mini.demos.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograd_mini.demos._common import add_output_arguments
+from autograd_mini.demos._common import add_output_arguments, parse_finite
 from autograd_mini.engine import Value, grad
 
 __all__ = ["ACTIVATIONS", "DepthRow", "chain_gradient", "main", "measure"]
@@ -135,11 +134,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Command-line entry point (``python -m autograd_mini.demos.vanishing``; ``prog`` names it
     in ``--help``)."""
-    parser = _parser(prog)
-    args = parser.parse_args(None if argv is None else list(argv))
-    for name in ("x", "w", "b"):
-        if not math.isfinite(getattr(args, name)):
-            parser.error(f"--{name} must be a finite number")
+    args = parse_finite(_parser(prog), argv, ("x", "w", "b"))
     rows = measure(args.depths, args.x, args.w, args.b)
     print(
         f"A chain of L neurons h ← act(w·h + b) with w = {args.w:g}, b = {args.b:g}, from x = "
