@@ -1107,7 +1107,9 @@ class Traced:
                 values, gin, gpar = fn(cols if kind == "batch_nodes" else arr.T.copy(), ps, seeds)
         except (codegen.BatchFailureError, ArithmeticError, ValueError):
             self._raise_for_first_bad_row(arr, ps)
-            raise
+            # no row fails in float code: NumPy flagged what Python does not (numpy.power
+            # overflows for 1e300 ** inf, Python's ** gives inf), so run the rows in float code
+            return self._batch_by_rows(np, arr, wrt, per_sample, grad_outputs, ps)
         single = self.n_outputs is None
         value = np.array(_column(np, values[0], n)) if single else _columns(np, values, n)
         if kind != "batch_nodes":  # arrays (k, n); parameters (P,) summed or (P, n)
@@ -1124,6 +1126,35 @@ class Traced:
         return BatchResult(value, grad, param_grad, mode)
 
     # --- helpers ---
+    def _batch_by_rows(
+        self,
+        np: Any,
+        arr: Any,
+        wrt: Wrt,
+        per_sample: bool,
+        grad_outputs: Sequence[float] | None,
+        ps: Sequence[float],
+    ) -> BatchResult:
+        """:meth:`batch` computed row by row with :meth:`value_and_grad` (the fallback where
+        the NumPy program stops on an error the float code does not raise)."""
+        n, ni, npar = arr.shape[0], self.n_inputs, len(self.params)
+        values, grads = [], []
+        for row in arr.tolist():
+            value, g = self.value_and_grad(row, wrt=wrt, grad_outputs=grad_outputs, param_values=ps)
+            values.append(value)
+            grads.append(g)
+        shape = (n,) if self.n_outputs is None else (n, self.n_outputs)
+        value_array = np.array(values, dtype=np.float64).reshape(shape)
+        grad = None
+        if wrt != "params":
+            grad = np.array([g[:ni] for g in grads], dtype=np.float64).reshape(n, ni)
+        param_grad = None
+        if wrt != "inputs":
+            skip = ni if wrt == "all" else 0
+            per = np.array([g[skip:] for g in grads], dtype=np.float64).reshape(n, npar)
+            param_grad = per if per_sample else per.sum(axis=0)
+        return BatchResult(value_array, grad, param_grad, wrt)
+
     def _raise_for_first_bad_row(self, arr: Any, ps: Sequence[float]) -> None:
         forward = self._program("forward", "all", False)[0]
         for k, row in enumerate(arr.tolist()):

@@ -675,3 +675,27 @@ def test_compiled_mlp_parameter_gradients_agree_with_pytorch() -> None:
         math.isclose(g, e, rel_tol=1e-10, abs_tol=1e-14)
         for g, e in zip(grads, expected, strict=True)
     )
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_batch_equals_eager_where_numpy_flags_an_overflow_python_does_not(
+    per_sample: bool,
+) -> None:
+    # numpy.power flags an overflow for 1e300 ** inf; Python's ** (and so eager) gives inf
+    w = Value(2.0)
+    f = lambda x, y: (x**y) * w + x  # noqa: E731
+    t = trace(f, 2, params=[w], example=[1.0, 1.0])
+    rows = [[1e300, math.inf], [2.0, 3.0], [0.5, -1.0]]
+    result = t.batch(np.array(rows), wrt="all", per_sample=per_sample)
+    per_row = []
+    for k, row in enumerate(rows):
+        leaves = [Value(v) for v in row]
+        out = f(*leaves)
+        grads = [g.data for g in grad(out, [*leaves, w])]
+        per_row.append(grads[2])
+        assert close(result.value[k], out.data)
+        assert all_close(result.grad[k], grads[:2])
+    if per_sample:
+        assert all_close(result.param_grad[:, 0], per_row)
+    else:
+        assert close(result.param_grad[0], math.fsum(per_row))
