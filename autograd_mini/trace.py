@@ -32,7 +32,8 @@ import math
 import numbers
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, Protocol, TypeAlias, overload
@@ -1166,6 +1167,11 @@ class Traced:
                 raise
 
     def _inputs(self, xs: Sequence[float]) -> list[float]:
+        if type(xs) is not list and isinstance(xs, (Mapping, AbstractSet)):
+            # iterating a dict gives its keys, a set an arbitrary order: never what was meant
+            raise TypeError(
+                f"inputs must be a sequence of {self.n_inputs} numbers, got {type(xs).__name__}"
+            )
         try:
             n = len(xs)
         except TypeError:

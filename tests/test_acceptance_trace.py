@@ -699,3 +699,11 @@ def test_batch_equals_eager_where_numpy_flags_an_overflow_python_does_not(
         assert all_close(result.param_grad[:, 0], per_row)
     else:
         assert close(result.param_grad[0], math.fsum(per_row))
+
+
+@pytest.mark.parametrize("xs", [{0: 1.0, 1: 2.0}, {1.0, 2.0}, frozenset({3.0, 4.0})])
+def test_a_dict_or_set_of_inputs_is_a_type_error_not_its_keys(xs: Any) -> None:
+    t = trace(lambda x, y: x * y, 2)
+    for call in (t.forward, t.value_and_grad):
+        with pytest.raises(TypeError, match="sequence"):
+            call(xs)
