@@ -1070,8 +1070,8 @@ class Traced:
         NumPy arrays (one per node, the batch on axis 0).  See :class:`BatchResult`.
 
         The results equal :meth:`value_and_grad` row by row: the NumPy code is derived from the
-        same rules, and only NumPy's ``exp``/``log``/``tanh``/… may differ from ``math``'s in
-        the last bit (amplified where a rule cancels, as 1 − tanh² near ±1 does).  A row on
+        same rules, and ``exp``/``log``/``tanh``/``**``/… are ``math``'s own, element by element
+        (NumPy's differ in the last bit, which 1 − tanh² near ±1 magnifies).  A row on
         which the scalar code would raise (a domain error, a changed branch) makes ``batch``
         raise that same exception, with the row number in a note.
         ``method="levels"`` (default) runs one NumPy operation per group of same-op nodes at
