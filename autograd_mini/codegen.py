@@ -1096,5 +1096,5 @@ def vector_function(name: str) -> str:
     )
     module = ast.fix_missing_locations(ast.Module([fdef], []))
     code = compile(module, f"<autograd_mini vectorised ops.{name}>", "exec")
-    exec(code, ns)  # source generated from ops.py only
+    exec(code, ns)  # safe: source generated from ops.py only
     return vec_name

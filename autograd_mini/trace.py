@@ -1288,7 +1288,7 @@ class Traced:
         ns.update(b.extras)
         ns["_guard_error"] = self._guard_error
         code = compile(source, f"<traced {kind}>", "exec")
-        exec(code, ns)  # the source is generated from ops.py and float literals only
+        exec(code, ns)  # safe: source generated from ops.py and float literals only
         return ns[f"traced_{kind}"], source
 
     def _compile_levels(
@@ -1327,7 +1327,7 @@ class Traced:
             ns[key] = np.array(value, dtype=np.intp) if is_index else value
         ns["_BatchFailureError"] = codegen.BatchFailureError
         code = compile(source, "<traced batch>", "exec")
-        exec(code, ns)  # the source is generated from ops.py, indices and float literals only
+        exec(code, ns)  # safe: source generated from ops.py, indices and float literals only
         return ns["traced_batch"], source
 
     def _guard_error(self, k: int, a: float, b: float) -> TraceGuardError:
