@@ -23,18 +23,15 @@ from hypothesis import strategies as st
 from autograd_mini import Value, grad, ops, topological_order
 from autograd_mini import engine as engine_module
 from autograd_mini.testing import expressions, reals
+from benchmarks.harness import gc_state
 
 
 @contextmanager
 def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
+    """Start from an empty collector, then keep it off (the benchmark harness's gc_state)."""
     gc.collect()
-    gc.disable()
-    try:
+    with gc_state(False):
         yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def small_mlp_step(seed: int = 0) -> list[float]:
