@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_mini import Value, grad
+from autograd_mini import Value, grad, instrument
 from autograd_mini import engine as engine_module
-from autograd_mini import instrument
 from autograd_mini.testing import _BINARY, _UNARY, Expression, expressions
 
 
