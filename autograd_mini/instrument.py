@@ -123,11 +123,16 @@ def backprop(order: list[Value], values: bool) -> None:
         g = node._g
         parents = node._parents
         if values:
+            if rule_check is not None:
+                # check the rule on floats first: the recorded version would stop at the
+                # forward check of whichever of its operations overflows, less helpfully
+                datas = [p.data for p in parents]
+                rule_check(order, node, g, op.vjp(float(g), node.data, *datas))
             grads = op.vjp(g, node, *parents)
         else:
             grads = op.vjp(g, node.data, *[p.data for p in parents])
-        if rule_check is not None:
-            rule_check(order, node, g, grads)
+            if rule_check is not None:
+                rule_check(order, node, g, grads)
         for parent, gp in zip(parents, grads, strict=True):
             if not values:
                 parent._g += gp
