@@ -13,7 +13,8 @@ Inside ``with detect_anomaly():`` (or a function decorated with ``@detect_anomal
 
 * forward: the first operation whose result is NaN or ±inf although its inputs are finite raises
   :class:`AnomalyError`, naming the op, its inputs and the file and line of the user's code that
-  called it;
+  called it.  The operations that already refuse such inputs (``exp`` overflow, ``log`` of 0,
+  division by 0, …) raise an error that is both an AnomalyError and their usual exception;
 * every node records where it was created (file, line), so that backward can say where the
   culprit came from;
 * backward (``backward()`` and ``grad()``): the first rule that turns a finite gradient into NaN
@@ -21,8 +22,8 @@ Inside ``with detect_anomaly():`` (or a function decorated with ``@detect_anomal
   rule's inputs and the line that created the node.
 
 Outside every block nothing is checked and nothing is recorded: the engine's node constructor
-is swapped for a checking one only while some block is open, and backward looks at the mode
-once per pass.  Per thread / asyncio task, like ``no_grad``.
+(and its table of forward functions) is swapped for a checking one only while some block is
+open, and backward looks at the mode once per pass.  Per thread / asyncio task, like ``no_grad``.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ import linecache
 import math
 import os
 import sys
+import types
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
 from autograd_mini import engine as _engine
 from autograd_mini import instrument as _inst
+from autograd_mini import ops as _ops
 from autograd_mini.engine import Value
-from autograd_mini.ops import Op
+from autograd_mini.ops import OPS, Op
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
@@ -48,6 +51,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _DEMOS_DIR = os.path.join(_PACKAGE_DIR, "demos") + os.sep
 _plain_node = _engine._node
+_ENGINE_GLOBALS = vars(_engine)  # where Value's methods look up _node and _ops
+_plain_ops = _ENGINE_GLOBALS["_ops"]
 
 
 class AnomalyError(FloatingPointError):
@@ -106,6 +111,45 @@ def _anomaly_node(data: float, x: Value, y: Value | None, op: Op) -> Value:
     return v
 
 
+_ANOMALY_TYPES: dict[type[BaseException], type[AnomalyError]] = {}
+
+
+def _anomaly_type(error: type[BaseException]) -> type[AnomalyError]:
+    """AnomalyError that is also ``error`` (e.g. OverflowError), so that code catching either
+    catches it."""
+    if error not in _ANOMALY_TYPES:
+        _ANOMALY_TYPES[error] = type(f"Anomaly{error.__name__}", (AnomalyError, error), {})
+    return _ANOMALY_TYPES[error]
+
+
+def _checked_forward(name: str, fn: Callable[..., float]) -> Callable[..., float]:
+    """``fn`` (an op's float forward), whose math-domain errors on finite inputs become
+    AnomalyErrors naming the op, the inputs and the user's line (in an anomaly block)."""
+
+    @wraps(fn)
+    def forward(*args: float) -> float:
+        try:
+            return fn(*args)
+        except (ArithmeticError, ValueError) as e:
+            if not _inst.ANOMALY.get() or not all(_finite(a) for a in args):
+                raise
+            text = ", ".join(repr(a) for a in args)
+            raise _anomaly_type(type(e))(
+                f"forward: {name}({text}) has no finite value ({e}), in {_where(_user_site())}"
+            ) from e
+
+    return forward
+
+
+# What the engine's Value methods call as ``_ops.<name>`` while an anomaly block is open: the
+# ops module with every op's forward wrapped by _checked_forward.
+_checked_ops = types.SimpleNamespace(
+    **{k: getattr(_ops, k) for k in dir(_ops) if not k.startswith("__")}
+)
+for _op_name, _op in OPS.items():
+    setattr(_checked_ops, _op_name, _checked_forward(_op_name, _op.forward))
+
+
 def _name(order: Sequence[Value], node: Value) -> str:
     """The node's display name, as in drawings: its label, else ``vN``."""
     from autograd_mini.naming import sanitize_label
@@ -162,6 +206,7 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
         with _inst.LOCK:
             if _inst.anomaly_blocks == 0:
                 _engine._node = _anomaly_node
+                _ENGINE_GLOBALS["_ops"] = _checked_ops
             _inst.anomaly_blocks += 1
         self._tokens.append(_inst.ANOMALY.set(self.check_nan))
 
@@ -171,6 +216,7 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
             _inst.anomaly_blocks -= 1
             if _inst.anomaly_blocks == 0:
                 _engine._node = _plain_node
+                _ENGINE_GLOBALS["_ops"] = _plain_ops
 
     def __call__(self, func: F) -> F:
         @wraps(func)

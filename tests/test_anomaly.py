@@ -66,18 +66,35 @@ def test_non_finite_inputs_are_not_an_anomaly() -> None:
         assert (Value(math.inf) * 2.0).data == math.inf
 
 
-@pytest.mark.parametrize(
-    ("fn", "error"),
-    [
-        (lambda: Value(710.0).exp(), OverflowError),
-        (lambda: Value(0.0).log(), ValueError),
-        (lambda: Value(10.0) ** 400, OverflowError),
-        (lambda: Value(1.0) / 0.0, ZeroDivisionError),
-    ],
-)
-def test_domain_errors_keep_their_own_exception(fn: Callable[[], Value], error: type) -> None:
-    with detect_anomaly(), pytest.raises(error):
+# op -> (a call at the op's domain edge, the error the engine raises there outside the block)
+DOMAIN_EDGES: dict[str, tuple[Callable[[], Value], type[Exception]]] = {
+    "exp": (lambda: Value(710.0).exp(), OverflowError),
+    "log": (lambda: Value(0.0).log(), ValueError),
+    "sqrt": (lambda: Value(-1.0).sqrt(), ValueError),
+    "pow": (lambda: Value(10.0) ** 400, OverflowError),
+    "div": (lambda: Value(1.0) / 0.0, ZeroDivisionError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN_EDGES))
+def test_domain_errors_become_anomaly_errors_that_keep_their_own_type(name: str) -> None:
+    fn, error = DOMAIN_EDGES[name]
+    with pytest.raises(error) as outside:
         fn()
+    assert not isinstance(outside.value, AnomalyError)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        fn()
+    assert isinstance(info.value, error)
+    message = str(info.value)
+    assert message.startswith(f"forward: {name}(")
+    assert str(outside.value) in message  # the engine's own explanation
+    assert f"{HERE}:{fn.__code__.co_firstlineno}" in message
+
+
+def test_domain_errors_from_non_finite_inputs_stay_plain() -> None:
+    with detect_anomaly(), pytest.raises(ValueError) as info:
+        Value(-math.inf).log()
+    assert not isinstance(info.value, AnomalyError)
 
 
 def test_forward_checks_also_run_under_no_grad() -> None:
@@ -197,11 +214,13 @@ def test_decorator_form_checks_inside_the_function_only() -> None:
 
 
 def test_outside_every_block_the_engine_runs_its_plain_constructor() -> None:
-    plain = engine_module._node
+    plain, plain_ops = engine_module._node, vars(engine_module)["_ops"]
     with detect_anomaly(), detect_anomaly():
         assert engine_module._node is not plain
+        assert vars(engine_module)["_ops"] is not plain_ops
         assert type(Value(1.0) * 2.0) is not Value  # it records where it was made
     assert engine_module._node is plain
+    assert vars(engine_module)["_ops"] is plain_ops
     assert instrument.anomaly_blocks == 0
     assert type(Value(1.0) * 2.0) is Value
 
