@@ -190,6 +190,7 @@ def test_f_must_be_callable_and_return_values() -> None:
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @given(expressions(3), three(), three(-2.0, 2.0))
 def test_jvp_matches_torch_func_jvp(f: Expression, xs: list[float], ts: list[float]) -> None:
     torch = pytest.importorskip("torch")
