@@ -195,9 +195,10 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
 
     def __init__(self, check_nan: bool = True) -> None:
         if not isinstance(check_nan, bool):
+            hint = " (as a decorator, write @detect_anomaly() with parentheses)"
             raise TypeError(
                 f"detect_anomaly: check_nan must be a bool, got {type(check_nan).__name__}: "
-                f"{check_nan!r}"
+                f"{check_nan!r}" + (hint if callable(check_nan) else "")
             )
         self.check_nan = check_nan
         self._tokens: list[Any] = []

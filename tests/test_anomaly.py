@@ -236,6 +236,11 @@ def test_check_nan_false_records_sites_but_raises_nothing() -> None:
 def test_check_nan_must_be_a_bool() -> None:
     with pytest.raises(TypeError, match="detect_anomaly: check_nan must be a bool"):
         detect_anomaly(check_nan="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"write @detect_anomaly\(\) with parentheses"):
+
+        @detect_anomaly  # type: ignore[arg-type]
+        def f() -> None:
+            pass
 
 
 def test_another_thread_is_not_in_anomaly_mode() -> None:
