@@ -352,7 +352,9 @@ class Value:
         what ``backward`` adds to ``.grad`` of a leaf and for what ``grad`` returns (PyTorch's
         ``register_hook``).  None keeps g.  g is a float, or a Value under
         ``grad(create_graph=True)``.  Several hooks run in registration order, each on the
-        previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``.
+        previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``; until
+        then the hook keeps this Value alive (an interior node's hooks go when a ``backward()``
+        releases its graph).  While any hook exists, passes take a slower, instrumented loop.
         """
         return _inst.register_hook(self, fn)
 
