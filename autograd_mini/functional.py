@@ -43,7 +43,7 @@ def _row(root: Value | float, leaves: list[Value]) -> list[float]:
 def jacobian(
     f: Callable[..., Any], inputs: Inputs, *, strategy: str = "reverse-mode"
 ) -> list[list[float]]:
-    """The Jacobian J[i][j] = ∂fᵢ/∂xⱼ at ``inputs``: one row per output of ``f`` (a scalar
+    """The Jacobian ``J[i][j] = ∂fᵢ/∂xⱼ`` at ``inputs``: one row per output of ``f`` (a scalar
     ``f`` gives one row), one column per input.
 
     ``strategy`` as in ``torch.autograd.functional.jacobian``: ``"reverse-mode"`` (one backward
@@ -83,7 +83,7 @@ def _scalar(f: Callable[..., Any], inputs: Inputs, who: str) -> tuple[list[Value
 
 
 def hessian(f: Callable[..., Any], inputs: Inputs) -> list[list[float]]:
-    """The Hessian H[i][j] = ∂²f/∂xᵢ∂xⱼ of the scalar ``f`` at ``inputs``.
+    """The Hessian ``H[i][j] = ∂²f/∂xᵢ∂xⱼ`` of the scalar ``f`` at ``inputs``.
 
     Row i is the gradient of ∂f/∂xᵢ (recorded with ``grad(create_graph=True)``), as in
     ``torch.autograd.functional.hessian``.  The two halves are computed along different paths,
