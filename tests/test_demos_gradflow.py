@@ -29,7 +29,7 @@ def test_gradflow_records_the_weight_gradients_backward_computes() -> None:
     from autograd_mini.losses import binary_cross_entropy
 
     points, labels = make_moons(6, noise=0.1, seed=1)
-    loss = binary_cross_entropy([model(p) for p in points], [float(t) for t in labels])  # type: ignore[misc]
+    loss = binary_cross_entropy([model(p) for p in points], [float(t) for t in labels])
     loss.backward()
     for k, layer in enumerate(model.layers):
         ws = [w for neuron in layer.neurons for w in neuron.w]

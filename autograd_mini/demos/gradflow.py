@@ -97,7 +97,7 @@ def train(
             for _ in range(steps):
                 sums[:] = [0.0] * DEPTH
                 opt.zero_grad()
-                scores: list[Value] = [model(p) for p in points]  # type: ignore[misc]
+                scores: list[Value] = [model(p) for p in points]
                 loss = binary_cross_entropy(scores, [float(t) for t in labels])
                 loss.backward()
                 opt.step()
