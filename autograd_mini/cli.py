@@ -89,7 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write the graph picture here: .svg, .png, .pdf, or .dot for the DOT source only "
-        "(the DOT source is always written next to the picture)",
+        "(the DOT source is written beside it: graph.svg → graph.svg.dot)",
     )
     graph.add_argument(
         "--explain",
@@ -225,7 +225,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
-    from autograd_mini.viz import DotNotFoundError, draw_graph, render_graph
+    from autograd_mini.viz import DotNotFoundError, draw_graph, render_graph, source_path
 
     try:
         graph = draw_graph(
@@ -244,7 +244,7 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    source = out if out.suffix.lower() in (".dot", ".gv") else out.with_suffix(".dot")
+    source = source_path(out)
     extra = "" if source == out else f" (DOT source: {source})"
     print(f"wrote {out}{extra}")
     return 0

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, check_graph_size, node_names
@@ -39,6 +39,7 @@ __all__ = [
     "local_partials",
     "node_names",
     "render_graph",
+    "source_path",
 ]
 
 RENDER_FORMATS = ("svg", "png", "pdf")
@@ -78,15 +79,16 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
     and ``pipe``, except that a missing ``dot`` raises :class:`DotNotFoundError` saying how to
     install it (``render`` has saved the DOT source by then, and the message says where).
 
-    The source is saved with a ``.dot`` suffix (``render(outfile="g.svg")`` writes ``g.dot``),
-    like :func:`render_graph` and the command line, instead of graphviz's default ``.gv``.
+    The source is saved as the picture's name plus ``.dot`` (``render(outfile="g.svg")`` writes
+    ``g.svg.dot``), like :func:`render_graph` and the command line, instead of graphviz's
+    ``g.gv``.
     """
 
     _default_extension = "dot"
 
     @staticmethod
     def _get_filepath(outfile: str | os.PathLike[str]) -> Path:
-        return Path(outfile).with_suffix(".dot")
+        return source_path(outfile)
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -238,31 +240,37 @@ def draw_graph(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+    """Write ``data`` to ``path`` atomically: :func:`autograd_mini.atomicfile.write_atomic`
+    (mode of an existing file kept, stale temporaries of dead writers removed, errors name
+    ``path``)."""
+    write_atomic(path, data)
 
-    The temporary file is opened with ``open(..., "xb")`` (not ``mkstemp``) so the result gets
-    the usual permissions from the umask rather than 0600.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+def source_path(picture: str | os.PathLike[str]) -> Path:
+    """Where :func:`render_graph` writes the DOT source of ``picture``: the picture's own name
+    plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``), so pictures of one graph in several
+    formats, or of several graphs, never overwrite each other's source; a ``.dot``/``.gv``
+    path is the source itself."""
+    out = Path(picture)
+    return out if out.suffix.lower() in (".dot", ".gv") else out.with_name(out.name + ".dot")
 
 
 def render_graph(
-    graph: graphviz.Digraph | Value, path: str | os.PathLike[str], **kwargs: Any
+    graph: graphviz.Digraph | Value,
+    path: str | os.PathLike[str],
+    *,
+    write_source: bool = True,
+    **kwargs: Any,
 ) -> Path:
     """Write ``graph`` (a Digraph, or a Value drawn with ``draw_graph(value, **kwargs)``) to
     ``path``; the format is the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot`` (source only).
 
-    The DOT source is always written next to the picture (``graph.svg`` → ``graph.dot``) before
-    Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises :class:`DotNotFoundError` saying
-    how to install it (the ``.dot`` file is still there).  Returns the picture's path.
+    Unless ``write_source=False``, the DOT source is written next to the picture under the
+    picture's name plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``, see :func:`source_path`)
+    before Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises
+    :class:`DotNotFoundError` saying how to install it (the source file is still there).
+    Files are written atomically; an ``OSError`` names ``path`` (or the source's path).
+    Returns the picture's path.
     """
     if isinstance(graph, Value):
         graph = draw_graph(graph, **kwargs)
@@ -277,16 +285,19 @@ def render_graph(
             f"render_graph: cannot tell the format from {str(out)!r}; "
             "use a .svg, .png, .pdf or .dot file name"
         )
-    source_path = out if fmt in ("dot", "gv") else out.with_suffix(".dot")
-    _atomic_write(source_path, graph.source.encode("utf-8"))
+    source = source_path(out)
+    if write_source or fmt in ("dot", "gv"):
+        _atomic_write(source, graph.source.encode("utf-8"))
     if fmt in ("dot", "gv"):
         return out
     try:
         data = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
+        if not write_source:
+            raise _missing_dot(f"cannot render {out.name}") from None
         raise _missing_dot(
-            f"cannot render {out.name} (the DOT source was written to {source_path}; render it "
-            f"later with: dot -T{fmt} {source_path} -o {out})"
+            f"cannot render {out.name} (the DOT source was written to {source}; render it "
+            f"later with: dot -T{fmt} {source} -o {out})"
         ) from None
     _atomic_write(out, data)
     return out

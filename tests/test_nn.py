@@ -417,10 +417,10 @@ def test_failed_save_keeps_the_old_file_intact(tmp_path, monkeypatch):
     MLP(2, [3, 1], seed=0).save(path)
     old = path.read_bytes()
 
-    def broken_dump(*args, **kwargs):
+    def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", broken_dump)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         MLP(2, [3, 1], seed=1).save(path)
     assert path.read_bytes() == old

@@ -215,9 +215,10 @@ def _draw(r: CascadeResult, out: str) -> list[str]:
     os.makedirs(out, exist_ok=True)
     graph = draw_graph(r.nodes["E"], show_local_grads=True, rankdir="TB")
     written = []
+    render_graph(graph, os.path.join(out, "cascade.dot"))  # one source for both pictures
     try:
         for fmt in ("svg", "png"):
-            render_graph(graph, os.path.join(out, f"cascade.{fmt}"))
+            render_graph(graph, os.path.join(out, f"cascade.{fmt}"), write_source=False)
             written.append(f"cascade.{fmt}")
     except DotNotFoundError as exc:
         print(f"note: {exc}", file=sys.stderr)
