@@ -32,6 +32,7 @@ import numbers
 import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, TypeAlias
 
 from autograd_mini.atomicfile import write_atomic
@@ -114,6 +115,12 @@ def _check_activation(activation: object) -> str:
 
 
 def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]:
+    if isinstance(x, (AbstractSet, Mapping)):
+        # a set iterates in an arbitrary order, a dict over its keys: never what was meant
+        raise TypeError(
+            f"{who}: input must be an ordered sequence of {nin} numbers or Values (a list or "
+            f"tuple), got {type(x).__name__}"
+        )
     if isinstance(x, Iterable) and not isinstance(x, (Sequence, Mapping, Value, str, bytes)):
         x = list(x)  # e.g. a NumPy row or a generator: read it once
     if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
