@@ -399,10 +399,16 @@ def render_graph(
             "use a .svg, .png, .pdf or .dot file name"
         )
     source = source_path(out)
-    if write_source or fmt in ("dot", "gv"):
-        _atomic_write(source, graph.source.encode("utf-8"))
     if fmt in ("dot", "gv"):
+        _atomic_write(source, graph.source.encode("utf-8"))
         return out
+    if write_source:
+        try:
+            _atomic_write(source, graph.source.encode("utf-8"))
+        except OSError as e:  # name the picture asked for first, then the source file
+            if e.errno is None:
+                raise
+            raise OSError(e.errno, e.strerror, os.fspath(path), None, str(source)) from None
     try:
         data = _run_dot(graph.source, fmt, timeout, engine=getattr(graph, "engine", "dot"))
     except graphviz.ExecutableNotFound:

@@ -236,6 +236,7 @@ def test_render_graph_into_a_missing_folder_names_the_users_path(tmp_path: Path)
     path = tmp_path / "missing" / "a.svg"
     with pytest.raises(FileNotFoundError) as info:
         render_graph(Value(1.0, label="x") * 3, path)
+    assert info.value.filename == str(path)
     assert str(path) in str(info.value) and ".tmp" not in str(info.value)
 
 
