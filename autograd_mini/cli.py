@@ -38,9 +38,6 @@ PROG = "autograd-mini"
 
 DOT_TIMEOUT = 30.0
 """Seconds Graphviz's ``dot`` may take to draw a picture before it is stopped (``--timeout``)."""
-DOT_MAX_LAYOUT = 2000
-"""Largest :func:`autograd_mini.viz.layout_size` the command hands to ``dot`` (~2 s of layout;
-``x*x*…*x`` with 50 factors, past it, takes ``dot`` 4 s, with ``--local-grads`` a minute)."""
 
 _PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 _ROOT_NAMES = ("f", "y", "out", "result")
@@ -277,6 +274,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
     from autograd_mini.viz import (
+        DOT_MAX_LAYOUT,
         DotNotFoundError,
         DotTimeoutError,
         draw_graph,

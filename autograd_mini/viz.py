@@ -32,6 +32,7 @@ from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, check_graph_size, node_names
 
 __all__ = [
+    "DOT_MAX_LAYOUT",
     "RENDER_FORMATS",
     "DotNotFoundError",
     "DotTimeoutError",
@@ -51,6 +52,12 @@ RENDER_FORMATS = ("svg", "png", "pdf")
 """Picture formats :func:`render_graph` produces with ``dot`` (``.dot`` writes the source only)."""
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
+
+DOT_MAX_LAYOUT = 2000
+"""Largest :func:`layout_size` the command line and Jupyter's display hand to ``dot`` (~2 s of
+layout; ``x*x*…*x`` with 50 factors, past it, takes ``dot`` 4 s, with local partials a
+minute)."""
+_DISPLAY_TIMEOUT = 10.0  # seconds dot may take to draw a Value shown in Jupyter
 
 INSTALL_HINT = (
     "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
@@ -425,7 +432,10 @@ def render_graph(
 def _mimebundle(value: Value) -> dict[str, str]:
     """Jupyter display of a Value: its graph as SVG when ``dot`` can draw it, always the repr."""
     bundle = {"text/plain": repr(value)}
-    # too large, or no `dot`: the text repr alone
+    # too large or too tangled for dot, no `dot`, or dot too slow: the text repr alone
     with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
-        bundle["image/svg+xml"] = draw_graph(value).pipe(format="svg", encoding="utf-8")
+        graph = draw_graph(value)
+        if layout_size(value) <= DOT_MAX_LAYOUT:
+            svg = _run_dot(graph.source, "svg", timeout=_DISPLAY_TIMEOUT)
+            bundle["image/svg+xml"] = svg.decode("utf-8")
     return bundle

@@ -280,3 +280,19 @@ def test_svg_and_png_of_one_expression_keep_separate_sources(tmp_path: Path) -> 
     assert "tanh" in (tmp_path / "graph.svg.dot").read_text()
     assert "tanh" not in (tmp_path / "graph.png.dot").read_text()
     assert "(DOT source: graph.svg.dot)" in svg.stdout.decode()
+
+
+def test_a_tangled_value_displays_in_jupyter_as_text_only_without_running_dot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autograd_mini import Value
+
+    def no_dot(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dot was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_dot)
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(99):
+        y = y * x
+    assert y._repr_mimebundle_() == {"text/plain": repr(y)}
