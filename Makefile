@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # oracle tests running without the multi-GB CUDA download; otherwise they are skipped.
 TORCH_SPEC ?= torch==2.13.0+cpu
 
-.PHONY: help venv dot test test-fast demo lint format bench clean
+.PHONY: help venv dot chromium test test-fast demo lint format bench clean
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
@@ -21,7 +21,7 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 $(VENV)/.dev: pyproject.toml | $(PY)
-	$(PIP) install -e '.[dev,demo]'
+	$(PIP) install -e '.[dev,demo,browser,notebook]'
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
@@ -49,9 +49,22 @@ dot:
 	  echo "Tests that render pictures will be skipped."; \
 	fi
 
+# The browser tests drive the step-through page in Debian's chromium (Playwright only talks to
+# it; it never downloads a browser of its own).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (for the browser tests) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The chromium browser is missing and I cannot install it (not root)."; \
+	  echo "Install it with: sudo apt-get install chromium"; \
+	  echo "Tests marked 'browser' will be skipped."; \
+	fi
+
 # The hypothesis profile follows CI (see tests/conftest.py). pytest exits 5 when no test ran:
 # make fails then, as it should.
-test: $(VENV)/.dev dot
+test: $(VENV)/.dev dot chromium
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev
