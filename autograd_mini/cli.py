@@ -35,7 +35,8 @@ DEMOS = ("moons", "cascade", "vanishing", "spirals")
 
 PROG = "autograd-mini"
 
-_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
+_PAGE_SUFFIXES = (".html", ".htm")
+_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv", *_PAGE_SUFFIXES)
 _ROOT_NAMES = ("f", "y", "out", "result")
 
 
@@ -89,7 +90,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write the graph picture here: .svg, .png, .pdf, or .dot for the DOT source only "
-        "(the DOT source is always written next to the picture)",
+        "(the DOT source is always written next to the picture); .html writes a page that steps "
+        "through the forward and backward pass",
     )
     graph.add_argument(
         "--explain",
@@ -169,7 +171,8 @@ def _check_output(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() not in _PICTURE_SUFFIXES:
         raise UsageError(
-            f"cannot tell the picture format from {path!r}: use a .svg, .png, .pdf or .dot name"
+            f"cannot tell the picture format from {path!r}: use a .svg, .png, .pdf, .dot or "
+            ".html name"
         )
     folder = out.parent
     if not folder.is_dir():
@@ -225,8 +228,20 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
-    from autograd_mini.viz import DotNotFoundError, draw_graph, render_graph
+    from autograd_mini.viz import DotNotFoundError, draw_graph, render_graph, to_html
 
+    if out.suffix.lower() in _PAGE_SUFFIXES:  # the step-through page
+        try:
+            to_html(root, out, max_nodes=args.max_nodes)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except DotNotFoundError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        print(f"wrote {out} (open it in a browser; ← → step through the passes)")
+        return 0
     try:
         graph = draw_graph(
             root,

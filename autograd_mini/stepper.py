@@ -75,11 +75,15 @@ def _csp_hash(text: str) -> str:
 
 
 def _svg_body(svg: str) -> str:
-    """The ``<svg>`` element of ``dot``'s output, without the XML prolog and DOCTYPE."""
+    """The ``<svg>`` element of ``dot``'s output, without the XML prolog, the DOCTYPE and the
+    namespace declarations (HTML puts inline SVG in its namespace itself), so the page holds no
+    URL at all."""
     start = svg.find("<svg")
     if start < 0:  # pragma: no cover - dot always writes an <svg> element
         raise RuntimeError("to_html: Graphviz produced no SVG")
-    return svg[start:].strip()
+    head_end = svg.index(">", start)
+    head = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg[start:head_end])
+    return head + svg[head_end:].rstrip()
 
 
 def _check_path(path: object) -> Path | None:
@@ -208,7 +212,7 @@ def to_html(
     order = topological_order(root)
     svg = _svg_body(_build_graph(root, order, grads).pipe(format="svg", encoding="utf-8"))
     # ids in the SVG come from `dot` ("graph0", "node1", …); the page finds nodes by <title>
-    svg = re.sub(r"<svg ", '<svg id="graph-svg" ', svg, count=1)
+    svg = svg.replace("<svg ", '<svg id="graph-svg" ', 1)
     page = StepPage(_page(data, svg))
     if out is not None:
         _atomic_write(out, page.encode("utf-8"))
@@ -227,7 +231,7 @@ def _page(data: dict[str, Any], svg: str) -> str:
     forward = "\n".join(s["text"] for s in steps if s["phase"] == "forward")
     backward = "\n".join(s["text"] for s in steps if s["phase"] == "backward")
     return _HTML.format(
-        csp=html.escape(csp, quote=True),
+        csp=csp,  # single quotes and base64 only: safe in a double-quoted attribute
         title=html.escape(title),
         style=_STYLE,
         script=_SCRIPT,
