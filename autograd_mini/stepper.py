@@ -379,6 +379,10 @@ _SCRIPT = """
     document.body.setAttribute("data-step", String(current));
     if (focus && focus.scrollIntoView) {
       focus.scrollIntoView({block: "nearest", inline: "nearest"});
+      // not under the sticky header
+      var top = document.querySelector("header").getBoundingClientRect().bottom;
+      var box = focus.getBoundingClientRect();
+      if (box.top < top + 8) { window.scrollBy(0, box.top - top - 8); }
     }
   }
   function stop() {
