@@ -134,6 +134,11 @@ class Module:
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; every subclass defines it (``Any`` here, as in PyTorch, so
+        that code typed against ``Module`` can call one)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
     def _named(self, prefix: str) -> Iterator[tuple[str, Value]]:
         if self._fields:
             for field in self._fields:
@@ -523,7 +528,10 @@ class MLP(Module):
         for i, layer in enumerate(self.layers):
             yield f"L{i + 1}", layer
 
-    def __call__(self, x: Input) -> Value | list[Value]:
+    # Any, like torch.nn.Module.__call__: the result is a Value or a list depending on
+    # nouts[-1], a run-time number, and a union would make `model(x).data` a type error.
+    def __call__(self, x: Input) -> Any:
+        """The network on one sample: a Value when ``nouts[-1] == 1``, else a list of Values."""
         h: Sequence[Value | float | int] = _check_input(x, self.nin, "MLP")
         for layer in self.layers:
             h = layer._forward(h)
