@@ -171,8 +171,8 @@ def _check_output(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() not in _PICTURE_SUFFIXES:
         raise UsageError(
-            f"cannot tell the picture format from {path!r}: use a .svg, .png, .pdf, .dot or "
-            ".html name"
+            f"cannot tell the picture format from {path!r}: use a .svg, .png, .pdf or .dot name "
+            "(or .html for the step-through page)"
         )
     folder = out.parent
     if not folder.is_dir():
