@@ -349,9 +349,13 @@ def _too_large_notice(value: Value, max_nodes: int) -> str:
                 seen.add(parent)
                 stack.append(parent)
     n = len(seen)
-    size = f"{n:,} Values" if not stack else f"more than {_COUNT_LIMIT:,} Values"
+    if stack:  # too large to count, let alone draw: suggest a part of it
+        size = f"more than {_COUNT_LIMIT:,} Values"
+        how = "a part of it with draw_graph(part, max_nodes=…)"
+    else:
+        size = f"{n:,} Values"
+        how = f"it with draw_graph(v, max_nodes={n})"
     return (
-        f"(graph not drawn: {size}, over the display limit of {max_nodes}; draw it with "
-        f"draw_graph(v, max_nodes={n}), or a model's layers with draw_network(model), both from "
-        "autograd_mini.viz)"
+        f"(graph not drawn: {size}, over the display limit of {max_nodes}; draw {how}, or a "
+        "model's layers with draw_network(model), both from autograd_mini.viz)"
     )
