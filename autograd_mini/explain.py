@@ -159,8 +159,8 @@ def _forward(v: Value, name: str, fnames: dict[Value, str]) -> str:
     if v._op is None:
         return _definition(v, name, fnames)
     symbolic = _expression(v, [fnames[p] for p in v._parents])
-    infix = v._op.name in _INFIX
-    numeric = _expression(v, [(_factor if infix else _num)(p.data) for p in v._parents])
+    bare = v._op.name in _INFIX or v._op.name == "neg"  # no parentheses of their own: -(-0.5)
+    numeric = _expression(v, [(_factor if bare else _num)(p.data) for p in v._parents])
     if numeric == symbolic:  # every input a constant: say it once
         return f"{name} = {symbolic} = {_num(v.data)}"
     return f"{name} = {symbolic} = {numeric} = {_num(v.data)}"

@@ -155,6 +155,15 @@ def test_forward_lines_put_the_inputs_numbers_in() -> None:
     ]
 
 
+def test_forward_lines_parenthesise_negative_numbers() -> None:
+    x, w = Value(-0.5, label="x"), Value(-2.0, label="w")
+    y = -x * w - 3
+    forward = [s.forward for s in reversed(explain_steps(y))]
+    assert "v1 = -x = -(-0.5) = 0.5" in forward
+    assert "v3 = v1 * w = 0.5 * (-2) = -1" in forward
+    assert "v5 = v3 - 3 = (-1) - 3 = -4" in forward
+
+
 @needs_dot
 def test_numbers_are_the_engines_and_a_gradient_shows_only_once_final() -> None:
     root = shared_graph()
