@@ -11,11 +11,12 @@ TORCH_SPEC ?= torch==2.13.0+cpu
 # only the interpreter runs, so mypy and IDEs outside the repo cannot find autograd_mini; "strict"
 # links every file into build/__editable__.*/ and puts that folder in a plain .pth file, which
 # they read. Edits show at once; an added or removed module needs a reinstall, so the install
-# stamps also depend on the package folders (their time changes when their file list does).
+# stamps also depend on $(PKG_LIST), rewritten only when the package's list of files changes.
 EDITABLE := $(PIP) install --config-settings editable_mode=strict -e
-PKG_DIRS := $(shell find autograd_mini -type d -not -name __pycache__)
+PKG_LIST := $(VENV)/.package-files
+PKG_FILES := $(sort $(shell find autograd_mini -name '*.py' -o -name py.typed))
 
-.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean
+.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean FORCE
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
@@ -28,22 +29,27 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(VENV)/.dev: pyproject.toml $(PKG_DIRS) | $(PY)
+FORCE:
+
+$(PKG_LIST): FORCE | $(PY)
+	@echo '$(PKG_FILES)' | cmp -s - $@ || echo '$(PKG_FILES)' > $@
+
+$(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[dev,demo,docs,browser,notebook]'
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
 	touch $@
 
-$(VENV)/.demo: pyproject.toml $(PKG_DIRS) | $(PY)
+$(VENV)/.demo: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[demo]'
 	touch $@
 
-$(VENV)/.bench: pyproject.toml $(PKG_DIRS) | $(PY)
+$(VENV)/.bench: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[bench,demo]'
 	touch $@
 
-$(VENV)/.docs: pyproject.toml $(PKG_DIRS) | $(PY)
+$(VENV)/.docs: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[docs]'
 	touch $@
 

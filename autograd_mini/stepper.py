@@ -37,7 +37,12 @@ from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain_lines, explain_steps
 from autograd_mini.naming import check_graph_size, node_names
 
-__all__ = ["StepPage", "to_html"]
+__all__ = ["DOT_TIMEOUT", "StepPage", "to_html"]
+
+DOT_TIMEOUT = 60.0
+"""Seconds Graphviz's ``dot`` may take to lay out the page's graph before it is stopped
+(:class:`~autograd_mini.viz.DotTimeoutError`): a value reused by many operations far apart makes
+the layout slow."""
 
 
 class StepPage(str):
@@ -196,8 +201,9 @@ def to_html(
     tag forbids all requests).  Reads the graph only: ``.grad`` is neither used nor changed.
 
     Raises TypeError when ``root`` is not a Value, ValueError for more than ``max_nodes`` Values,
-    FileNotFoundError when ``path``'s folder does not exist (all before anything is built), and
-    :class:`~autograd_mini.viz.DotNotFoundError` when Graphviz's ``dot`` is missing.
+    FileNotFoundError when ``path``'s folder does not exist (all before anything is built),
+    :class:`~autograd_mini.viz.DotNotFoundError` when Graphviz's ``dot`` is missing and
+    :class:`~autograd_mini.viz.DotTimeoutError` when it takes over :data:`DOT_TIMEOUT` seconds.
     """
     if not isinstance(root, Value):
         raise TypeError(f"to_html: root must be a Value, got {type(root).__name__}")
@@ -206,11 +212,17 @@ def to_html(
     out = _check_path(path)
     check_graph_size(root, max_nodes, "to_html")
 
-    from autograd_mini.viz import _atomic_write, _build_graph
+    import graphviz
+
+    from autograd_mini.viz import _atomic_write, _build_graph, _missing_dot, _run_dot
 
     data, grads = _steps_data(root, max_nodes)
     order = topological_order(root)
-    svg = _svg_body(_build_graph(root, order, grads).pipe(format="svg", encoding="utf-8"))
+    source = _build_graph(root, order, grads).source
+    try:
+        svg = _svg_body(_run_dot(source, "svg", timeout=DOT_TIMEOUT).decode("utf-8"))
+    except graphviz.ExecutableNotFound:
+        raise _missing_dot("to_html: cannot draw the graph") from None
     # ids in the SVG come from `dot` ("graph0", "node1", …); the page finds nodes by <title>
     svg = svg.replace("<svg ", '<svg id="graph-svg" ', 1)
     page = StepPage(_page(data, svg))

@@ -87,7 +87,6 @@ def test_relative_links_and_pictures_exist() -> None:
 
 
 def test_speed_internals_live_in_docs_not_in_the_readme() -> None:
-    assert len(README.splitlines()) < 420
     assert "Where the time goes" not in README and "Measured 2026" not in README
     speed = (ROOT / "docs" / "speed.md").read_text(encoding="utf-8")
     assert "micrograd" in speed and "| workload" in speed

@@ -365,6 +365,29 @@ def add_output_arguments(
     p.add_argument("--no-plots", action="store_true", help=f"skip {pictures}")
 
 
+def demo_parser(name: str, description: str, prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of demo ``name``: errors are one line with exit status 2 (like the
+    ``autograd-mini`` command); usage names ``prog`` (``autograd-mini demo NAME`` when started
+    from the command, the default ``python -m autograd_mini.demos.NAME`` otherwise)."""
+    from autograd_mini.cli import OneLineParser
+
+    return OneLineParser(
+        prog=prog or f"python -m autograd_mini.demos.{name}", description=description
+    )
+
+
+def ensure_output_folder(parser: argparse.ArgumentParser, out: str) -> None:
+    """Create the output folder ``out`` before any work, so a bad ``--out`` (``/dev/null/x``, no
+    permission, a file's name) is a one-line usage error (exit 2) at once, not a traceback after
+    the training."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"--out {out!r}: cannot create the folder: {e.strerror or e}")
+    if not os.access(out, os.W_OK | os.X_OK):
+        parser.error(f"--out {out!r}: the folder is not writable")
+
+
 def parse_finite(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None, finite: Sequence[str]
 ) -> argparse.Namespace:
