@@ -103,10 +103,12 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 
 # Side by side with micrograd (extra `bench`), PyTorch when installed and a hand-written floor;
-# writes out/bench.json and out/bench.png. BENCH_ARGS=--quick for a short run.
+# writes out/bench.json and out/bench.png (and what hooks / anomaly mode cost, on and off, to
+# out/bench_calculus.json). BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench_trace --json out/bench_trace.json $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench_calculus --json out/bench_calculus.json $(BENCH_ARGS)
 
 # MkDocs (Material) with the API reference from the docstrings (mkdocstrings); --strict turns
 # every warning (a broken link, a docstring it cannot render) into a failure. The pages are

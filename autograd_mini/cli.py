@@ -1,7 +1,7 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
     autograd-mini graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg [--explain]
-    autograd-mini demo moons|cascade|vanishing|spirals [demo options]
+    autograd-mini demo moons|cascade|vanishing|spirals|gradflow|newton [demo options]
 
 ``graph`` parses the expression with the safe parser in :mod:`autograd_mini.exprparse` (never
 ``eval``), evaluates it at the given point, runs ``backward()``, prints the value and every
@@ -31,7 +31,7 @@ from autograd_mini.engine import Value
 
 __all__ = ["DEMOS", "main"]
 
-DEMOS = ("moons", "cascade", "vanishing", "spirals")
+DEMOS = ("moons", "cascade", "vanishing", "spirals", "gradflow", "newton")
 """Demo names; ``demo NAME`` runs ``autograd_mini.demos.NAME.main(argv)``."""
 
 PROG = "autograd-mini"
