@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numbers
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeAlias, TypeVar
@@ -47,6 +48,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 # does not switch recording off in another.
 _GRAD_ENABLED: ContextVar[bool] = ContextVar("autograd_mini_grad_enabled", default=True)
 _grad_enabled = _GRAD_ENABLED.get
+
+
+ComparisonHook: TypeAlias = "Callable[[Value, str, object, bool], None]"
+# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``) with the left
+# operand, the symbol, the right operand as given and the outcome.  Tracing switches it on for
+# its own context (a ContextVar: other threads and tasks are not watched); None: off.
+_COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
+    "autograd_mini_comparison_hook", default=None
+)
+
+
+@contextmanager
+def comparison_hook(hook: ComparisonHook) -> Iterator[None]:
+    """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison made in this
+    context (how :func:`autograd_mini.trace` records the branches ``f`` took)."""
+    token = _COMPARISON_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _COMPARISON_HOOK.reset(token)
 
 
 class _Mark:
@@ -184,18 +205,34 @@ class Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
         return Value(self.data, self.label)
 
-    # --- comparisons: plain bools on data, nothing recorded -------------------------------------
+    # --- comparisons: plain bools on data; a tracer may watch them (see comparison_hook) -------
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _data(other, "<")
+        result = self.data < _data(other, "<")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "<", other, result)
+        return result
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _data(other, "<=")
+        result = self.data <= _data(other, "<=")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "<=", other, result)
+        return result
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _data(other, ">")
+        result = self.data > _data(other, ">")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, ">", other, result)
+        return result
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data(other, ">=")
+        result = self.data >= _data(other, ">=")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, ">=", other, result)
+        return result
 
     # --- arithmetic; the math lives in autograd_mini.ops -----------------------------------------
     # `type(other) is Value` skips the _operand call when both sides are Values (the common

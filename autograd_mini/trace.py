@@ -31,15 +31,15 @@ import inspect
 import math
 import numbers
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any, Literal, Protocol, TypeAlias, overload
 
 from autograd_mini import codegen
-from autograd_mini.engine import Value, _as_float, enable_grad
+from autograd_mini.compile.autodiff import gradient_program
+from autograd_mini.compile.program import Atom, Program
+from autograd_mini.compile.record import Graph, record, to_program
+from autograd_mini.engine import Value, _as_float
 from autograd_mini.ops import Op
 
 __all__ = ["BatchResult", "TraceGuardError", "Traced", "trace"]
@@ -97,161 +97,17 @@ class BatchResult(tuple[Any, Any]):
         )
 
 
-# --- recording comparisons while tracing ---------------------------------------------------------
-
-_RECORDER: ContextVar[_Recorder | None] = ContextVar("autograd_mini_trace_recorder", default=None)
-_PATCH_LOCK = threading.Lock()
-_patch_depth = 0
-_ORIGINAL_COMPARISONS: dict[str, Any] = {}
-_SYMBOLS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
-
-
-class _Recorder:
-    __slots__ = ("comparisons",)
-
-    def __init__(self) -> None:
-        self.comparisons: list[tuple[Value, str, Value | float, bool]] = []
-
-
-def _recording_comparison(name: str) -> Callable[[Value, Any], Any]:
-    original = _ORIGINAL_COMPARISONS[name]
-    symbol = _SYMBOLS[name]
-
-    def compare(self: Value, other: Any) -> Any:
-        result = original(self, other)
-        recorder = _RECORDER.get()
-        if recorder is not None and isinstance(result, bool):
-            rhs = other if isinstance(other, Value) else float(other)
-            recorder.comparisons.append((self, symbol, rhs, result))
-        return result
-
-    compare.__name__ = name
-    return compare
-
-
-@contextmanager
-def _recording(recorder: _Recorder) -> Iterator[None]:
-    """Record the Value comparisons made in this context (the class methods are wrapped only
-    while some trace is running, and the wrappers record only in the tracing context)."""
-    global _patch_depth
-    with _PATCH_LOCK:
-        if _patch_depth == 0:
-            for name in _SYMBOLS:
-                _ORIGINAL_COMPARISONS[name] = Value.__dict__[name]
-            for name in _SYMBOLS:
-                setattr(Value, name, _recording_comparison(name))
-        _patch_depth += 1
-    token = _RECORDER.set(recorder)
-    try:
-        yield
-    finally:
-        _RECORDER.reset(token)
-        with _PATCH_LOCK:
-            _patch_depth -= 1
-            if _patch_depth == 0:
-                for name in _SYMBOLS:
-                    setattr(Value, name, _ORIGINAL_COMPARISONS.pop(name))
-
-
-# --- the recorded graph --------------------------------------------------------------------------
-
-
-class _Graph:
-    """The traced graph in topological order: inputs, then parameters, then the rest."""
-
-    def __init__(
-        self,
-        placeholders: Sequence[Value],
-        params: Sequence[Value],
-        outputs: Sequence[Value | float],
-        comparisons: Sequence[tuple[Value, str, Value | float, bool]],
-    ) -> None:
-        self.n_inputs = len(placeholders)
-        self.n_params = len(params)
-        nodes: list[Value] = [*placeholders, *params]
-        index: dict[Value, int] = {v: i for i, v in enumerate(nodes)}
-        roots = [o for o in outputs if isinstance(o, Value)]
-        roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
-        for root in roots:  # iterative DFS in argument order, as engine.topological_order
-            if root in index:
-                continue
-            stack: list[tuple[Value, bool]] = [(root, False)]
-            expanded: set[Value] = set()
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    if node not in index:
-                        index[node] = len(nodes)
-                        nodes.append(node)
-                    continue
-                if node in index or node in expanded:
-                    continue
-                expanded.add(node)
-                stack.append((node, True))
-                for parent in reversed(node.parents):
-                    if parent not in index and parent not in expanded:
-                        stack.append((parent, False))
-        self.nodes = nodes
-        self.index = index
-        self.data = [v.data for v in nodes]  # constants keep their value at trace time
-        leaves = len(placeholders) + len(params)
-        # dynamic: depends on an input or a parameter; everything else is a constant
-        self.dynamic = [i < leaves for i in range(len(nodes))]
-        for i in range(leaves, len(nodes)):
-            node = nodes[i]
-            self.dynamic[i] = node._op is not None and any(
-                self.dynamic[index[p]] for p in node.parents
-            )
-        self.outputs: list[int | float] = [
-            index[o] if isinstance(o, Value) else float(o) for o in outputs
-        ]
-        self.guards: list[tuple[int | float, str, int | float, bool]] = []
-        for a, symbol, b, outcome in comparisons:
-            ia = index[a] if isinstance(a, Value) else a
-            ib = index[b] if isinstance(b, Value) else b
-            if any(isinstance(i, int) and self.dynamic[i] for i in (ia, ib)):
-                self.guards.append((ia, symbol, ib, outcome))
-
-    def operand(self, i: int | float) -> ast.expr:
-        """The expression for node ``i`` (its variable, or a literal for a constant)."""
-        if isinstance(i, float):
-            return codegen.const_ast(i)
-        if not self.dynamic[i]:
-            return codegen.const_ast(self.data[i])
-        return ast.Name(f"v{i}", ast.Load())
-
-    def wanted_leaves(self, wrt: str) -> list[int]:
-        """The leaves ``wrt`` asks gradients by: the inputs, the parameters, or all."""
-        ni, npar = self.n_inputs, self.n_params
-        return {
-            "inputs": list(range(ni)),
-            "params": list(range(ni, ni + npar)),
-            "all": list(range(ni + npar)),
-        }[wrt]
-
-    def needs_gradient(self, wanted: Sequence[int]) -> list[bool]:
-        """Per node: whether the backward pass to the ``wanted`` leaves goes through it (it is
-        wanted, or a dynamic node with a parent that needs it)."""
-        needs = [False] * len(self.nodes)
-        for i in wanted:
-            needs[i] = True
-        for i in range(self.n_inputs + self.n_params, len(self.nodes)):
-            if self.dynamic[i]:
-                needs[i] = any(needs[self.index[p]] for p in self.nodes[i].parents)
-        return needs
-
-    def describe(self, i: int | float) -> str:
-        if isinstance(i, float):
-            return repr(i)
-        if i < self.n_inputs:
-            return f"input {i}"
-        if i < self.n_inputs + self.n_params:
-            return f"parameter {i - self.n_inputs}"
-        node = self.nodes[i]
-        return f"node {i} ({node.op})" if self.dynamic[i] else repr(self.data[i])
+def _operand(g: Graph, i: int | float) -> ast.expr:
+    """The expression for node ``i`` (its variable, or a literal for a constant)."""
+    a = g.atom(i)
+    return ast.Name(a, ast.Load()) if isinstance(a, str) else codegen.const_ast(a)
 
 
 # --- code generation -----------------------------------------------------------------------------
+
+
+def _is_const(e: ast.expr) -> bool:
+    return codegen.const_value(e, _is_program_var) is not None
 
 
 def _assign(name: str, value: ast.expr) -> ast.Assign:
@@ -358,7 +214,7 @@ class _Emitter:
 class _Builder(_Emitter):
     """Builds one program (forward, optionally backward) over a graph, in float or NumPy form."""
 
-    def __init__(self, graph: _Graph, vector: bool) -> None:
+    def __init__(self, graph: Graph, vector: bool) -> None:
         super().__init__(codegen.Vectoriser(_is_program_var) if vector else None)
         self.graph = graph
         self.vector = vector
@@ -375,56 +231,67 @@ class _Builder(_Emitter):
             if i >= leaves and g.dynamic[i]:
                 op = node._op
                 assert op is not None
-                args = [g.operand(g.index[p]) for p in node.parents]
+                args = [_operand(g, g.index[p]) for p in node.parents]
                 self.emit_forward(op, args, f"v{i}", f"_f{i}_", f"_fwd{i}")
             for k in guards_at.get(i, ()):
                 self.emit([self.guard(k)])
 
     def guard(self, k: int) -> ast.stmt:
         a, symbol, b, outcome = self.graph.guards[k]
-        lhs, rhs = self.graph.operand(a), self.graph.operand(b)
+        lhs, rhs = _operand(self.graph, a), _operand(self.graph, b)
         error = ast.Call(ast.Name("_guard_error", ast.Load()), [ast.Constant(k), lhs, rhs], [])
         return ast.If(_guard_broken(lhs, symbol, rhs, outcome), [ast.Raise(error, None)], [])
 
-    def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> list[ast.expr]:
-        """Emit the backward pass; returns the gradient expression of each wanted node."""
-        g = self.graph
-        needs = g.needs_gradient(wanted)
-        gexpr: dict[int, ast.expr] = {}
+    def backward(self, gp: Program, n_forward: int) -> list[ast.expr]:
+        """Emit the backward half of the gradient program ``gp`` (its equations after the
+        ``n_forward`` forward ones: vjp equations inlined, accumulations as additions); returns
+        the expression of each gradient.
 
-        def contribute(p: int, e: ast.expr) -> None:
-            name = f"g{p}"
-            current = gexpr.get(p)
-            if current is None:
-                if isinstance(e, ast.Name) or codegen.const_value(e, _is_program_var) is not None:
-                    gexpr[p] = e  # an alias: no copy
-                else:
-                    self.body.append(_assign(name, e))
-                    gexpr[p] = ast.Name(name, ast.Load())
-                return
+        The program's final ``g = add 0.0 g`` (eager's sign of zero) is left to the caller,
+        which adds 0.0 to the returned gradients (:func:`_plus_zero`), so that the source keeps
+        one line per node; a running sum that starts at 0.0 needs nothing."""
+        env: dict[str, ast.expr] = {}
+
+        def read(a: Atom) -> ast.expr:
+            if not isinstance(a, str):
+                return codegen.const_ast(a)
+            return env.get(a) or ast.Name(a, ast.Load())
+
+        for eqn in gp.eqns[n_forward:]:
+            if eqn.vjp:
+                i = eqn.ins[1]
+                assert isinstance(i, str)
+                k = i[1:]
+                needed = [o is not None for o in eqn.outs]
+                args = [read(a) for a in eqn.ins]
+                rets = self.emit_vjp(eqn.op, args, needed, f"_b{k}_", f"_b{k}_r", f"_vjp{k}")
+                for name, r in zip(eqn.outs, rets, strict=True):
+                    if name is None:
+                        continue
+                    e = r if r is not None else ast.Constant(0.0)
+                    if name[0] == "d" or isinstance(e, ast.Name) or _is_const(e):
+                        env[name] = e  # used once, or an alias: no copy
+                    else:
+                        self.body.append(_assign(name, e))
+                        env[name] = ast.Name(name, ast.Load())
+                continue
+            (name,) = eqn.outs
+            assert name is not None
+            left, right = eqn.ins
+            if isinstance(left, float):  # the final 0.0 + g
+                e = read(right)
+                c = codegen.const_value(e, _is_program_var)
+                if c is not None:
+                    env[name] = codegen.const_ast(0.0 + float(c))
+                continue  # else the caller's (see the docstring)
+            e = read(right)
             c = codegen.const_value(e, _is_program_var)
             if c is not None and c == 0.0 and math.copysign(1.0, c) > 0:
-                return  # adding +0.0
-            total = ast.BinOp(current, ast.Add(), e)
-            self.body.append(_assign(name, total))
-            gexpr[p] = ast.Name(name, ast.Load())
-
-        for o, seed in zip(g.outputs, seeds, strict=True):
-            if isinstance(o, int) and needs[o]:
-                contribute(o, seed)
-        for i in reversed(range(len(g.nodes))):
-            node = g.nodes[i]
-            op = node._op
-            if op is None or not g.dynamic[i] or not needs[i] or i not in gexpr:
+                env[name] = read(left)  # adding +0.0
                 continue
-            parents = [g.index[p] for p in node.parents]
-            needed = [needs[p] for p in parents]
-            args = [gexpr[i], ast.Name(f"v{i}", ast.Load()), *[g.operand(p) for p in parents]]
-            rets = self.emit_vjp(op, args, needed, f"_b{i}_", f"_b{i}_r", f"_vjp{i}")
-            for p, need, r in zip(parents, needed, rets, strict=True):
-                if need and r is not None:
-                    contribute(p, r)
-        return [gexpr.get(i, ast.Constant(0.0)) for i in wanted]
+            self.body.append(_assign(name, ast.BinOp(read(left), ast.Add(), e)))
+            env[name] = ast.Name(name, ast.Load())
+        return [read(g) for g in gp.grads]
 
 
 class _LevelBuilder(_Emitter):
@@ -452,7 +319,7 @@ class _LevelBuilder(_Emitter):
     reshaped views: ~24 groups instead of ~90 on the benchmark MLP, 1.6x faster again.
     """
 
-    def __init__(self, graph: _Graph, summed: bool) -> None:
+    def __init__(self, graph: Graph, summed: bool) -> None:
         super().__init__(codegen.Vectoriser(_is_program_var))
         self.graph = graph
         self.summed = summed  # parameter gradients summed over the rows as they arrive
@@ -727,7 +594,7 @@ class _LevelBuilder(_Emitter):
         """Row ``i`` of V (a 1-D array over the batch), or a constant."""
         g = self.graph
         if isinstance(i, float) or not g.dynamic[i]:
-            return g.operand(i)
+            return _operand(g, i)
         array, (row,) = self.source([i])
         return ast.Subscript(ast.Name(array, ast.Load()), ast.Constant(row))
 
@@ -937,9 +804,7 @@ class Traced:
         else:
             data = _floats(example, n_inputs, "trace: example")
         placeholders = [Value(x, label=f"x{i}") for i, x in enumerate(data)]
-        recorder = _Recorder()
-        with enable_grad(), _recording(recorder):
-            result = f(*placeholders)
+        result, comparisons = record(f, placeholders)
         outputs: list[Value | float]
         if isinstance(result, (Value, numbers.Real)):
             self.n_outputs: int | None = None
@@ -959,10 +824,32 @@ class Traced:
                 "trace: f must return a Value, a number or a list of them, "
                 f"got {type(result).__name__}"
             )
-        self._graph = _Graph(placeholders, self.params, outputs, recorder.comparisons)
+        self._graph = Graph(placeholders, self.params, outputs, comparisons)
         self._compiled: dict[tuple[str, str, bool], tuple[Callable[..., Any], str]] = {}
+        self._programs: dict[str, Program] = {}
 
     # --- introspection ---
+    @property
+    def program(self) -> Program:
+        """The recorded program: inputs, parameters, one equation per operation in topological
+        order (constants as numbers), the guards and the outputs; ``print(t.program)``."""
+        found = self._programs.get("forward")
+        if found is None:
+            found = self._programs["forward"] = to_program(self._graph)
+        return found
+
+    def gradient_program(self, wrt: Wrt = "inputs", *, seeded: bool = False) -> Program:
+        """The program computing the values and the gradients by ``wrt`` (see
+        :func:`autograd_mini.compile.autodiff.gradient_program`)."""
+        mode = _check_wrt(wrt)
+        key = f"grad/{mode}/{seeded}"
+        found = self._programs.get(key)
+        if found is None:
+            p = self.program
+            wanted = {"inputs": p.inputs, "params": p.params, "all": p.inputs + p.params}[mode]
+            found = self._programs[key] = gradient_program(p, wanted, seeded)
+        return found
+
     @property
     def source(self) -> str:
         """The generated Python source of ``value_and_grad`` (gradients by inputs and
@@ -1022,7 +909,8 @@ class Traced:
         mode = _check_wrt(wrt)
         seeds = self._seeds(grad_outputs)
         fn = self._program("grad", mode, bool(seeds))[0]
-        return fn(self._inputs(xs), self._param_values(param_values), seeds)  # type: ignore[no-any-return]
+        value, grads = fn(self._inputs(xs), self._param_values(param_values), seeds)
+        return value, [0.0 + g for g in grads]  # eager's sign of zero (see _Builder.backward)
 
     def backward(self, xs: Sequence[float], grad: float = 1.0) -> float:
         """Like ``f(*xs).backward(grad)`` in eager mode for the parameters: adds
@@ -1119,10 +1007,11 @@ class Traced:
             if mode != "inputs":
                 param_grad = np.ascontiguousarray(gpar.T) if per_sample else gpar
             return BatchResult(value, grad, param_grad, mode)
-        grad = None if mode == "params" else _columns(np, gin, n)
+        # + 0.0: eager's sign of zero (see _Builder.backward)
+        grad = None if mode == "params" else _columns(np, gin, n) + 0.0
         param_grad = None
         if mode != "inputs":
-            per = _columns(np, gpar, n)
+            per = _columns(np, gpar, n) + 0.0
             param_grad = per if per_sample else per.sum(axis=0)
         return BatchResult(value, grad, param_grad, mode)
 
@@ -1224,13 +1113,14 @@ class Traced:
         ni, npar = g.n_inputs, g.n_params
         input_names = [f"v{i}" for i in range(ni)]
         param_names = [f"v{ni + j}" for j in range(npar)]
-        seed_names, seeds = _seeds(len(g.outputs), seeded)
+        seed_names, _ = _seeds(len(g.outputs), seeded)
         b.forward()
-        values = [g.operand(o) for o in g.outputs]
+        values = [_operand(g, o) for o in g.outputs]
         value: ast.expr = values[0] if self.n_outputs is None else _list(values)
         grads: list[ast.expr] = []
         if kind != "forward":
-            grads = b.backward(g.wanted_leaves(wrt), seeds)
+            gp = self.gradient_program(wrt, seeded=seeded)  # type: ignore[arg-type]
+            grads = b.backward(gp, len(self.program.eqns))
         prologue = [*_unpack(param_names, "ps"), *_unpack(seed_names, "ss")]
         if kind == "forward":
             body = [*_unpack(input_names, "xs"), *b.body, ast.Return(value)]
