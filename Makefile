@@ -22,6 +22,9 @@ $(PY):
 
 $(VENV)/.dev: pyproject.toml | $(PY)
 	$(PIP) install -e '.[dev,demo]'
+	@$(PIP) install -e '.[jax]' 2>/dev/null \
+	  && echo "jax installed: the JAX backend's tests will run" \
+	  || echo "note: jax could not be installed here; tests of the JAX backend will be skipped"
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
@@ -33,6 +36,7 @@ $(VENV)/.demo: pyproject.toml | $(PY)
 
 $(VENV)/.bench: pyproject.toml | $(PY)
 	$(PIP) install -e '.[bench,demo]'
+	@$(PIP) install -e '.[jax]' 2>/dev/null || echo "note: jax not installed; no JAX rows in the bench"
 	touch $@
 
 venv: $(VENV)/.dev

@@ -39,6 +39,7 @@ from autograd_mini import codegen
 from autograd_mini.compile.autodiff import gradient_program
 from autograd_mini.compile.program import Atom, Program
 from autograd_mini.compile.record import Graph, record, to_program
+from autograd_mini.compile.to_jax import BatchRunner, load_jax, lower
 from autograd_mini.engine import Value, _as_float
 from autograd_mini.ops import Op
 
@@ -827,6 +828,7 @@ class Traced:
         self._graph = Graph(placeholders, self.params, outputs, comparisons)
         self._compiled: dict[tuple[str, str, bool], tuple[Callable[..., Any], str]] = {}
         self._programs: dict[str, Program] = {}
+        self._jax_runners: dict[tuple[str, bool, bool], BatchRunner] = {}
 
     # --- introspection ---
     @property
@@ -881,6 +883,51 @@ class Traced:
             f"<traced {name}: {self.n_inputs} inputs, {len(self.params)} params, {ops} ops, "
             f"{len(g.guards)} guards>"
         )
+
+    def to_jax(self) -> Callable[..., Any]:
+        """The traced function as a pure JAX function ``fn(inputs, params=None)``: ``inputs``
+        an array of shape (n_inputs,), ``params`` (n_params,) (None: the parameters' values
+        now); returns a scalar, or shape (m,) for a list-valued ``f``.  Built from
+        ``jax.numpy`` (each op's ``jax=`` lowering), so ``jax.jit``, ``jax.grad`` and
+        ``jax.vmap`` apply, and ``jax.grad`` equals :meth:`value_and_grad` to 1e-12.
+
+        Float64: this enables ``jax_enable_x64`` (in float32 JAX would be ~1e-7 from eager).
+        Guards: called with concrete inputs, a broken guard raises :class:`TraceGuardError`;
+        under ``jit``/``vmap`` it cannot raise, so the value (and with it every gradient) is
+        NaN for inputs that take another branch.  An op without a JAX lowering raises
+        ``UnsupportedOpError`` (a NotImplementedError) naming it, here, before anything runs.
+        """
+        program = self.program
+        run = lower(program)
+        jax = load_jax()
+        jnp = jax.numpy
+        defaults = tuple(p.data for p in self.params)
+        ni, npar, single = self.n_inputs, len(self.params), self.n_outputs is None
+        not_concrete = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError)
+
+        def fn(inputs: Any, params: Any = None) -> Any:
+            xs = jnp.asarray(inputs, dtype=jnp.float64)
+            if xs.shape != (ni,):
+                raise ValueError(f"inputs: expected shape ({ni},), got {tuple(xs.shape)}")
+            ps = jnp.asarray(defaults if params is None else params, dtype=jnp.float64)
+            if ps.shape != (npar,):
+                raise ValueError(f"params: expected shape ({npar},), got {tuple(ps.shape)}")
+            outs, ok = run(xs, ps)
+            value = outs[0] if single else jnp.stack(outs)
+            if not program.guards:
+                return value
+            try:
+                holds = bool(ok)
+            except not_concrete:  # traced: poison instead of raising
+                return value * jnp.where(ok, 1.0, jnp.nan)
+            if not holds:  # the float code raises the guard's own TraceGuardError
+                concrete = [float(x) for x in jax.device_get(xs)]
+                values = [float(p) for p in jax.device_get(ps)]
+                self.forward(concrete, param_values=values)
+            return value
+
+        fn.__doc__ = f"{self!r} lowered to JAX: fn(inputs, params=None)."
+        return fn
 
     # --- running ---
     def __call__(self, *xs: float) -> Output:
@@ -953,9 +1000,19 @@ class Traced:
         grad_outputs: Sequence[float] | None = None,
         param_values: Sequence[float] | None = None,
         method: Literal["levels", "nodes"] = "levels",
+        backend: Literal["numpy", "jax"] = "numpy",
     ) -> BatchResult:
         """Run the compiled program over the rows of ``X`` (shape (n, n_inputs)) at once, with
         NumPy arrays (one per node, the batch on axis 0).  See :class:`BatchResult`.
+
+        ``backend="jax"``: the program lowered to JAX (:meth:`to_jax`) runs as
+        ``jit(vmap(value_and_grad))``, compiled once per ``wrt``/``per_sample`` (and again by
+        JAX per batch shape), and with several ``jax.devices()`` the rows are split across
+        them (parameter gradients summed across devices).  Same shapes, as jax arrays
+        (float64; sharded by rows on several devices).  A batch where some row breaks a guard
+        or gives a non-finite number is redone on the host: the row's exception (e.g.
+        :class:`TraceGuardError`) is raised as with NumPy, else the NumPy result is returned.
+        Needs jax (``pip install autograd_mini[jax]``).
 
         The results equal :meth:`value_and_grad` row by row: the NumPy code is derived from the
         same rules, and ``exp``/``log``/``tanh``/``**``/… are ``math``'s own, element by element
@@ -968,6 +1025,8 @@ class Traced:
         """
         if method not in ("levels", "nodes"):
             raise ValueError(f"batch: method must be 'levels' or 'nodes', got {method!r}")
+        if backend not in ("numpy", "jax"):
+            raise ValueError(f"batch: backend must be 'numpy' or 'jax', got {backend!r}")
         try:
             import numpy as np
         except ImportError:
@@ -986,6 +1045,17 @@ class Traced:
         n = arr.shape[0]
         seeds = self._seeds(grad_outputs)
         ps = self._param_values(param_values)
+        if backend == "jax":
+            key = (mode, bool(per_sample), bool(seeds))
+            runner = self._jax_runners.get(key)
+            if runner is None:
+                runner = BatchRunner(self.program, self.n_outputs, mode, per_sample, bool(seeds))
+                self._jax_runners[key] = runner
+            values, gin, gpar, bad = runner(arr, ps, seeds)
+            if not bad:
+                return BatchResult(values, gin, gpar, mode)
+            self._raise_for_first_bad_row(arr, ps)
+            backend = "numpy"  # no row fails in float code: a legitimate inf or NaN
         cols = list(np.ascontiguousarray(arr.T))
         kind = "batch_nodes"
         if method == "levels":
