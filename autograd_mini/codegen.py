@@ -785,6 +785,19 @@ def vector_namespace() -> dict[str, Any]:
                 np.array([float(v) for v in col], dtype=np.float64).reshape(shape) for col in cols
             )
 
+        def _lowered(fn: Callable[..., Any], *args: Any) -> Any:
+            """An op's own ``numpy=`` lowering; a non-finite result from finite operands stops
+            the batch (BatchFailureError), so the rows are redone in float code, which raises
+            the op's domain error or confirms the inf/NaN: never a silently wrong result."""
+            result = np.asarray(fn(*args), dtype=np.float64)
+            if not np.all(np.isfinite(result)):
+                finite = np.ones(result.shape, dtype=bool)
+                for a in args:
+                    finite = finite & np.isfinite(np.asarray(a, dtype=np.float64))
+                if np.any(finite & ~np.isfinite(result)):
+                    raise BatchFailureError
+            return result
+
         def _exact(fn: Callable[..., float], ufunc: Any) -> Callable[..., Any]:
             """``ufunc`` (for its floating-point flags under ``numpy.errstate`` and its value
             where ``fn`` raises), then ``fn`` element by element: the very floats of the
@@ -807,7 +820,7 @@ def vector_namespace() -> dict[str, Any]:
             return exact
 
         ns = scalar_namespace()
-        ns.update(_np=np, _is_integer=_is_integer, _elementwise=_elementwise)
+        ns.update(_np=np, _is_integer=_is_integer, _elementwise=_elementwise, _lowered=_lowered)
         ns["_BatchFailureError"] = BatchFailureError
         for name in _MATH_TO_NUMPY:
             if name not in _EXACT_IN_NUMPY:

@@ -183,6 +183,13 @@ class _Emitter:
                 raise codegen.CannotVectoriseError("not inlined")
             self.emit(inlined[0])
         except codegen.CannotVectoriseError:
+            if self.vec is not None and op.numpy is not None:  # the op's own NumPy lowering
+                self.extras[key] = op.numpy
+                call = ast.Call(
+                    ast.Name("_lowered", ast.Load()), [ast.Name(key, ast.Load()), *args], []
+                )
+                self.body.append(_assign(out, call))
+                return
             self.body.append(_assign(out, self.call(op.forward, key, 1, args)))
 
     def emit_vjp(

@@ -120,3 +120,47 @@ def test_compiled_gradients_equal_eager_including_the_sign_of_zero(
         for method in ("levels", "nodes"):
             r = t.batch(np.array([[a, b]]), method=method)  # type: ignore[arg-type]
             assert all(same(float(x), y) for x, y in zip(r.grad[0], eg, strict=True)), method
+
+
+# --- an op's own NumPy lowering (Op(..., numpy=...)) -----------------------------------------
+
+
+def _cube_forward(x: float) -> float:
+    return float(math.prod([x, x, x]))  # math.prod: a call the vectoriser cannot translate
+
+
+def _cube_vjp(g: float, out: float, x: float) -> tuple[float]:
+    return (g * 3.0 * x * x,)
+
+
+@needs_numpy
+def test_batch_uses_an_ops_numpy_lowering_where_its_rule_does_not_vectorise() -> None:
+    from autograd_mini import engine
+    from autograd_mini.ops import Op
+
+    calls: list[int] = []
+
+    def cube_np(x: object) -> object:
+        calls.append(1)
+        return np.asarray(x) ** 3
+
+    cube = Op("cube", "cube", _cube_forward, _cube_vjp, numpy=cube_np)
+    t = trace(lambda x: engine._node(cube.forward(x.data), x, None, cube).tanh(), 1)
+    X = np.array([[0.5], [-1.5], [2.0]])
+    r = t.batch(X)
+    assert calls, "the numpy= lowering was not used"
+    for k, (x,) in enumerate(X.tolist()):
+        value, (g,) = t.value_and_grad([x])
+        assert math.isclose(r.value[k], value, rel_tol=1e-12)
+        assert math.isclose(r.grad[k, 0], g, rel_tol=1e-12)
+
+
+@needs_numpy
+def test_a_numpy_lowering_that_gives_nan_falls_back_to_the_float_rule() -> None:
+    from autograd_mini import engine
+    from autograd_mini.ops import Op
+
+    cube = Op("cube", "cube", _cube_forward, _cube_vjp, numpy=lambda x: np.full_like(x, np.nan))
+    t = trace(lambda x: engine._node(cube.forward(x.data), x, None, cube), 1)
+    r = t.batch(np.array([[2.0]]))
+    assert r.value[0] == 8.0  # the float rule's, not the lowering's NaN

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mini.compile.passes import Layout, group_by_level
-from autograd_mini.compile.program import Program, UnsupportedOpError
+from autograd_mini.compile.program import Atom, Program, UnsupportedOpError
 
 __all__ = ["BatchRunner", "check_lowerable", "load_jax", "lower"]
 
@@ -57,33 +57,32 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     jax = load_jax()
     jnp = jax.numpy
     layout = group_by_level(program)
-    np_index = _index_arrays(layout)
-    compare = {"<": jnp.less, "<=": jnp.less_equal, ">": jnp.greater, ">=": jnp.greater_equal}
-    outputs = [layout.slot[a] if isinstance(a, str) else float(a) for a in program.outputs]
-    guards = [
-        (
-            layout.slot[g.lhs] if isinstance(g.lhs, str) else float(g.lhs),
-            compare[g.symbol],
-            layout.slot[g.rhs] if isinstance(g.rhs, str) else float(g.rhs),
-            g.outcome,
-        )
-        for g in program.guards
+    where = _sources(layout, len(program.inputs), len(program.params))
+    reads = [
+        [None if isinstance(a, float) else _read_plan([where[i] for i in a]) for a in g.operands]
+        for g in layout.groups
     ]
+    compare = {"<": jnp.less, "<=": jnp.less_equal, ">": jnp.greater, ">=": jnp.greater_equal}
+
+    def place(a: Atom) -> tuple[int, int] | float:
+        return where[layout.slot[a]] if isinstance(a, str) else float(a)
+
+    outputs = [place(a) for a in program.outputs]
+    guards = [(place(g.lhs), compare[g.symbol], place(g.rhs), g.outcome) for g in program.guards]
 
     def run(xs: Any, ps: Any) -> tuple[Any, Any]:
-        leaves = jnp.concatenate([jnp.asarray(xs, jnp.float64), jnp.asarray(ps, jnp.float64)])
-        values = jnp.zeros(layout.size, jnp.float64).at[: leaves.shape[0]].set(leaves)
-        for group, index in zip(layout.groups, np_index, strict=True):
+        arrays = [jnp.asarray(xs, jnp.float64), jnp.asarray(ps, jnp.float64)]
+        for group, plans in zip(layout.groups, reads, strict=True):
             args = [
-                a if i is None else values[i] for a, i in zip(group.operands, index, strict=True)
+                a if plan is None else _gather(jnp, arrays, plan)
+                for a, plan in zip(group.operands, plans, strict=True)
             ]
             fn = group.op.jax
             assert fn is not None
-            out = jnp.broadcast_to(fn(*args), (group.count,))
-            values = values.at[group.start : group.start + group.count].set(out)
+            arrays.append(jnp.broadcast_to(fn(*args), (group.count,)))
 
-        def read(a: int | float) -> Any:
-            return values[a] if isinstance(a, int) else jnp.float64(a)
+        def read(a: tuple[int, int] | float) -> Any:
+            return arrays[a[0]][a[1]] if isinstance(a, tuple) else jnp.float64(a)
 
         ok: Any = True
         for lhs, test, rhs, outcome in guards:
@@ -95,19 +94,47 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     return run
 
 
-def _index_arrays(layout: Layout) -> list[list[Any]]:
-    """Each group's operand slots: a slice where they step evenly (a view: measured 2x faster
-    than a gather on the MLP, whose transpose is a scatter), else a NumPy index array; None
-    for a constant operand."""
+def _sources(layout: Layout, n_inputs: int, n_params: int) -> list[tuple[int, int]]:
+    """Where each slot's value lives: (array, position), array 0 the inputs, 1 the
+    parameters, 2 + q group q's results.  Each group's results are an array of their own (a
+    growing vector of all values would be saved whole for the backward pass at every group:
+    measured ~100x slower on the MLP)."""
+    where = [(0, k) for k in range(n_inputs)] + [(1, k) for k in range(n_params)]
+    for q, group in enumerate(layout.groups):
+        where += [(2 + q, j) for j in range(group.count)]
+    return where
+
+
+def _read_plan(places: list[tuple[int, int]]) -> tuple[tuple[int, ...], Any]:
+    """How to read values from their places: the arrays involved (concatenated when several)
+    and an index into them, a slice where it steps evenly (a view; its transpose is a pad,
+    not a scatter), else a NumPy index array."""
     import numpy as np
 
-    def index(slots: tuple[int, ...]) -> Any:
-        step = slots[1] - slots[0] if len(slots) > 1 else 1
-        if step > 0 and slots == tuple(range(slots[0], slots[0] + step * len(slots), step)):
-            return slice(slots[0], slots[-1] + 1, step)
-        return np.asarray(slots, dtype=np.intp)
+    arrays = tuple(dict.fromkeys(a for a, _ in places))
+    if len(arrays) > 1:  # positions in the concatenation, by each array's size so far
+        sizes: dict[int, int] = {}
+        for a, k in places:
+            sizes[a] = max(sizes.get(a, 0), k + 1)
+        base, offset = {}, 0
+        for a in arrays:
+            base[a] = offset
+            offset += sizes[a]
+        slots = [base[a] + k for a, k in places]
+        return arrays, (np.asarray(slots, dtype=np.intp), tuple(sizes[a] for a in arrays))
+    slots = [k for _, k in places]
+    step = slots[1] - slots[0] if len(slots) > 1 else 1
+    if step > 0 and slots == list(range(slots[0], slots[0] + step * len(slots), step)):
+        return arrays, slice(slots[0], slots[-1] + 1, step)
+    return arrays, np.asarray(slots, dtype=np.intp)
 
-    return [[None if isinstance(a, float) else index(a) for a in g.operands] for g in layout.groups]
+
+def _gather(jnp: Any, arrays: list[Any], plan: tuple[tuple[int, ...], Any]) -> Any:
+    sources, index = plan
+    if len(sources) == 1:
+        return arrays[sources[0]][index]
+    slots, sizes = index
+    return jnp.concatenate([arrays[a][:n] for a, n in zip(sources, sizes, strict=True)])[slots]
 
 
 class BatchRunner:
@@ -149,12 +176,22 @@ class BatchRunner:
         argnums = (0, 1) if by_inputs and by_params else ((0,) if by_inputs else (1,))
         row = jax.value_and_grad(total, argnums=argnums, has_aux=True)
 
+        def rows_total(x: Any, p: Any, ss: Any, mask: Any) -> tuple[Any, tuple[Any, Any]]:
+            weighted, aux = jax.vmap(total, in_axes=(0, None, None))(x, p, ss)
+            return jnp.sum(weighted * mask), aux
+
+        # summed parameter gradients: the gradient of the sum over the rows (rows are
+        # independent, so its input part is each row's own gradient), not per-row gradients
+        # summed afterwards (an (n, n_params) array: measured 2x slower on the MLP)
+        summed = jax.value_and_grad(rows_total, argnums=argnums, has_aux=True)
+
         def batched(x: Any, p: Any, ss: Any, mask: Any) -> tuple[Any, Any, Any, Any]:
-            (_, (values, ok)), grads = jax.vmap(row, in_axes=(0, None, None))(x, p, ss)
+            if by_params and not per_sample:
+                (_, (values, ok)), grads = summed(x, p, ss, mask)
+            else:
+                (_, (values, ok)), grads = jax.vmap(row, in_axes=(0, None, None))(x, p, ss)
             gx = grads[0] if by_inputs else None
             gp = grads[-1] if by_params else None
-            if gp is not None and not per_sample:
-                gp = jnp.sum(gp * mask[:, None], axis=0)
             finite = jnp.all(jnp.isfinite(values.reshape(values.shape[0], -1)), axis=1)
             if gx is not None:
                 finite = finite & jnp.all(jnp.isfinite(gx), axis=1)
