@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
@@ -430,9 +430,25 @@ def _node(data: float, x: Value, y: Value | None, op: Op) -> Value:
     return v
 
 
-def topological_order(root: Value) -> list[Value]:
+class GraphTooLargeError(ValueError):
+    """:func:`topological_order` reached more than ``max_nodes`` nodes."""
+
+
+def topological_order(
+    root: Value | Sequence[Value],
+    *,
+    done: Iterable[Value] = (),
+    max_nodes: int | None = None,
+) -> list[Value]:
     """Every node ``root`` depends on (itself included), inputs before the nodes computed from
-    them; the order backward visits them is the reverse.
+    them; the order backward visits them is the reverse.  The one ordering of the package:
+    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its specialised
+    twin :func:`_begin_pass`, measured faster in ``benchmarks/bench_trace.py``).
+
+    ``root`` may be several Values (ordered one after the other, each node once).  Nodes in
+    ``done`` count as already ordered: they and their inputs are left out unless reached
+    another way.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon as more nodes than
+    that are reached (a huge graph is refused without walking it all).
 
     Iterative depth-first search in argument order, so there is no recursion limit and the order
     is the same every run.  A node is marked when it is *expanded* and emitted only after all its
@@ -440,10 +456,13 @@ def topological_order(root: Value) -> list[Value]:
     Reads the graph only.
     """
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    seen: set[Value] = set(done)
+    limit = len(seen) + max_nodes if max_nodes is not None else -1
+    stack: list[tuple[Value, bool]] = []
     push = stack.append
     pop = stack.pop
+    for start in reversed([root] if isinstance(root, Value) else list(root)):
+        push((start, False))
     while stack:
         node, expanded = pop()
         if expanded:
@@ -452,6 +471,8 @@ def topological_order(root: Value) -> list[Value]:
         if node in seen:
             continue
         seen.add(node)
+        if len(seen) == limit + 1:
+            raise GraphTooLargeError(f"the graph has more than max_nodes={max_nodes} Values")
         push((node, True))
         for parent in reversed(node._parents):
             if parent not in seen:
@@ -466,8 +487,8 @@ def _begin_pass(root: Value) -> list[Value]:
     The same depth-first search as :func:`topological_order`, but the visited marks live in the
     nodes' ``_g`` slots (None: not seen; _VISITING: its inputs are being ordered; 0.0: in the
     order) instead of a set, and the stack holds plain nodes instead of (node, expanded) pairs.
-    Measured on an MLP-step graph (interleaved, min of 15): topological_order plus two more
-    loops (check, set 0.0) 20.7 ms; this single pass 15.9 ms, 10.6 ms with the inputs in slots.
+    One pass instead of :func:`topological_order` plus a loop setting 0.0: faster, as
+    ``benchmarks/bench_trace.py`` measures ("ordering the eager step's graph").
 
     Raises RuntimeError, leaving every node as it was, if part of the graph was released.
     """

@@ -24,9 +24,9 @@ from typing import Any
 
 import graphviz
 
-from autograd_mini.engine import Value, topological_order
+from autograd_mini.engine import Value
 from autograd_mini.explain import explain, explain_steps
-from autograd_mini.naming import atom, check_graph_size, node_names
+from autograd_mini.naming import atom, bounded_order, node_names
 
 __all__ = [
     "RENDER_FORMATS",
@@ -191,9 +191,7 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    check_graph_size(root, max_nodes)
-
-    order = topological_order(root)
+    order = bounded_order(root, max_nodes)
     names = node_names(order)
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")

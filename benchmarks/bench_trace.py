@@ -301,6 +301,32 @@ def sample_cases() -> list[Case]:
     return [Case("eager", eager), Case("traced", per_sample), Case("batched", batched)]
 
 
+def pass_cases() -> list[Case]:
+    """Ordering the eager MLP step's graph for a backward pass: the package's one
+    ``topological_order`` plus the loop that zeroes the scratch gradients, against the
+    engine's fused ``_begin_pass`` (why ``backward`` keeps its specialised twin)."""
+    from autograd_mini import Value
+    from autograd_mini.engine import _begin_pass, topological_order
+
+    t = _Traced()
+    model, rows = t.model, t.rows
+    terms = [(1 + -y * model([Value(x0), Value(x1)])).relu() for x0, x1, y in rows]
+    root = sum(terms[1:], terms[0])
+
+    def general() -> None:
+        order = topological_order(root)
+        for node in order:
+            node._g = 0.0
+        for node in order:
+            node._g = None
+
+    def fused() -> None:
+        for node in _begin_pass(root):
+            node._g = None
+
+    return [Case("topological_order", general), Case("_begin_pass", fused)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats")
@@ -331,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     cases, info = step_cases(with_micrograd, with_jax)
     step = run_interleaved(cases, repeats=repeats, gc_enabled=True)
     sample = run_interleaved(sample_cases(), repeats=repeats, gc_enabled=True)
+    passes = run_interleaved(pass_cases(), repeats=repeats, gc_enabled=True)
 
     def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
         return median([a / b for a, b in zip(samples[slow], samples[fast], strict=True)])
@@ -346,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n  one SGD step on 100 points")
     for name, times in step.items():
         print(f"    {name:<12} {median(times) * 1e3:>9.3f} ms")
+    print("\n  ordering the eager step's graph for backward (the fused pass backward keeps)")
+    for name, times in passes.items():
+        print(f"    {name:<18} {median(times) * 1e3:>9.3f} ms")
     print("\n  per-sample loss and gradient, 100 samples")
     for name, times in sample.items():
         print(f"    {name:<12} {median(times) * 1e6 / MLP_POINTS:>9.2f} µs per sample")
@@ -403,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             "trace": info,
             "step_s": {k: median(v) for k, v in step.items()},
             "sample_s": {k: median(v) / MLP_POINTS for k, v in sample.items()},
+            "backward_order_s": {k: median(v) for k, v in passes.items()},
             "moons_compiled_s": median(demo),
             "targets": lines,
         }

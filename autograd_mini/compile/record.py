@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mini.compile.program import Atom, Eqn, Guard, Program
-from autograd_mini.engine import Value, _is_real_array_scalar, comparison_hook, enable_grad
+from autograd_mini.engine import (
+    Value,
+    _is_real_array_scalar,
+    comparison_hook,
+    enable_grad,
+    topological_order,
+)
 
 __all__ = ["Comparison", "Graph", "record", "to_program"]
 
@@ -75,25 +81,8 @@ class Graph:
         index: dict[Value, int] = {v: i for i, v in enumerate(nodes)}
         roots = [o for o in outputs if isinstance(o, Value)]
         roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
-        for root in roots:  # iterative DFS in argument order, as engine.topological_order
-            if root in index:
-                continue
-            stack: list[tuple[Value, bool]] = [(root, False)]
-            expanded: set[Value] = set()
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    if node not in index:
-                        index[node] = len(nodes)
-                        nodes.append(node)
-                    continue
-                if node in index or node in expanded:
-                    continue
-                expanded.add(node)
-                stack.append((node, True))
-                for parent in reversed(node.parents):
-                    if parent not in index and parent not in expanded:
-                        stack.append((parent, False))
+        nodes += topological_order(roots, done=nodes)
+        index.update((v, i) for i, v in enumerate(nodes) if i >= len(index))
         self.nodes = nodes
         self.index = index
         leaves = len(placeholders) + len(params)
