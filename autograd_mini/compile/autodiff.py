@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from autograd_mini.compile.program import Atom, Eqn, Program
 from autograd_mini.ops import ADD
 
-__all__ = ["gradient_program"]
+__all__ = ["gradient_flow", "gradient_program"]
 
 
 def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False) -> Program:
@@ -100,3 +100,18 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
 def _grad_name(var: str) -> str:
     """The gradient accumulator of variable ``v<i>``: ``g<i>``."""
     return f"g{var[1:]}"
+
+
+def gradient_flow(gp: Program) -> set[str]:
+    """The variables a gradient program sends gradient to: the wanted ones, and every
+    variable that has a vjp equation or receives a contribution from one."""
+    flow = set(gp.wrt)
+    for eqn in gp.eqns:
+        if eqn.vjp:
+            out = eqn.ins[1]
+            assert isinstance(out, str)
+            flow.add(out)
+            flow.update(
+                a for a, o in zip(eqn.ins[2:], eqn.outs, strict=True) if o and isinstance(a, str)
+            )
+    return flow

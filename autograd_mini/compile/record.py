@@ -110,26 +110,6 @@ class Graph:
             if any(isinstance(i, int) and self.dynamic[i] for i in (ia, ib)):
                 self.guards.append((ia, symbol, ib, outcome))
 
-    def wanted_leaves(self, wrt: str) -> list[int]:
-        """The leaves ``wrt`` asks gradients by: the inputs, the parameters, or all."""
-        ni, npar = self.n_inputs, self.n_params
-        return {
-            "inputs": list(range(ni)),
-            "params": list(range(ni, ni + npar)),
-            "all": list(range(ni + npar)),
-        }[wrt]
-
-    def needs_gradient(self, wanted: Sequence[int]) -> list[bool]:
-        """Per node: whether the backward pass to the ``wanted`` leaves goes through it (it is
-        wanted, or a dynamic node with a parent that needs it)."""
-        needs = [False] * len(self.nodes)
-        for i in wanted:
-            needs[i] = True
-        for i in range(self.n_inputs + self.n_params, len(self.nodes)):
-            if self.dynamic[i]:
-                needs[i] = any(needs[self.index[p]] for p in self.nodes[i].parents)
-        return needs
-
     def atom(self, i: int | float) -> Atom:
         """Node ``i`` as a program atom: its variable ``v<i>``, or its value if constant."""
         if isinstance(i, float):

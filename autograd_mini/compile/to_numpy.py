@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mini import codegen
+from autograd_mini.compile.autodiff import gradient_flow
+from autograd_mini.compile.program import Program
 from autograd_mini.compile.record import Graph
 from autograd_mini.compile.to_python import (
     _assign,
@@ -336,9 +338,13 @@ class _LevelBuilder(_Emitter):
         test = _guard_broken(self.value(a), symbol, self.value(b), outcome)
         return ast.If(test, [ast.Raise(ast.Name("_BatchFailureError", ast.Load()), None)], [])
 
-    def backward(self, wanted: Sequence[int], seeds: Sequence[ast.expr]) -> None:
+    def backward(self, gp: Program, seeds: Sequence[ast.expr]) -> None:
+        """The gradient program ``gp``'s backward half, one group at a time: its vjp
+        equations, grouped as the forward equations are (groups in reverse order of depth,
+        which every vjp equation's inputs respect), and only where ``gp`` sends gradient."""
         g = self.graph
-        needs = g.needs_gradient(wanted)
+        flow = gradient_flow(gp)
+        needs = [f"v{i}" in flow for i in range(len(g.nodes))]
         grad_rows = ast.Name("G", ast.Load())
         for o, seed in zip(g.outputs, seeds, strict=True):
             if isinstance(o, int) and needs[o]:
@@ -482,11 +488,11 @@ def _is_plain_sum(op: Op) -> bool:
     return _PLAIN_SUM[key]
 
 
-def compile_levels(
-    g: Graph, wrt: str, seeded: bool, summed: bool
-) -> tuple[Callable[..., Any], str]:
-    """The batched program ``traced_batch(xs, ps, ss)``, one NumPy operation per group of
-    nodes (see :class:`_LevelBuilder`), and its source."""
+def compile_levels(g: Graph, gp: Program, summed: bool) -> tuple[Callable[..., Any], str]:
+    """The batched program ``traced_batch(xs, ps, ss)`` computing the values and the gradient
+    program ``gp``'s gradients, one NumPy operation per group of nodes (see
+    :class:`_LevelBuilder`), and its source."""
+    seeded = bool(gp.seeds)
     import numpy as np
 
     b = _LevelBuilder(g, summed)
@@ -496,7 +502,7 @@ def compile_levels(
     values = [b.value(o) for o in g.outputs]
     forward_body = b.body
     b.body = []
-    b.backward(g.wanted_leaves(wrt), seeds)
+    b.backward(gp, seeds)
     forward_body = b.drop_unread_stores(forward_body)
     setup = ["n = xs.shape[1]"]
     if b.stored:  # some read gathers rows of several groups

@@ -458,13 +458,16 @@ class Traced:
         key = (kind, wrt, seeded)
         found = self._compiled.get(key)
         if found is None:
+            gp = self.gradient_program(_check_wrt(wrt), seeded=seeded)  # type: ignore[arg-type]
             if kind in ("batch", "batch_per_sample"):
-                found = compile_levels(self._graph, wrt, seeded, kind == "batch")
+                found = compile_levels(self._graph, gp, kind == "batch")
             else:
-                gp = None if kind == "forward" else self.gradient_program(wrt, seeded=seeded)  # type: ignore[arg-type]
                 single = self.n_outputs is None
                 n = len(self.program.eqns)
-                found = compile_python(self._graph, kind, wrt, gp, n, single, self._guard_error)
+                backward = None if kind == "forward" else gp
+                found = compile_python(
+                    self._graph, kind, wrt, backward, n, single, self._guard_error
+                )
             self._compiled[key] = found
         return found
 
