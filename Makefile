@@ -7,22 +7,36 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # PyTorch is only a test oracle. The CPU build, when a local wheel provides it, keeps the
 # oracle tests running without the multi-GB CUDA download; otherwise they are skipped.
 TORCH_SPEC ?= torch==2.13.0+cpu
+# An editable install that static checkers follow. The default mode installs an import hook that
+# only the interpreter runs, so mypy and IDEs outside the repo cannot find autograd_mini; "strict"
+# links every file into build/__editable__.*/ and puts that folder in a plain .pth file, which
+# they read. Edits show at once; an added or removed module needs a reinstall, so the install
+# stamps also depend on $(PKG_LIST), rewritten only when the package's list of files changes.
+EDITABLE := $(PIP) install --config-settings editable_mode=strict -e
+PKG_LIST := $(VENV)/.package-files
+PKG_FILES := $(sort $(shell find autograd_mini -name '*.py' -o -name py.typed))
 
-.PHONY: help venv dot test test-fast demo lint format bench clean
+.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean FORCE
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
 	@echo "make test   - run the test suite (sets up .venv, installs graphviz's dot if missing)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict"
+	@echo "make docs   - the documentation site with the API reference, in site/"
 	@echo "make bench  - side-by-side benchmarks"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(VENV)/.dev: pyproject.toml | $(PY)
-	$(PIP) install -e '.[dev,demo]'
-	@$(PIP) install -e '.[jax]' 2>/dev/null \
+FORCE:
+
+$(PKG_LIST): FORCE | $(PY)
+	@echo '$(PKG_FILES)' | cmp -s - $@ || echo '$(PKG_FILES)' > $@
+
+$(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[dev,demo,docs,browser,notebook]'
+	@$(EDITABLE) '.[jax]' 2>/dev/null \
 	  && echo "jax installed: the JAX backend's tests will run" \
 	  || echo "note: jax could not be installed here; tests of the JAX backend will be skipped"
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
@@ -30,13 +44,17 @@ $(VENV)/.dev: pyproject.toml | $(PY)
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
 	touch $@
 
-$(VENV)/.demo: pyproject.toml | $(PY)
-	$(PIP) install -e '.[demo]'
+$(VENV)/.demo: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[demo]'
 	touch $@
 
-$(VENV)/.bench: pyproject.toml | $(PY)
-	$(PIP) install -e '.[bench,demo]'
-	@$(PIP) install -e '.[jax]' 2>/dev/null || echo "note: jax not installed; no JAX rows in the bench"
+$(VENV)/.bench: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[bench,demo]'
+	@$(EDITABLE) '.[jax]' 2>/dev/null || echo "note: jax not installed; no JAX rows in the bench"
+	touch $@
+
+$(VENV)/.docs: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[docs]'
 	touch $@
 
 venv: $(VENV)/.dev
@@ -53,9 +71,22 @@ dot:
 	  echo "Tests that render pictures will be skipped."; \
 	fi
 
+# The browser tests drive the step-through page in Debian's chromium (Playwright only talks to
+# it; it never downloads a browser of its own).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (for the browser tests) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The chromium browser is missing and I cannot install it (not root)."; \
+	  echo "Install it with: sudo apt-get install chromium"; \
+	  echo "Tests marked 'browser' will be skipped."; \
+	fi
+
 # The hypothesis profile follows CI (see tests/conftest.py). pytest exits 5 when no test ran:
 # make fails then, as it should.
-test: $(VENV)/.dev dot
+test: $(VENV)/.dev dot chromium
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev
@@ -76,10 +107,18 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 
 # Side by side with micrograd (extra `bench`), PyTorch when installed and a hand-written floor;
-# writes out/bench.json and out/bench.png. BENCH_ARGS=--quick for a short run.
+# writes out/bench.json and out/bench.png (and what hooks / anomaly mode cost, on and off, to
+# out/bench_calculus.json). BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench_trace --json out/bench_trace.json $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench_calculus --json out/bench_calculus.json $(BENCH_ARGS)
+
+# MkDocs (Material) with the API reference from the docstrings (mkdocstrings); --strict turns
+# every warning (a broken link, a docstring it cannot render) into a failure. The pages are
+# README.md (the home page) and docs/*.md; the site is written to site/.
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) site build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -42,6 +42,16 @@ def test_dot_source_with_local_grads_top_to_bottom_matches_golden_file() -> None
     assert source == (GOLDEN / "tanh_neuron_local_grads_tb.dot").read_text()
 
 
+def test_neuron_with_named_parameters_and_constant_inputs_matches_golden_file() -> None:
+    # parameters drawn as parameters: blue and named (w1, w2, b: a lone Neuron has no layer);
+    # the inputs 0.5 and -1.0 are constants: grey, and without a gradient field
+    from autograd_mini.nn import Neuron
+
+    y = Neuron(2, activation="tanh", seed=0)([0.5, -1.0])
+    y.backward()
+    assert draw_graph(y).source == (GOLDEN / "neuron_named_parameters.dot").read_text()
+
+
 def test_same_graph_built_twice_gives_identical_source() -> None:
     # Different objects (different id()s), same structure: names must not depend on id().
     a = draw_graph(tanh_neuron(), show_local_grads=True).source
@@ -198,7 +208,7 @@ def test_hostile_labels_still_render(label: str, tmp_path: Path) -> None:
 def test_png_output_starts_with_png_signature(tmp_path: Path) -> None:
     out = render_graph(tanh_neuron(), tmp_path / "neuron.png", show_local_grads=True)
     assert out.read_bytes().startswith(PNG_SIGNATURE)
-    assert (tmp_path / "neuron.dot").read_text() == draw_graph(
+    assert (tmp_path / "neuron.png.dot").read_text() == draw_graph(
         tanh_neuron(), show_local_grads=True
     ).source
 
@@ -226,7 +236,7 @@ def test_missing_dot_says_how_to_install_and_still_writes_source(
     monkeypatch.setenv("PATH", "")
     with pytest.raises(DotNotFoundError, match=r"`dot` program was not found.*apt-get install"):
         render_graph(tanh_neuron(), tmp_path / "n.svg")
-    assert (tmp_path / "n.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert (tmp_path / "n.svg.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
     assert not (tmp_path / "n.svg").exists()
 
 
@@ -260,8 +270,9 @@ def test_rendered_files_get_normal_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
-    assert (tmp_path / "n.dot").stat().st_mode & 0o777 == 0o644
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.dot", "n.svg"]  # no temp files left
+    assert (tmp_path / "n.svg.dot").stat().st_mode & 0o777 == 0o644
+    # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.svg", "n.svg.dot"]
 
 
 def test_digraph_render_without_dot_explains_and_keeps_source(
@@ -272,8 +283,8 @@ def test_digraph_render_without_dot_explains_and_keeps_source(
     with pytest.raises(DotNotFoundError, match=r"not found on PATH; install Graphviz") as info:
         graph.render(outfile=tmp_path / "neuron.svg")
     assert isinstance(info.value, graphviz.ExecutableNotFound)  # what graphviz users catch
-    assert str(tmp_path / "neuron.dot") in str(info.value)
-    assert (tmp_path / "neuron.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert str(tmp_path / "neuron.svg.dot") in str(info.value)
+    assert (tmp_path / "neuron.svg.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
     with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
         graph.pipe(format="png")
 
@@ -284,7 +295,7 @@ def test_digraph_render_and_pipe_work_as_in_graphviz(tmp_path: Path) -> None:
     assert isinstance(graph, graphviz.Digraph)
     out = graph.render(outfile=tmp_path / "neuron.png")
     assert Path(out).read_bytes().startswith(PNG_SIGNATURE)
-    assert (tmp_path / "neuron.dot").read_text() == graph.source
+    assert (tmp_path / "neuron.png.dot").read_text() == graph.source
     fresh = draw_graph(tanh_neuron())  # default source name: autograd_mini.dot
     assert Path(fresh.render(directory=tmp_path, format="svg")).name == "autograd_mini.dot.svg"
     assert graph.pipe(format="svg").startswith(b"<?xml")

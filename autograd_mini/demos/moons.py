@@ -8,6 +8,9 @@ the output folder (default ``out/moons``):
 
 * ``decision_boundary.png``: the learned regions with the training points;
 * ``loss_curve.png``: loss and accuracy per step;
+* ``network.svg``: the trained network, one edge per weight coloured by its sign, as wide as
+  its size, with ∂L/∂w of the last step in the tooltips (:func:`autograd_mini.viz.draw_network`;
+  needs Graphviz's ``dot``; its source is written beside it as ``network.svg.dot``);
 * ``model.json``: the trained weights (``MLP.load`` reads them back);
 * ``metrics.json``: settings, final numbers and wall time.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -32,6 +36,8 @@ from autograd_mini.demos._common import (
     add_training_arguments,
     check_steps,
     decaying_optimizer,
+    demo_parser,
+    ensure_output_folder,
     make_optimizer,
     non_negative_float,
     optimizer_text,
@@ -64,6 +70,7 @@ __all__ = [
     "plot_history",
     "predict",
     "train_moons",
+    "write_network",
 ]
 
 DEFAULT_LR = {"sgd": 0.2, "adam": 0.05}
@@ -206,10 +213,11 @@ def train_moons(
 # --- command line ---------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m autograd_mini.demos.moons",
-        description="Train MLP(2, [16, 16, 1]) on two moons; write pictures and the model.",
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = demo_parser(
+        "moons",
+        "Train MLP(2, [16, 16, 1]) on two moons; write pictures and the model.",
+        prog,
     )
     p.add_argument(
         "--steps", "--epochs", type=positive_int, default=100, help="training steps (100)"
@@ -234,12 +242,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m autograd_mini.demos.moons``)."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point (``python -m autograd_mini.demos.moons``; ``prog`` names it in
+    ``--help``)."""
+    parser = _parser(prog)
+    args = parser.parse_args(None if argv is None else list(argv))
     if args.compiled == "jax" and importlib.util.find_spec("jax") is None:
         print("moons: --compiled jax needs jax: pip install autograd_mini[jax]", file=sys.stderr)
         return 2
+    ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, 1], seed=0)
     print(
@@ -266,7 +277,25 @@ def main(argv: list[str] | None = None) -> int:
     held_out = accuracy(result.model, fresh, fresh_y)
     title = f"two moons: {100 * result.accuracy:.0f}% training accuracy after {args.steps} steps"
     report_and_save("moons", args, lr, result, held_out, title)
+    if not args.no_plots:
+        write_network(result.model, args.out)
     return 0
+
+
+def write_network(model: MLP, out: str) -> None:
+    """Draw the trained network (:func:`autograd_mini.viz.draw_network`) to ``out/network.svg``;
+    its gradients are the last training step's.  Without Graphviz's ``dot`` (or if it fails or
+    takes over a minute), says so and goes on: the model and metrics are saved already.
+    """
+    from autograd_mini.viz import draw_network, render_graph
+
+    path = os.path.join(out, "network.svg")
+    try:
+        render_graph(draw_network(model), path, timeout=60.0)
+    except RuntimeError as e:  # DotNotFoundError, DotTimeoutError, or dot failed
+        print(f"note: {e}; skipping network.svg")
+    else:
+        print("wrote network.svg (the trained network; open it in a browser to hover the edges)")
 
 
 if __name__ == "__main__":
