@@ -323,3 +323,17 @@ def test_jax_batch_splits_rows_across_devices_with_the_single_device_results(
     assert all_close(multi["grad"], single.grad)
     assert all_close(multi["param_grad"], single.param_grad)
     assert all_close(multi["per_sample"], per.param_grad)
+
+
+def test_jax_batch_of_no_rows_and_of_no_inputs_has_numpys_shapes() -> None:
+    w = Value(0.5)
+    t = trace(lambda x, y: x * y * w, 2, params=[w])
+    for X in (np.zeros((0, 2)), np.ones((3, 2))):
+        got, want = t.batch(X, wrt="all", backend="jax"), t.batch(X, wrt="all")
+        for a, b in zip(
+            (got.value, got.grad, got.param_grad), (want.value, want.grad, want.param_grad)
+        ):
+            assert a.shape == b.shape and all_close(a, b)
+    constant = trace(lambda: w * w, 0, params=[w])
+    got = constant.batch(np.zeros((3, 0)), wrt="params", backend="jax")
+    assert all_close(got.value, [0.25] * 3) and all_close(got.param_grad, [3.0])

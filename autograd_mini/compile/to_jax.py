@@ -192,7 +192,7 @@ class BatchRunner:
                 (_, (values, ok)), grads = jax.vmap(row, in_axes=(0, None, None))(x, p, ss)
             gx = grads[0] if by_inputs else None
             gp = grads[-1] if by_params else None
-            finite = jnp.all(jnp.isfinite(values.reshape(values.shape[0], -1)), axis=1)
+            finite = jnp.isfinite(values) if single else jnp.all(jnp.isfinite(values), axis=1)
             if gx is not None:
                 finite = finite & jnp.all(jnp.isfinite(gx), axis=1)
             if gp is not None and per_sample:

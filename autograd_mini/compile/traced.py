@@ -212,6 +212,9 @@ class Traced:
                 concrete = [float(x) for x in jax.device_get(xs)]
                 values = [float(p) for p in jax.device_get(ps)]
                 self.forward(concrete, param_values=values)
+                raise TraceGuardError(  # JAX's comparison and Python's disagree (NaN, say)
+                    f"the traced function would take another branch at {concrete}"
+                )
             return value
 
         fn.__doc__ = f"{self!r} lowered to JAX: fn(inputs, params=None)."
