@@ -330,9 +330,12 @@ def test_jax_batch_of_no_rows_and_of_no_inputs_has_numpys_shapes() -> None:
     t = trace(lambda x, y: x * y * w, 2, params=[w])
     for X in (np.zeros((0, 2)), np.ones((3, 2))):
         got, want = t.batch(X, wrt="all", backend="jax"), t.batch(X, wrt="all")
-        for a, b in zip(
-            (got.value, got.grad, got.param_grad), (want.value, want.grad, want.param_grad)
-        ):
+        pairs = zip(
+            (got.value, got.grad, got.param_grad),
+            (want.value, want.grad, want.param_grad),
+            strict=True,
+        )
+        for a, b in pairs:
             assert a.shape == b.shape and all_close(a, b)
     constant = trace(lambda: w * w, 0, params=[w])
     got = constant.batch(np.zeros((3, 0)), wrt="params", backend="jax")
