@@ -107,10 +107,10 @@ def _jax_job() -> tuple[Callable[[], object], Callable[[], list[float]], float]:
 
     from benchmarks.workloads import mlp_init
 
+    step = jax_step(3)  # first: it switches JAX to float64
     xs, ys = moons(MLP_POINTS)
     jnp = jax.numpy
     data, y = jnp.asarray(np.array(xs)), jnp.asarray(np.array(ys))
-    step = jax_step(3)
 
     def fresh() -> tuple[list[Any], list[Any]]:
         w, b = mlp_init()

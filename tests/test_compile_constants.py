@@ -41,9 +41,16 @@ def same(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
+def smuggle(v: Value, data: object) -> None:
+    """Put ``data`` in the Value past the ``.data`` setter (which itself keeps floats): the
+    compiler must be safe on its own."""
+    slot = "_data" if hasattr(v, "_data") else "data"
+    object.__setattr__(v, slot, data)
+
+
 def test_a_constant_that_is_not_a_number_is_a_type_error_naming_it() -> None:
     c = Value(2.0, label="c")
-    c.data = Evil()  # type: ignore[assignment]
+    smuggle(c, Evil())
     with pytest.raises(TypeError, match=r"constant node \d+ \(label 'c'\).*Evil"):
         trace(lambda x: x * c, 1)
     assert not Evil.ran  # its repr was never called
@@ -52,7 +59,7 @@ def test_a_constant_that_is_not_a_number_is_a_type_error_naming_it() -> None:
 @pytest.mark.parametrize("bad", [Evil(), 1j])
 def test_constants_that_are_not_real_numbers_are_refused(bad: object) -> None:
     c = Value(2.0)
-    c.data = bad  # type: ignore[assignment]
+    smuggle(c, bad)
     with pytest.raises(TypeError, match="constant"):
         trace(lambda x: x * c, 1)
 
@@ -61,6 +68,8 @@ def test_constants_that_are_not_real_numbers_are_refused(bad: object) -> None:
 def test_a_numpy_scalar_constant_becomes_a_python_float() -> None:
     c = Value(1.0)
     c.data = np.float32(2.0)  # type: ignore[assignment]
+    assert type(c.data) is float or not hasattr(c, "_data")
+    smuggle(c, np.float32(2.0))  # and even past the setter
     t = trace(lambda x: x * c, 1)
     assert "2.0" in t.source and "float32" not in t.source
     assert t.forward([3.0]) == 6.0
@@ -73,7 +82,7 @@ def test_an_int_subclass_constant_is_written_as_a_plain_float() -> None:
             return "print('hi')"
 
     c = Value(1.0)
-    c.data = Loud(3)  # type: ignore[assignment]
+    smuggle(c, Loud(3))
     t = trace(lambda x: x + c, 1)
     assert "print" not in t.source and t.forward([1.0]) == 4.0
 
