@@ -355,11 +355,11 @@ class Op:
 
 
 def _jax(name: str) -> Callable[..., Any]:
-    """The built-in op's JAX lowering, :mod:`autograd_mini.compile.jax_ops`.<name>, imported
+    """The built-in op's JAX lowering, :mod:`autograd_mini.compile._jax_ops`.<name>, imported
     on first use (that module imports jax)."""
 
     def lower(*args: Any) -> Any:
-        from autograd_mini.compile import jax_ops
+        from autograd_mini.compile import _jax_ops as jax_ops
 
         return getattr(jax_ops, name)(*args)
 

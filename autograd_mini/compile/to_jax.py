@@ -6,7 +6,7 @@ result is an ordinary JAX function: ``jax.jit``, ``jax.grad`` and ``jax.vmap`` w
 XLA compiles the whole scalar program into one kernel per call.
 
 Gradients come from JAX's own reverse mode on the lowered forward equations; the lowerings
-carry the VJPs' conventions (:mod:`.jax_ops`), so they equal the gradient program's to 1e-12.
+carry the VJPs' conventions (:mod:`._jax_ops`), so they equal the gradient program's to 1e-12.
 Everything runs in float64: :func:`load_jax` switches on ``jax_enable_x64`` (JAX computes in
 float32 otherwise, ~1e-7 relative, far from eager's numbers).
 

@@ -529,6 +529,7 @@ def compile_levels(g: Graph, gp: Program, summed: bool) -> tuple[Callable[..., A
 
 
 def column(np: Any, v: Any, n: int) -> Any:
+    """``v`` (an array of n values, or one number for every row) as a float64 array (n,)."""
     a = np.asarray(v, dtype=np.float64)
     return a if a.shape == (n,) else np.broadcast_to(a, (n,))
 
