@@ -307,9 +307,22 @@ class Op:
     ``domain`` is the open interval of the first input where the op is smooth and defined, and
     ``kinks`` are the points inside it where the derivative jumps; :mod:`autograd_mini.testing`
     uses both to draw inputs where central differences are meaningful.
+
+    Lowerings, one keyword per backend of :func:`autograd_mini.trace` (None: not declared):
+
+    * ``numpy``: a callable on float64 arrays computing ``forward`` element-wise.  Optional:
+      the NumPy lowering vectorises ``forward``/``vjp`` from their source where it can and
+      otherwise calls them element by element; ``numpy=`` replaces that fallback for the
+      forward pass.
+    * ``jax``: a callable on ``jax.numpy`` arrays computing ``forward``.  JAX differentiates it
+      (``jax.grad``/``value_and_grad``), so its derivative must be the VJP's, including at the
+      kinks — wrap it in ``jax.custom_jvp`` where JAX's own convention differs.  Required for
+      the JAX backend, which refuses an op without one (an error naming the op and the
+      backend, never a wrong result).  Import jax inside the callable: ``import autograd_mini``
+      must not import it.
     """
 
-    __slots__ = ("domain", "forward", "kinks", "name", "symbol", "vjp")
+    __slots__ = ("domain", "forward", "jax", "kinks", "name", "numpy", "symbol", "vjp")
 
     def __init__(
         self,
@@ -319,6 +332,9 @@ class Op:
         vjp: Callable[..., tuple[Any, ...]],
         domain: tuple[float, float] = (-INF, INF),
         kinks: tuple[float, ...] = (),
+        *,
+        numpy: Callable[..., Any] | None = None,
+        jax: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.symbol = symbol
@@ -326,6 +342,8 @@ class Op:
         self.vjp = vjp
         self.domain = domain
         self.kinks = kinks
+        self.numpy = numpy
+        self.jax = jax
 
     @property
     def arity(self) -> int:
@@ -336,23 +354,38 @@ class Op:
         return f"Op({self.name!r})"
 
 
-ADD = Op("add", "+", add, add_vjp)
-SUB = Op("sub", "-", sub, sub_vjp)
-MUL = Op("mul", "*", mul, mul_vjp)
-DIV = Op("div", "/", div, div_vjp)
-NEG = Op("neg", "-", neg, neg_vjp)
-POW = Op("pow", "**", pow, pow_vjp, domain=(0.0, INF))
-ABS = Op("abs", "abs", abs, abs_vjp, kinks=(0.0,))
-EXP = Op("exp", "exp", exp, exp_vjp)
-LOG = Op("log", "log", log, log_vjp, domain=(0.0, INF))
-SQRT = Op("sqrt", "sqrt", sqrt, sqrt_vjp, domain=(0.0, INF))
-TANH = Op("tanh", "tanh", tanh, tanh_vjp)
-SIGMOID = Op("sigmoid", "sigmoid", sigmoid, sigmoid_vjp)
-RELU = Op("relu", "relu", relu, relu_vjp, kinks=(0.0,))
-LEAKY_RELU = Op("leaky_relu", "leaky_relu", leaky_relu, leaky_relu_vjp, kinks=(0.0,))
-SIN = Op("sin", "sin", sin, sin_vjp)
-COS = Op("cos", "cos", cos, cos_vjp)
-SOFTPLUS = Op("softplus", "softplus", softplus, softplus_vjp)
+def _jax(name: str) -> Callable[..., Any]:
+    """The built-in op's JAX lowering, :mod:`autograd_mini.compile._jax_ops`.<name>, imported
+    on first use (that module imports jax)."""
+
+    def lower(*args: Any) -> Any:
+        from autograd_mini.compile import _jax_ops as jax_ops
+
+        return getattr(jax_ops, name)(*args)
+
+    lower.__name__ = f"{name}_jax"
+    return lower
+
+
+ADD = Op("add", "+", add, add_vjp, jax=_jax("add"))
+SUB = Op("sub", "-", sub, sub_vjp, jax=_jax("sub"))
+MUL = Op("mul", "*", mul, mul_vjp, jax=_jax("mul"))
+DIV = Op("div", "/", div, div_vjp, jax=_jax("div"))
+NEG = Op("neg", "-", neg, neg_vjp, jax=_jax("neg"))
+POW = Op("pow", "**", pow, pow_vjp, domain=(0.0, INF), jax=_jax("pow"))
+ABS = Op("abs", "abs", abs, abs_vjp, kinks=(0.0,), jax=_jax("abs"))
+EXP = Op("exp", "exp", exp, exp_vjp, jax=_jax("exp"))
+LOG = Op("log", "log", log, log_vjp, domain=(0.0, INF), jax=_jax("log"))
+SQRT = Op("sqrt", "sqrt", sqrt, sqrt_vjp, domain=(0.0, INF), jax=_jax("sqrt"))
+TANH = Op("tanh", "tanh", tanh, tanh_vjp, jax=_jax("tanh"))
+SIGMOID = Op("sigmoid", "sigmoid", sigmoid, sigmoid_vjp, jax=_jax("sigmoid"))
+RELU = Op("relu", "relu", relu, relu_vjp, kinks=(0.0,), jax=_jax("relu"))
+LEAKY_RELU = Op(
+    "leaky_relu", "leaky_relu", leaky_relu, leaky_relu_vjp, kinks=(0.0,), jax=_jax("leaky_relu")
+)
+SIN = Op("sin", "sin", sin, sin_vjp, jax=_jax("sin"))
+COS = Op("cos", "cos", cos, cos_vjp, jax=_jax("cos"))
+SOFTPLUS = Op("softplus", "softplus", softplus, softplus_vjp, jax=_jax("softplus"))
 
 OPS: dict[str, Op] = {
     op.name: op
