@@ -424,6 +424,13 @@ class Value:
         previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``; until
         then the hook keeps this Value alive (an interior node's hooks go when a ``backward()``
         releases its graph).  While any hook exists, passes take a slower, instrumented loop.
+
+        Like ``torch.autograd.grad``, ``grad(output, inputs)`` runs only the hooks of Values on
+        a path from ``output`` to one of ``inputs``.  A gradient recorded with
+        ``create_graph=True`` may use this Value (e.g. ``exp``'s rule reuses its output), so a
+        later pass through it runs the hook again, as in PyTorch; which Values a rule reuses is
+        the rule's choice, so remove the hook first to get the plain derivative of the hooked
+        gradient.
         """
         return _inst.register_hook(self, fn)
 
@@ -656,13 +663,13 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
                 with enable_grad():
                     output._g = Value(1.0)
                     if instrumented:
-                        _inst.backprop(order, values=True)
+                        _inst.backprop(order, values=True, wanted=wanted)
                     else:
                         _backprop_values(order)
             else:
                 output._g = 1.0
                 if instrumented:
-                    _inst.backprop(order, values=False)
+                    _inst.backprop(order, values=False, wanted=wanted)
                 else:
                     _backprop_floats(order)
             results = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -102,9 +102,23 @@ def _run_hooks(node: Value, g: Any, hooks: dict[int, Hook], values: bool) -> Any
     return g
 
 
-def backprop(order: list[Value], values: bool) -> None:
+def _needed_for(order: list[Value], wanted: Sequence[Value]) -> set[Value]:
+    """The nodes of ``order`` whose gradient ``grad(output, wanted)`` needs: the wanted inputs
+    and every node that depends on one.  Only those get a gradient in torch.autograd.grad, so
+    only their hooks run there (a node upstream of a wanted input, or on a branch that reaches
+    no wanted input, does not)."""
+    targets = set(wanted)
+    needed: set[Value] = set()
+    for node in order:  # inputs first: a node's parents are decided before the node
+        if node in targets or any(p in needed for p in node._parents):
+            needed.add(node)
+    return needed
+
+
+def backprop(order: list[Value], values: bool, wanted: Sequence[Value] | None = None) -> None:
     """The backward pass over ``order`` (inputs first) with hooks and anomaly checks: floats
-    like ``_backprop_floats`` or, with ``values``, recorded like ``_backprop_values``."""
+    like ``_backprop_floats`` or, with ``values``, recorded like ``_backprop_values``.  With
+    ``wanted`` (from :func:`grad`), hooks run only on the nodes on a path to those inputs."""
     check = ANOMALY.get()
     rule_check: Callable[..., None] | None = None
     if check:
@@ -112,6 +126,10 @@ def backprop(order: list[Value], values: bool) -> None:
 
         rule_check = _check_rule
     hooks = HOOKS
+    if hooks and wanted is not None:
+        needed = _needed_for(order, wanted)
+        # the hook dicts themselves are shared, so a hook removing a hook still takes effect
+        hooks = {node: fns for node, fns in HOOKS.items() if node in needed}
     for node in reversed(order):
         if hooks:
             mine = hooks.get(node)
