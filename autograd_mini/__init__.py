@@ -22,12 +22,14 @@ from autograd_mini.engine import (
 # ``explain(root) -> str``; ``from autograd_mini.explain import explain_steps`` still works.
 from autograd_mini.explain import explain
 from autograd_mini.ops import OPS, Op
+from autograd_mini.registry import defop
 from autograd_mini.trace import trace
 
 __all__ = [
     "OPS",
     "Op",
     "Value",
+    "defop",
     "enable_grad",
     "explain",
     "grad",
@@ -39,12 +41,12 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("data", "losses", "nn", "optim", "viz")
+_LAZY_SUBMODULES = ("data", "functions", "losses", "nn", "optim", "viz")
 
 
 def __getattr__(name: str) -> object:
-    """``autograd_mini.nn`` (and ``.losses``, ``.optim``, ``.data``, ``.viz``) after a bare
-    ``import autograd_mini``: imported on first use, so the package itself stays light."""
+    """``autograd_mini.nn`` (and ``.functions``, ``.losses``, ``.optim``, ``.data``, ``.viz``)
+    after a bare ``import autograd_mini``: imported on first use, so the package stays light."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

@@ -103,7 +103,14 @@ _RECORDER: ContextVar[_Recorder | None] = ContextVar("autograd_mini_trace_record
 _PATCH_LOCK = threading.Lock()
 _patch_depth = 0
 _ORIGINAL_COMPARISONS: dict[str, Any] = {}
-_SYMBOLS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+_SYMBOLS = {
+    "__lt__": "<",
+    "__le__": "<=",
+    "__gt__": ">",
+    "__ge__": ">=",
+    "__eq__": "==",
+    "__ne__": "!=",
+}
 
 
 class _Recorder:
@@ -283,7 +290,14 @@ def _seeds(n_outputs: int, seeded: bool) -> tuple[list[str], list[ast.expr]]:
     return names, seeds
 
 
-_COMPARE: dict[str, type[ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+_COMPARE: dict[str, type[ast.cmpop]] = {
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    ">": ast.Gt,
+    ">=": ast.GtE,
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+}
 
 
 def _guard_broken(lhs: ast.expr, symbol: str, rhs: ast.expr, outcome: bool) -> ast.expr:
