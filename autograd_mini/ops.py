@@ -831,7 +831,14 @@ ATAN = Op("atan", "atan", atan, atan_vjp, formula=("1/(1 + {0}²)",))
 ASINH = Op("asinh", "asinh", asinh, asinh_vjp, formula=("1/√({0}² + 1)",))
 ACOSH = Op("acosh", "acosh", acosh, acosh_vjp, (1.0, INF), formula=("1/√({0}² − 1)",))
 ATANH = Op("atanh", "atanh", atanh, atanh_vjp, (-1.0, 1.0), formula=("1/(1 − {0}²)",))
-ATAN2 = Op("atan2", "atan2", atan2, atan2_vjp, formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"))
+ATAN2 = Op(  # kink: the branch cut, y = 0 (for x < 0) jumps between π and −π
+    "atan2",
+    "atan2",
+    atan2,
+    atan2_vjp,
+    kinks=(0.0,),
+    formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
+)
 HYPOT = Op("hypot", "hypot", hypot, hypot_vjp, formula=("{0}/{out}", "{1}/{out}"))
 LOG1P = Op("log1p", "log1p", log1p, log1p_vjp, (-1.0, INF), formula=("1/(1 + {0})",))
 EXPM1 = Op("expm1", "expm1", expm1, expm1_vjp, formula=("({out} + 1)",))
