@@ -395,7 +395,7 @@ def test_infinite_slope_at_a_domain_edge_is_inf_also_in_create_graph() -> None:
 def test_equality_compares_data_like_the_other_comparisons() -> None:
     a, b = Value(2.0), Value(2.0)
     assert (a == b) is True and (a != b) is False
-    assert (a == 2.0) is True and (2 == a) is True and (a != 3) is True
+    assert (a == 2.0) is True and (2 == a) is True  # noqa: SIM300 - the reflected __eq__ and (a != 3) is True
     assert (Value(math.nan) == Value(math.nan)) is False
     assert Value(math.nan) != math.nan
     assert (a == "2.0") is False and (a != "2.0") is True  # not a number: just unequal
