@@ -162,17 +162,18 @@ def _user_vjp(name: str, vjp: Callable[..., Any], arity: int) -> Callable[..., t
     return checked_vjp
 
 
-# name -> the (module, qualname) of the forward and vjp functions defop made it from
-_DEFINITIONS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {}
+# name -> the qualified names of the forward and vjp functions defop made it from
+_DEFINITIONS: dict[str, tuple[str, str]] = {}
 
 
-def _qualified(fn: object) -> tuple[str, str]:
-    return getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", "") or ""
+def _qualified(fn: object) -> str:
+    return str(getattr(fn, "__qualname__", "") or "")
 
 
 def _same_definition(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> bool:
-    """Whether user op ``name`` was made from functions of the same names (a notebook cell or a
-    module run again): then defining it again replaces it instead of clashing."""
+    """Whether user op ``name`` was made from functions of the same names: a notebook cell run
+    again, or the same example in two modules.  Defining it again then replaces it instead of
+    clashing (Values already built keep the old op)."""
     return _DEFINITIONS.get(name) == (_qualified(forward), _qualified(vjp))
 
 
