@@ -182,6 +182,8 @@ def test_parser_never_calls_eval_or_exec(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_every_engine_function_is_callable_by_name() -> None:
     for name, (_, lo, hi) in FUNCTIONS.items():
+        if OPS[name].user:
+            continue  # ops other tests defined with defop
         x = 1.5 if OPS[name].domain[0] >= 0.5 else 0.5  # inside every domain
         args = ", ".join(["x", "0.25"][:lo])
         y = parse_expression(f"{name}({args})").evaluate(values(x=x))
@@ -207,6 +209,7 @@ _UNARY = sorted(
     n
     for n, (_, lo, _hi) in FUNCTIONS.items()
     if lo == 1
+    and not OPS[n].user
     and OPS[n].domain == (-math.inf, math.inf)
     and n not in ("sinh", "cosh", "exp2", "expm1")
 )
