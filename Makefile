@@ -7,32 +7,50 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # PyTorch is only a test oracle. The CPU build, when a local wheel provides it, keeps the
 # oracle tests running without the multi-GB CUDA download; otherwise they are skipped.
 TORCH_SPEC ?= torch==2.13.0+cpu
+# An editable install that static checkers follow. The default mode installs an import hook that
+# only the interpreter runs, so mypy and IDEs outside the repo cannot find autograd_mini; "strict"
+# links every file into build/__editable__.*/ and puts that folder in a plain .pth file, which
+# they read. Edits show at once; an added or removed module needs a reinstall, so the install
+# stamps also depend on $(PKG_LIST), rewritten only when the package's list of files changes.
+EDITABLE := $(PIP) install --config-settings editable_mode=strict -e
+PKG_LIST := $(VENV)/.package-files
+PKG_FILES := $(sort $(shell find autograd_mini -name '*.py' -o -name py.typed))
 
-.PHONY: help venv dot test test-fast demo lint format bench clean
+.PHONY: help venv dot test test-fast demo lint format bench docs clean FORCE
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
 	@echo "make test   - run the test suite (sets up .venv, installs graphviz's dot if missing)"
 	@echo "make lint   - ruff check, ruff format --check, mypy --strict"
+	@echo "make docs   - the documentation site with the API reference, in site/"
 	@echo "make bench  - side-by-side benchmarks"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(VENV)/.dev: pyproject.toml | $(PY)
-	$(PIP) install -e '.[dev,demo]'
+FORCE:
+
+$(PKG_LIST): FORCE | $(PY)
+	@echo '$(PKG_FILES)' | cmp -s - $@ || echo '$(PKG_FILES)' > $@
+
+$(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[dev,demo,docs]'
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
 	touch $@
 
-$(VENV)/.demo: pyproject.toml | $(PY)
-	$(PIP) install -e '.[demo]'
+$(VENV)/.demo: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[demo]'
 	touch $@
 
-$(VENV)/.bench: pyproject.toml | $(PY)
-	$(PIP) install -e '.[bench,demo]'
+$(VENV)/.bench: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[bench,demo]'
+	touch $@
+
+$(VENV)/.docs: pyproject.toml $(PKG_LIST) | $(PY)
+	$(EDITABLE) '.[docs]'
 	touch $@
 
 venv: $(VENV)/.dev
@@ -77,5 +95,11 @@ bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench_trace --json out/bench_trace.json $(BENCH_ARGS)
 
+# MkDocs (Material) with the API reference from the docstrings (mkdocstrings); --strict turns
+# every warning (a broken link, a docstring it cannot render) into a failure. The pages are
+# README.md (the home page) and docs/*.md; the site is written to site/.
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) site build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import importlib
 import inspect
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,9 @@ DEMOS = ("moons", "cascade", "vanishing", "spirals")
 
 PROG = "autograd-mini"
 
+DOT_TIMEOUT = 30.0
+"""Seconds Graphviz's ``dot`` may take to draw a picture before it is stopped (``--timeout``)."""
+
 _PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 _ROOT_NAMES = ("f", "y", "out", "result")
 
@@ -43,11 +47,22 @@ class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one clear line on stderr and exit status 2."""
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (newline, tab, ANSI escape, other
+    control and format characters, the lone surrogates of undecodable bytes) written as its
+    Python escape: user text echoed in an error stays one plain line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but usage errors are one clear line on stderr (user text escaped, see
+    :func:`printable`) and exit status 2; the demos' parsers use it too."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
+_Parser = OneLineParser
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -91,7 +106,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write the graph picture here: .svg, .png, .pdf, or .dot for the DOT source only "
-        "(the DOT source is always written next to the picture)",
+        "(the DOT source is written beside it: graph.svg → graph.svg.dot)",
     )
     graph.add_argument(
         "--explain",
@@ -115,6 +130,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="refuse to draw graphs with more than N values (default 500)",
     )
+    graph.add_argument(
+        "--timeout",
+        type=float,
+        default=DOT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop Graphviz's dot if drawing takes longer (default {DOT_TIMEOUT:g})",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -122,8 +144,12 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run one of the demos; options after NAME go to the demo "
         f"(e.g. {PROG} demo cascade --help).",
     )
-    demo.add_argument("name", choices=DEMOS, metavar="NAME", help="one of: " + ", ".join(DEMOS))
-    demo.add_argument("args", nargs=argparse.REMAINDER, help="options for the demo")
+    # NAME optional for argparse, so `demo` alone gets our message rather than "NAME, args are
+    # required" (args are optional)
+    demo.add_argument(
+        "name", nargs="?", choices=DEMOS, metavar="NAME", help="one of: " + ", ".join(DEMOS)
+    )
+    demo.add_argument("args", nargs=argparse.REMAINDER, help="options for the demo (optional)")
     return parser
 
 
@@ -153,7 +179,10 @@ def _parse_assignments(items: Sequence[str], names: tuple[str, ...]) -> dict[str
     missing = [n for n in names if n not in values]
     if missing:
         example = " ".join(f"{n}=1.0" for n in missing)
-        raise UsageError(f"no value for {', '.join(missing)}: add it to --at, e.g. --at {example}")
+        them = "them" if len(missing) > 1 else "it"
+        raise UsageError(
+            f"no value for {', '.join(missing)}: add {them} to --at, e.g. --at {example}"
+        )
     return values
 
 
@@ -165,21 +194,38 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 
 def _check_output(path: str) -> Path:
-    """The output path, if it has a known suffix and its folder exists and is writable."""
+    """The output path, if it has a known suffix, a name the file system takes (with the
+    ``.dot`` added for the source), and its folder exists and is writable."""
     if not path.strip():
         raise UsageError("-o/--output needs a file name, e.g. -o graph.svg")
     out = Path(path)
+    shown = _shorten(path)
     if out.suffix.lower() not in _PICTURE_SUFFIXES:
         raise UsageError(
-            f"cannot tell the picture format from {path!r}: use a .svg, .png, .pdf or .dot name"
+            f"cannot tell the picture format from {shown}: use a .svg, .png, .pdf or .dot name"
         )
     folder = out.parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write {path}: folder {str(folder)!r} is not writable")
-    if out.is_dir():
-        raise UsageError(f"cannot write {path}: it is a folder")
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX") if folder.is_dir() else 255
+    except (OSError, ValueError):
+        name_max = 255
+    longest = out.name if out.suffix.lower() in (".dot", ".gv") else out.name + ".dot"
+    if len(os.fsencode(longest)) > name_max:
+        raise UsageError(
+            f"cannot write {shown}: the file name is too long ({len(os.fsencode(out.name))} "
+            f"bytes; at most {name_max - 4} here, as the DOT source adds .dot)"
+        )
+    try:
+        if not folder.is_dir():
+            raise UsageError(f"cannot write {shown}: folder {_shorten(str(folder))} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(
+                f"cannot write {shown}: folder {_shorten(str(folder))} is not writable"
+            )
+        if out.is_dir():
+            raise UsageError(f"cannot write {shown}: it is a folder")
+    except OSError as exc:  # e.g. a path longer than PATH_MAX
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
     return out
 
 
@@ -194,6 +240,8 @@ def _graph(args: argparse.Namespace) -> int:
     out = None if args.output is None else _check_output(args.output)
     if args.max_nodes < 1:
         raise UsageError(f"--max-nodes must be at least 1, got {args.max_nodes}")
+    if not 0 < args.timeout < math.inf:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
 
     leaves = {name: Value(x, label=name) for name, x in values.items()}
     try:
@@ -227,7 +275,15 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
-    from autograd_mini.viz import DotNotFoundError, draw_graph, render_graph
+    from autograd_mini.viz import (
+        DOT_MAX_LAYOUT,
+        DotNotFoundError,
+        DotTimeoutError,
+        draw_graph,
+        layout_size,
+        render_graph,
+        source_path,
+    )
 
     try:
         graph = draw_graph(
@@ -239,20 +295,46 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if out.suffix.lower() not in (".dot", ".gv"):
+        size = layout_size(root, show_local_grads=args.local_grads)
+        if size > DOT_MAX_LAYOUT:
+            raise UsageError(
+                f"this graph is too tangled for Graphviz's dot to draw in reasonable time "
+                f"(layout size {size}, limit {DOT_MAX_LAYOUT}: values used by operations far "
+                f"apart); draw a smaller expression"
+                + (", leave out --local-grads" if args.local_grads else "")
+                + f", or write only the DOT source with -o {_shorten(str(out.with_suffix('.dot')))}"
+            )
     try:
-        render_graph(graph, out)
+        render_graph(graph, out, timeout=args.timeout)
     except DotNotFoundError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(str(exc))
+        return 1
+    except DotTimeoutError:
+        _error(
+            f"Graphviz's dot could not draw this graph within {args.timeout:g} s and was "
+            f"stopped (a value used by many operations makes the layout slow); the DOT source "
+            f"is in {source_path(out)}: draw a smaller expression, allow more time with "
+            f"--timeout, or write only the source with -o {out.stem}.dot"
+        )
+        return 1
+    except RuntimeError as exc:  # dot itself failed
+        _error(str(exc))
         return 1
     except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    source = out if out.suffix.lower() in (".dot", ".gv") else out.with_suffix(".dot")
+        raise UsageError(f"cannot write {_shorten(str(out))}: {exc.strerror or exc}") from None
+    source = source_path(out)
     extra = "" if source == out else f" (DOT source: {source})"
     print(f"wrote {out}{extra}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.name is None:
+        raise UsageError(
+            f"demo needs a NAME, one of {', '.join(DEMOS)}; options after it are optional and "
+            f"go to the demo (e.g. {PROG} demo moons --help)"
+        )
     module_name = f"autograd_mini.demos.{args.name}"
     try:
         module = importlib.import_module(module_name)
@@ -282,29 +364,73 @@ def _tolerate_narrow_encodings() -> None:
                 reconfigure(errors="backslashreplace")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    _tolerate_narrow_encodings()
-    parser = _build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    if args.command is None:
-        print(
-            f"{PROG}: error: choose a command: graph or demo (see {PROG} --help)", file=sys.stderr
-        )
-        return 2
+def _error(message: str) -> None:
+    """One line on stderr: ``autograd-mini: error: message`` (control characters escaped)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
+            sys.stderr.flush()
+
+
+def _stdout_failed() -> bool:
+    """Whether standard output cannot be written (closed, full, a pipe with no reader); if so,
+    point it at /dev/null, so the interpreter's final flush does not fail a second time."""
     try:
+        if sys.stdout is None:
+            return True
+        sys.stdout.flush()
+        return False
+    except (OSError, ValueError, AttributeError):
+        _silence_stdout()
+        return True
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null (what is still buffered goes nowhere)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    Never a traceback: every failure is one line on stderr and status 1 (2 for bad input).
+    """
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nowhere to print the results
+        _error("standard output is closed; redirect it to a file or to /dev/null instead")
+        return 1
+    try:
+        _tolerate_narrow_encodings()
+        parser = _build_parser()
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.command is None:
+            _error(f"choose a command: graph or demo (see {PROG} --help)")
+            return 2
         status = _graph(args) if args.command == "graph" else _demo(args)
-        sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's final flush
+        sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
         return status
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except BrokenPipeError:
-        # the reader went away (`autograd-mini demo cascade | head`): stop quietly, and point
-        # stdout at /dev/null so the interpreter's final flush does not fail again
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        # the reader went away (`autograd-mini demo cascade | head`): stop quietly
+        _stdout_failed()
+        return 1
+    except OSError as exc:
+        # no file name: it came from writing stdout (>/dev/full); file errors name their file
+        if _stdout_failed() or exc.filename is None:
+            _silence_stdout()
+            _error(f"cannot write to standard output: {exc.strerror or exc}")
+        else:
+            where = f": {_shorten(os.fsdecode(exc.filename))}" if exc.filename else ""
+            _error(f"{exc.strerror or exc}{where}")
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:  # a bug: still one line (and the exit status says it failed)
+        _error(f"internal error: {type(exc).__name__}: {exc} (please report it)")
         return 1
 
 

@@ -22,9 +22,11 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias, TypeVar
 
+from autograd_mini.engine import _brief
 from autograd_mini.nn import make_rng
 
 __all__ = [
+    "MAX_SAMPLES",
     "batches",
     "iterate_minibatches",
     "make_circles",
@@ -41,11 +43,21 @@ X_T = TypeVar("X_T")
 Y_T = TypeVar("Y_T")
 
 
-def _count(fn: str, name: str, n: object, minimum: int = 1) -> int:
+MAX_SAMPLES = 1_000_000
+"""Most points (and classes) a generator makes: the data are Python lists, ~200 bytes a point,
+so 10⁶ points already take ~200 MB and a few seconds."""
+
+
+def _count(fn: str, name: str, n: object, minimum: int = 1, maximum: int | None = None) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{fn}: {name} must be an int, got {type(n).__name__}: {n!r}")
+        raise TypeError(f"{fn}: {name} must be an int, got {type(n).__name__}: {_brief(n)}")
     if n < minimum:
-        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {n}")
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {_brief(n)}")
+    if maximum is not None and int(n) > maximum:
+        raise ValueError(
+            f"{fn}: {name} must be <= {maximum:,} (autograd_mini.data.MAX_SAMPLES: the points "
+            f"are Python lists), got {_brief(n)}"
+        )
     return int(n)
 
 
@@ -80,7 +92,7 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: Seed = None) -> Dataset:
     """Two interleaving half circles (scikit-learn's ``make_moons``): ``n // 2`` points on the
     upper arc (cos t, sin t), label 0, and the rest on the lower arc (1 − cos t, ½ − sin t),
     label 1, for t evenly spaced in [0, π]."""
-    n = _count("make_moons", "n", n)
+    n = _count("make_moons", "n", n, maximum=MAX_SAMPLES)
     noise = _noise("make_moons", noise)
     rng = make_rng(seed)
     n_out = n // 2
@@ -95,7 +107,7 @@ def make_circles(
 ) -> Dataset:
     """Two concentric circles (scikit-learn's ``make_circles``): ``n // 2`` points on the unit
     circle, label 0, and the rest on the circle of radius ``factor`` (0 < factor < 1), label 1."""
-    n = _count("make_circles", "n", n)
+    n = _count("make_circles", "n", n, maximum=MAX_SAMPLES)
     noise = _noise("make_circles", noise)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
         raise TypeError(f"make_circles: factor must be a real number, got {factor!r}")
@@ -121,8 +133,8 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed 
     standard deviation ``noise`` on θ; a point is (r·sin θ, r·cos θ), label k.  The first
     ``n % classes`` arms get one extra point.
     """
-    n = _count("make_spirals", "n", n)
-    classes = _count("make_spirals", "classes", classes, minimum=2)
+    n = _count("make_spirals", "n", n, maximum=MAX_SAMPLES)
+    classes = _count("make_spirals", "classes", classes, minimum=2, maximum=MAX_SAMPLES)
     noise = _noise("make_spirals", noise)
     rng = make_rng(seed)
     points: list[tuple[float, float, int]] = []
@@ -137,7 +149,7 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed 
 def make_xor(n: int = 100, noise: float = 0.0, seed: Seed = None) -> Dataset:
     """Points uniform in the square [−1, 1]², label 1 where the coordinates' signs differ (the
     XOR of x > 0 and y > 0), else 0; ``noise`` is then added to the coordinates."""
-    n = _count("make_xor", "n", n)
+    n = _count("make_xor", "n", n, maximum=MAX_SAMPLES)
     noise = _noise("make_xor", noise)
     rng = make_rng(seed)
     points = []

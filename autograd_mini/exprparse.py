@@ -21,6 +21,8 @@ autograd_mini.exprparse.ExpressionError: unknown function '__import__' at column
 from __future__ import annotations
 
 import ast
+import difflib
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
@@ -119,9 +121,30 @@ class ExpressionError(ValueError):
     evaluated (missing variable values, math-domain errors); the message says what and where."""
 
 
-def _where(node: ast.AST) -> str:
+def _column(text: str, lineno: int, byte_offset: int) -> str:
+    """`` at column N`` (`` at line L, column N`` beyond the first line), N counting characters
+    from 1: the parser's offsets count UTF-8 bytes."""
+    lines = text.split("\n")
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    col = len(line.encode("utf-8", "surrogatepass")[:byte_offset].decode("utf-8", "replace")) + 1
+    return f" at column {col}" if lineno <= 1 else f" at line {lineno}, column {col}"
+
+
+def _where(node: ast.AST, text: str) -> str:
     col = getattr(node, "col_offset", None)
-    return "" if col is None else f" at column {col + 1}"
+    return "" if col is None else _column(text, getattr(node, "lineno", 1), col)
+
+
+def _operator_where(node: ast.BinOp, symbol: str, text: str) -> str:
+    """Where the operator of ``node`` is: between its operands, not where ``node`` starts."""
+    left, right = node.left, node.right
+    line_no = getattr(left, "end_lineno", None)
+    start = getattr(left, "end_col_offset", None)
+    if line_no is None or start is None or line_no != right.lineno:
+        return _where(node, text)
+    raw = text.split("\n")[line_no - 1].encode("utf-8", "surrogatepass")
+    found = raw.find(symbol.encode(), start, right.col_offset)
+    return _where(node, text) if found < 0 else _column(text, line_no, found)
 
 
 @dataclass(frozen=True)
@@ -174,22 +197,24 @@ def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:
     raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
 
 
-def _check(node: ast.AST, names: list[str]) -> None:
+def _check(node: ast.AST, names: list[str], text: str) -> None:
     """Raise ExpressionError unless ``node`` is on the whitelist; collect variable names."""
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "string" if isinstance(value, (str, bytes)) else repr(value)
-            raise ExpressionError(f"{kind} is not a number{_where(node)}; only numbers allowed")
+            raise ExpressionError(
+                f"{kind} is not a number{_where(node, text)}; only numbers allowed"
+            )
         try:
             float(value)
         except OverflowError:
-            raise ExpressionError(f"number too large for a float{_where(node)}") from None
+            raise ExpressionError(f"number too large for a float{_where(node, text)}") from None
         return
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             raise ExpressionError(
-                f"{node.id!r} is a function{_where(node)}; call it, e.g. {node.id}(x)"
+                f"{node.id!r} is a function{_where(node, text)}; call it, e.g. {node.id}(x)"
             )
         if node.id not in names:
             names.append(node.id)
@@ -197,45 +222,49 @@ def _check(node: ast.AST, names: list[str]) -> None:
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             symbol = "not" if isinstance(node.op, ast.Not) else "~"
-            raise ExpressionError(f"unsupported operator {symbol!r}{_where(node)}")
-        _check(node.operand, names)
+            raise ExpressionError(f"unsupported operator {symbol!r}{_where(node, text)}")
+        _check(node.operand, names, text)
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
             raise ExpressionError(
-                f"unsupported operator {symbol!r}{_where(node)}; use + - * / ** %"
+                f"unsupported operator {symbol!r}{_operator_where(node, symbol, text)}; "
+                "use + - * / ** %"
             )
-        _check(node.left, names)
-        _check(node.right, names)
+        _check(node.left, names, text)
+        _check(node.right, names, text)
         return
     if isinstance(node, ast.Call):
         func = node.func
         if not isinstance(func, ast.Name):
             what = "attribute access" if isinstance(func, ast.Attribute) else "this kind of call"
             raise ExpressionError(
-                f"{what} not allowed{_where(node)}; call a function by name, e.g. tanh(x)"
+                f"{what} not allowed{_where(node, text)}; call a function by name, e.g. tanh(x)"
             )
         if func.id not in FUNCTIONS:
+            close = difflib.get_close_matches(func.id, FUNCTIONS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
             raise ExpressionError(
-                f"unknown function {func.id!r}{_where(node)}; known functions: "
+                f"unknown function {func.id!r}{_where(node, text)}; {hint}known functions: "
                 f"{', '.join(sorted(FUNCTIONS))}"
             )
         if node.keywords:
-            raise ExpressionError(f"keyword arguments not allowed{_where(node)}")
+            raise ExpressionError(f"keyword arguments not allowed{_where(node, text)}")
         _, lo, hi = FUNCTIONS[func.id]
         if not lo <= len(node.args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
             raise ExpressionError(
                 f"{func.id}() takes {want} argument{'s' if hi > 1 else ''}, "
-                f"got {len(node.args)}{_where(node)}"
+                f"got {len(node.args)}{_where(node, text)}"
             )
         for arg in node.args:
-            _check(arg, names)
+            _check(arg, names, text)
         return
     what = _REFUSED.get(type(node), type(node).__name__)
     raise ExpressionError(
-        f"{what} not allowed{_where(node)}; only numbers, names, + - * / ** % and function calls"
+        f"{what} not allowed{_where(node, text)}; "
+        "only numbers, names, + - * / ** % and function calls"
     )
 
 
@@ -265,16 +294,33 @@ def parse_expression(text: str) -> ParsedExpression:
         raise ExpressionError("the expression is empty")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    source = text.strip()
+    for i, ch in enumerate(source):
+        # a lone surrogate is a byte that was not UTF-8 (how Python decodes such arguments)
+        if "\ud800" <= ch <= "\udfff" or ch == "\0":
+            what = "a NUL character" if ch == "\0" else "a byte that is not UTF-8 text"
+            raise ExpressionError(f"the expression contains {what} at column {i + 1}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # a SyntaxWarning ("1not": invalid decimal literal) becomes the error reported,
+            # rather than a warning printed before it
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         if "Exceeds the limit" in str(exc.msg):
             raise ExpressionError("a number in the expression has too many digits") from None
-        where = f" at column {exc.offset}" if exc.offset else ""
+        where = ""
+        if exc.offset:
+            line = exc.lineno or 1
+            where = (
+                f" at column {exc.offset}" if line <= 1 else f" at line {line}, column {exc.offset}"
+            )
         raise ExpressionError(f"not a valid expression{where}: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):  # the parser's own limits
+    except (RecursionError, MemoryError):  # the parser's own limits
         raise ExpressionError("the expression is too deeply nested or too large") from None
+    except ValueError as exc:
+        raise ExpressionError(f"not a valid expression: {exc}") from None
     _check_size(tree.body)
     names: list[str] = []
-    _check(tree.body, names)
-    return ParsedExpression(text.strip(), tuple(names), tree.body)
+    _check(tree.body, names, source)
+    return ParsedExpression(source, tuple(names), tree.body)

@@ -25,20 +25,24 @@ MLP(2, [16, 16, 1], activation='relu')
 
 from __future__ import annotations
 
-import contextlib
+import io
 import json
 import math
 import numbers
 import os
 import random
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, TypeAlias
 
-from autograd_mini.engine import Value
+from autograd_mini.atomicfile import write_atomic
+from autograd_mini.engine import Value, _brief
+from autograd_mini.jsonload import JSONFileError, read_json
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_FILE_BYTES",
+    "MAX_PARAMETERS",
     "MLP",
     "Layer",
     "Module",
@@ -61,6 +65,14 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 _FORMAT = "autograd_mini.state_dict"
 _FORMAT_VERSION = 1
 _FILE_KEYS = ("format", "version", "architecture", "state_dict")
+
+MAX_PARAMETERS = 1_000_000
+"""Most parameters ``MLP.load(path)`` builds (checked from the architecture before building:
+each parameter is a Value, ~100 bytes, and ~50 bytes of JSON)."""
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest model file ``load`` reads (a million parameters take ~50 MB)."""
+_MAX_DEPTH = 32  # JSON nesting: a saved model nests 3 levels
+_MAX_CONTAINERS = 10_000  # JSON arrays and objects: a saved model has a handful
 
 
 class StateDictError(KeyError, ValueError):
@@ -88,7 +100,7 @@ def make_rng(seed: Seed) -> random.Random:
 
 def _check_size(name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {_brief(n)}")
     if n < 1:
         raise ValueError(f"{name} must be >= 1, got {n}")
     return n
@@ -103,6 +115,12 @@ def _check_activation(activation: object) -> str:
 
 
 def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]:
+    if isinstance(x, (AbstractSet, Mapping)):
+        # a set iterates in an arbitrary order, a dict over its keys: never what was meant
+        raise TypeError(
+            f"{who}: input must be an ordered sequence of {nin} numbers or Values (a list or "
+            f"tuple), got {type(x).__name__}"
+        )
     if isinstance(x, Iterable) and not isinstance(x, (Sequence, Mapping, Value, str, bytes)):
         x = list(x)  # e.g. a NumPy row or a generator: read it once
     if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
@@ -131,6 +149,11 @@ class Module:
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; every subclass defines it (``Any`` here, as in PyTorch, so
+        that code typed against ``Module`` can call one)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
 
     def _named(self, prefix: str) -> Iterator[tuple[str, Value]]:
         if self._fields:
@@ -234,8 +257,12 @@ class Module:
     def _load_into(self, path: str | os.PathLike[str]) -> Any:
         """``model.load(path)``: see :data:`Module.load`."""
         arch, state = _read_model_file(path)
+        return self._load_checked(os.fspath(path), arch, state)
+
+    def _load_checked(self, where: str, arch: object, state: object) -> Any:
+        """Load ``state`` (read from ``where``, saved with ``arch``) into this model, or raise
+        :class:`StateDictError` naming ``where`` and leave it unchanged."""
         named = self.named_parameters()
-        where = os.fspath(path)
         mismatch = arch is not None and arch != self.config()
         try:
             values = self._checked_values(named, state)
@@ -256,24 +283,49 @@ class Module:
         return self
 
     @classmethod
+    def _parameter_count(cls, arch: dict[str, Any]) -> int | None:
+        """How many parameters ``cls(**arch)`` would have, computed without building it (None:
+        unknown).  Checked against :data:`MAX_PARAMETERS` and the file before anything is
+        built; raises TypeError/ValueError for sizes that are not counts."""
+        return None
+
+    @classmethod
     def _load_new(cls, path: str | os.PathLike[str]) -> Any:
         """``MLP.load(path)``: see :data:`Module.load`."""
-        arch, _ = _read_model_file(path)
+        arch, state = _read_model_file(path)
         where = os.fspath(path)
         if arch is None:
-            raise ValueError(
+            raise StateDictError(
                 f"{where!r} holds bare weights without an architecture; build the model and "
                 f"call model.load({where!r}) instead"
             )
         if not isinstance(arch, dict) or arch.get("type") != cls.__name__:
             raise StateDictError(
-                f"{where!r} holds a model with architecture {arch!r}, not a {cls.__name__}"
+                f"{where!r} holds a model with architecture {_brief(arch)}, not a {cls.__name__}"
             )
+        kwargs = {k: v for k, v in arch.items() if k != "type"}
         try:
-            model = cls(**{k: v for k, v in arch.items() if k != "type"})
+            count = cls._parameter_count(kwargs)
         except (TypeError, ValueError) as e:
-            raise ValueError(f"{where!r}: cannot build a {cls.__name__} from {arch!r}: {e}") from e
-        return model._load_into(path)
+            raise StateDictError(f"{where!r}: bad architecture {_brief(arch)}: {e}") from None
+        if count is not None:
+            if count > MAX_PARAMETERS:
+                raise StateDictError(
+                    f"{where!r}: architecture {_brief(arch)} has {count:,} parameters, more than "
+                    f"the {MAX_PARAMETERS:,} a model may load (autograd_mini.nn.MAX_PARAMETERS)"
+                )
+            if isinstance(state, Mapping) and len(state) != count:
+                raise StateDictError(
+                    f"{where!r}: architecture {_brief(arch)} has {count:,} parameters but the "
+                    f"state dict holds {len(state):,} values"
+                )
+        try:
+            model = cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise StateDictError(
+                f"{where!r}: cannot build a {cls.__name__} from {_brief(arch)}: {e}"
+            ) from None
+        return model._load_checked(where, arch, state)
 
     load: ClassVar[_LoadMethod]
 
@@ -305,35 +357,35 @@ Module.load = _LoadMethod()
 
 def _read_model_file(path: str | os.PathLike[str]) -> tuple[object, object]:
     """(architecture or None, state dict) from a file written by :meth:`Module.save` or a bare
-    state-dict JSON object; ``ValueError`` for anything else."""
+    state-dict JSON object; :class:`StateDictError` naming the path for anything else (too
+    large, too deep, not UTF-8, not JSON, a duplicate key, another format or version)."""
     where = os.fspath(path)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as e:
-        raise ValueError(f"{where!r} is not valid JSON: {e}") from None
+        doc = read_json(
+            path, max_bytes=MAX_FILE_BYTES, max_depth=_MAX_DEPTH, max_containers=_MAX_CONTAINERS
+        )
+    except JSONFileError as e:
+        raise StateDictError(str(e)) from None
     if not isinstance(doc, dict):
-        raise ValueError(f"{where!r}: expected a JSON object, got {type(doc).__name__}")
+        raise StateDictError(f"{where!r}: expected a JSON object, got {type(doc).__name__}")
     if "format" not in doc:
         return None, doc
-    if doc["format"] != _FORMAT or doc.get("version") != _FORMAT_VERSION:
-        raise ValueError(
-            f"{where!r}: unsupported format {doc.get('format')!r} version {doc.get('version')!r}"
+    version = doc.get("version")
+    # the int 1 exactly: JSON's 1.0 and true compare equal to it in Python
+    if doc["format"] != _FORMAT or type(version) is not int or version != _FORMAT_VERSION:
+        raise StateDictError(
+            f"{where!r}: unsupported format {_brief(doc.get('format'))} version "
+            f"{_brief(version)} (expected {_FORMAT!r} version {_FORMAT_VERSION})"
         )
     extra = sorted(k for k in doc if k not in _FILE_KEYS)
     if extra:
         raise StateDictError(
-            f"{where!r} has unexpected key {extra[0]!r} (a saved model has only "
+            f"{where!r} has unexpected key {_brief(extra[0])} (a saved model has only "
             f"{', '.join(map(repr, _FILE_KEYS))})"
         )
     if "state_dict" not in doc:
         raise StateDictError(f"{where!r}: missing key 'state_dict'")
     return doc.get("architecture"), doc["state_dict"]
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _walk(obj: object, name: str, strict: bool) -> Iterator[tuple[str, Value]]:
@@ -348,30 +400,14 @@ def _walk(obj: object, name: str, strict: bool) -> Iterator[tuple[str, Value]]:
         raise TypeError(f"{name}: expected a Value, Module or list, got {type(obj).__name__}")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_json_atomic(path: str | os.PathLike[str], doc: object) -> None:
-    """Write ``doc`` as JSON to a temporary file in ``path``'s folder, then ``os.replace`` it."""
-    # both names absolute (mkstemp's always is), so src and dst visibly share a folder
-    target = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Write ``doc`` as JSON to ``path`` atomically (:func:`autograd_mini.atomicfile.write_atomic`:
+    the target's mode is kept, errors name ``path``); encoded first, so an unencodable document
+    raises before anything touches the disk."""
+    buffer = io.StringIO()
+    json.dump(doc, buffer, indent=1, allow_nan=False)
+    buffer.write("\n")
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
 class Neuron(Module):
@@ -405,6 +441,10 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
+    @classmethod
+    def _parameter_count(cls, arch: dict[str, Any]) -> int | None:
+        return _check_size("Neuron: nin", arch.get("nin")) + 1
+
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
 
@@ -428,6 +468,11 @@ class Layer(Module):
 
     def _forward(self, x: Input) -> list[Value]:
         return [n._forward(x) for n in self.neurons]
+
+    @classmethod
+    def _parameter_count(cls, arch: dict[str, Any]) -> int | None:
+        nin = _check_size("Layer: nin", arch.get("nin"))
+        return (nin + 1) * _check_size("Layer: nout", arch.get("nout"))
 
     def config(self) -> dict[str, Any]:
         return {
@@ -467,12 +512,24 @@ class MLP(Module):
             for i in range(len(self.nouts))
         ]
 
-    def __call__(self, x: Input) -> Value | list[Value]:
+    # Any, like torch.nn.Module.__call__: the result is a Value or a list depending on
+    # nouts[-1], a run-time number, and a union would make `model(x).data` a type error.
+    def __call__(self, x: Input) -> Any:
+        """The network on one sample: a Value when ``nouts[-1] == 1``, else a list of Values."""
         h: Sequence[Value | float | int] = _check_input(x, self.nin, "MLP")
         for layer in self.layers:
             h = layer._forward(h)
         out: list[Value] = h  # type: ignore[assignment]
         return out[0] if len(out) == 1 else out
+
+    @classmethod
+    def _parameter_count(cls, arch: dict[str, Any]) -> int | None:
+        nouts = arch.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [_check_size("MLP: nin", arch.get("nin"))]
+        sizes += [_check_size(f"MLP: nouts[{i}]", n) for i, n in enumerate(nouts)]
+        return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(nouts)))
 
     def config(self) -> dict[str, Any]:
         return {

@@ -21,19 +21,26 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-from autograd_mini.engine import Value
+from autograd_mini.engine import Value, _brief
+from autograd_mini.nn import Module
 
 __all__ = ["SGD", "Adam", "LinearLR", "Optimizer", "StepLR"]
 
 
 def _number(fn: str, name: str, x: object) -> float:
+    """``x`` as a finite float: TypeError for a non-number, ValueError for NaN or ±inf (an
+    infinite rate, decay or buffer turns every weight into NaN at the first step)."""
     if isinstance(x, (bool, Value)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{fn}: {name} must be a real number, got {type(x).__name__}: {x!r}")
-    v = float(x)
-    if math.isnan(v):
-        raise ValueError(f"{fn}: {name} must not be NaN")
+        raise TypeError(f"{fn}: {name} must be a real number, got {type(x).__name__}: {_brief(x)}")
+    try:
+        v = float(x)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v):
+        raise ValueError(f"{fn}: {name} must be finite (not NaN or ±inf), got {_brief(x)}")
     return v
 
 
@@ -52,6 +59,13 @@ def _non_negative(fn: str, name: str, x: object) -> float:
     return v
 
 
+def _positive(fn: str, name: str, x: object) -> float:
+    v = _number(fn, name, x)
+    if v <= 0.0:
+        raise ValueError(f"{fn}: invalid {name} {v!r} (must be > 0)")
+    return v
+
+
 def _beta(fn: str, name: str, x: object) -> float:
     v = _number(fn, name, x)
     if not 0.0 <= v < 1.0:
@@ -64,10 +78,22 @@ class Optimizer:
 
     __slots__ = ("lr", "params")
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value] | Module, lr: float) -> None:
         fn = type(self).__name__
         if isinstance(params, Value):
             raise TypeError(f"{fn}: params must be an iterable of Values, got a single Value")
+        if isinstance(params, Module):  # SGD(model, ...), like trace(params=model)
+            params = params.parameters()
+        elif isinstance(params, (AbstractSet, Mapping)):
+            # torch refuses sets too: their order, hence the updates' order, changes between runs
+            raise TypeError(
+                f"{fn}: params must be an ordered collection of Values (a list, or a Module), "
+                f"got {type(params).__name__}"
+            )
+        elif not isinstance(params, Iterable):
+            raise TypeError(
+                f"{fn}: params must be a list of Values or a Module, got {type(params).__name__}"
+            )
         ps = list(params)
         if not ps:
             raise ValueError(f"{fn}: got an empty parameter list")
@@ -176,7 +202,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Module,
         lr: float,
         momentum: float = 0.0,
         nesterov: bool = False,
@@ -247,7 +273,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Module,
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -258,7 +284,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.beta1 = _beta("Adam", "beta1 (betas[0])", betas[0])
         self.beta2 = _beta("Adam", "beta2 (betas[1])", betas[1])
-        self.eps = _non_negative("Adam", "eps", eps)
+        self.eps = _positive("Adam", "eps", eps)
         self.weight_decay = _non_negative("Adam", "weight_decay", weight_decay)
         self.steps = 0
         self.m = [0.0] * len(self.params)  # first-moment estimates
@@ -298,11 +324,15 @@ class Adam(Optimizer):
         for name, b in (("beta1", b1), ("beta2", b2)):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"Adam.load_state_dict: invalid {name} {b!r}")
-        for k in ("lr", "eps", "weight_decay"):
+        for k in ("lr", "weight_decay"):
             if hyper[k] < 0.0:
                 raise ValueError(f"Adam.load_state_dict: invalid {k} {hyper[k]!r}")
+        if hyper["eps"] <= 0.0:
+            raise ValueError(f"Adam.load_state_dict: invalid eps {hyper['eps']!r} (must be > 0)")
         if state["m"] is None or state["v"] is None:
             raise ValueError("Adam.load_state_dict: 'm' and 'v' must be lists")
+        if any(x < 0.0 for x in state["v"]):  # a mean of squares; sqrt would fail at the step
+            raise ValueError("Adam.load_state_dict: state 'v' must not be negative")
         self.lr, self.beta1, self.beta2 = hyper["lr"], b1, b2
         self.eps, self.weight_decay = hyper["eps"], hyper["weight_decay"]
         self.steps, self.m, self.v = state["step"], state["m"], state["v"]

@@ -18,33 +18,46 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, check_graph_size, node_names
 
 __all__ = [
+    "DOT_MAX_LAYOUT",
     "RENDER_FORMATS",
     "DotNotFoundError",
+    "DotTimeoutError",
     "ValueGraph",
     "atom",
     "draw_graph",
     "explain",
     "explain_steps",
+    "layout_size",
     "local_partials",
     "node_names",
     "render_graph",
+    "source_path",
 ]
 
 RENDER_FORMATS = ("svg", "png", "pdf")
 """Picture formats :func:`render_graph` produces with ``dot`` (``.dot`` writes the source only)."""
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
+
+DOT_MAX_LAYOUT = 2000
+"""Largest :func:`layout_size` the command line and Jupyter's display hand to ``dot`` (~2 s of
+layout; ``x*x*…*x`` with 50 factors, past it, takes ``dot`` 4 s, with local partials a
+minute)."""
+_DISPLAY_TIMEOUT = 10.0  # seconds dot may take to draw a Value shown in Jupyter
 
 INSTALL_HINT = (
     "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
@@ -67,6 +80,10 @@ class DotNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]
         RuntimeError.__init__(self, message)
 
 
+class DotTimeoutError(RuntimeError):
+    """Graphviz's ``dot`` did not finish within the time allowed and was killed."""
+
+
 def _missing_dot(what: str) -> DotNotFoundError:
     return DotNotFoundError(
         f"{what}: Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}"
@@ -78,15 +95,16 @@ class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
     and ``pipe``, except that a missing ``dot`` raises :class:`DotNotFoundError` saying how to
     install it (``render`` has saved the DOT source by then, and the message says where).
 
-    The source is saved with a ``.dot`` suffix (``render(outfile="g.svg")`` writes ``g.dot``),
-    like :func:`render_graph` and the command line, instead of graphviz's default ``.gv``.
+    The source is saved as the picture's name plus ``.dot`` (``render(outfile="g.svg")`` writes
+    ``g.svg.dot``), like :func:`render_graph` and the command line, instead of graphviz's
+    ``g.gv``.
     """
 
     _default_extension = "dot"
 
     @staticmethod
     def _get_filepath(outfile: str | os.PathLike[str]) -> Path:
-        return Path(outfile).with_suffix(".dot")
+        return source_path(outfile)
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -237,33 +255,143 @@ def draw_graph(
     return dot
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+def layout_size(root: Value, show_local_grads: bool = False) -> int:
+    """How many nodes Graphviz's ``dot`` lays out for :func:`draw_graph` of ``root``: the drawn
+    nodes plus the virtual nodes of edges that span several ranks, a predictor of its time.
 
-    The temporary file is opened with ``open(..., "xb")`` (not ``mkstemp``) so the result gets
-    the usual permissions from the umask rather than 0600.
+    A Value used by several operations far apart (``x*x*…*x``) has one edge to each, which
+    ``dot`` routes through a chain of virtual nodes, one per rank crossed: ~n² for n uses, and
+    its crossing minimisation grows faster still (measured: 50 uses of one x, 4 s; with
+    edge labels, which double the ranks, 60 s).  Ranks here are placed as late as possible
+    (each node just before its first consumer), as ``dot``'s network simplex would for trees.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    if not isinstance(root, Value):
+        raise TypeError(f"layout_size: root must be a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    depth: dict[Value, int] = {root: 0}  # ranks counted back from the root's
+    nodes = 0
+    crossed = 0
+    for v in reversed(order):  # every consumer before the Values it uses
+        d = depth[v]
+        nodes += 1
+        if v._op is None:
+            continue
+        nodes += 1  # its operation node, one rank earlier
+        for parent in v._parents:
+            depth[parent] = max(depth.get(parent, 0), d + 2)
+    for v in order:
+        if v._op is not None:
+            for parent in v._parents:
+                crossed += depth[parent] - depth[v] - 2  # ranks between parent and the op
+    return nodes + (2 * crossed + len(order) if show_local_grads else crossed)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: :func:`autograd_mini.atomicfile.write_atomic`
+    (mode of an existing file kept, stale temporaries of dead writers removed, errors name
+    ``path``)."""
+    write_atomic(path, data)
+
+
+def source_path(picture: str | os.PathLike[str]) -> Path:
+    """Where :func:`render_graph` writes the DOT source of ``picture``: the picture's own name
+    plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``), so pictures of one graph in several
+    formats, or of several graphs, never overwrite each other's source; a ``.dot``/``.gv``
+    path is the source itself."""
+    out = Path(picture)
+    return out if out.suffix.lower() in (".dot", ".gv") else out.with_name(out.name + ".dot")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGKILL this child when its parent dies (even by SIGKILL), so a killed
+    command line never leaves ``dot`` running."""
+    _PRCTL(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _linux_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - unusual libc
+        return None
+
+
+_PRCTL = _linux_prctl()
+
+
+def _run_dot(source: str, fmt: str, timeout: float | None, engine: str = "dot") -> bytes:
+    """``dot -K<engine> -T<fmt>`` on ``source``: the picture's bytes.
+
+    ``dot`` runs in its own process group, killed (the whole group) when ``timeout`` seconds
+    pass or this process is interrupted; on Linux it is also killed if this process dies.
+    Raises :class:`DotNotFoundError`, :class:`DotTimeoutError`, or RuntimeError with dot's
+    own message when it fails.
+    """
+    try:
+        proc = subprocess.Popen(
+            ["dot", f"-K{engine}", f"-T{fmt}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            # not thread-safe in general; it only calls prctl, which takes no locks
+            preexec_fn=None if _PRCTL is None else _die_with_parent,
+        )
+    except FileNotFoundError:
+        raise graphviz.ExecutableNotFound(("dot",)) from None
+    try:
+        out, err = proc.communicate(source.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise DotTimeoutError(
+            f"Graphviz's dot did not finish within {timeout:g} s and was stopped"
+        ) from None
+    except BaseException:  # KeyboardInterrupt, SystemExit: never leave dot running
+        _kill_group(proc)
         raise
+    if proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"dot failed: {lines[0] if lines else f'exit status {proc.returncode}'}")
+    return out
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        proc.kill()
+    proc.communicate()
 
 
 def render_graph(
-    graph: graphviz.Digraph | Value, path: str | os.PathLike[str], **kwargs: Any
+    graph: graphviz.Digraph | Value,
+    path: str | os.PathLike[str],
+    *,
+    write_source: bool = True,
+    timeout: float | None = None,
+    **kwargs: Any,
 ) -> Path:
     """Write ``graph`` (a Digraph, or a Value drawn with ``draw_graph(value, **kwargs)``) to
     ``path``; the format is the suffix: ``.svg``, ``.png``, ``.pdf`` or ``.dot`` (source only).
 
-    The DOT source is always written next to the picture (``graph.svg`` → ``graph.dot``) before
-    Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises :class:`DotNotFoundError` saying
-    how to install it (the ``.dot`` file is still there).  Returns the picture's path.
+    Unless ``write_source=False``, the DOT source is written next to the picture under the
+    picture's name plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``, see :func:`source_path`)
+    before Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises
+    :class:`DotNotFoundError` saying how to install it (the source file is still there).
+    ``timeout``: seconds ``dot`` may take (None: no limit); then it is killed and
+    :class:`DotTimeoutError` raised (dense graphs, e.g. one value reused by 50 operations, can
+    take ``dot`` minutes).  Files are written atomically; an ``OSError`` names ``path`` (or the
+    source's path).  Returns the picture's path.
     """
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ValueError(
+            f"render_graph: timeout must be a positive number of seconds, got {timeout!r}"
+        )
     if isinstance(graph, Value):
         graph = draw_graph(graph, **kwargs)
     elif kwargs:
@@ -277,16 +405,25 @@ def render_graph(
             f"render_graph: cannot tell the format from {str(out)!r}; "
             "use a .svg, .png, .pdf or .dot file name"
         )
-    source_path = out if fmt in ("dot", "gv") else out.with_suffix(".dot")
-    _atomic_write(source_path, graph.source.encode("utf-8"))
+    source = source_path(out)
     if fmt in ("dot", "gv"):
+        _atomic_write(source, graph.source.encode("utf-8"))
         return out
+    if write_source:
+        try:
+            _atomic_write(source, graph.source.encode("utf-8"))
+        except OSError as e:  # name the picture asked for first, then the source file
+            if e.errno is None:
+                raise
+            raise OSError(e.errno, e.strerror, os.fspath(path), None, str(source)) from None
     try:
-        data = graph.pipe(format=fmt)
+        data = _run_dot(graph.source, fmt, timeout, engine=getattr(graph, "engine", "dot"))
     except graphviz.ExecutableNotFound:
+        if not write_source:
+            raise _missing_dot(f"cannot render {out.name}") from None
         raise _missing_dot(
-            f"cannot render {out.name} (the DOT source was written to {source_path}; render it "
-            f"later with: dot -T{fmt} {source_path} -o {out})"
+            f"cannot render {out.name} (the DOT source was written to {source}; render it "
+            f"later with: dot -T{fmt} {source} -o {out})"
         ) from None
     _atomic_write(out, data)
     return out
@@ -295,7 +432,10 @@ def render_graph(
 def _mimebundle(value: Value) -> dict[str, str]:
     """Jupyter display of a Value: its graph as SVG when ``dot`` can draw it, always the repr."""
     bundle = {"text/plain": repr(value)}
-    # too large, or no `dot`: the text repr alone
+    # too large or too tangled for dot, no `dot`, or dot too slow: the text repr alone
     with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
-        bundle["image/svg+xml"] = draw_graph(value).pipe(format="svg", encoding="utf-8")
+        graph = draw_graph(value)
+        if layout_size(value) <= DOT_MAX_LAYOUT:
+            svg = _run_dot(graph.source, "svg", timeout=_DISPLAY_TIMEOUT)
+            bundle["image/svg+xml"] = svg.decode("utf-8")
     return bundle

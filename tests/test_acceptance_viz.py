@@ -393,7 +393,7 @@ def test_cli_without_dot_explains_and_writes_dot_source(entry: str, tmp_path: Pa
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "dot" in proc.stderr and "install" in proc.stderr.lower()
-    assert (tmp_path / "out.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert (tmp_path / "out.svg.dot").read_text(encoding="utf-8").startswith("digraph")
     assert not (tmp_path / "out.svg").exists()
 
 

@@ -55,7 +55,7 @@ def test_graph_writes_svg_and_dot_source(
     code, out, _ = run([*NEURON, "-o", str(out_file)], capsys)
     assert code == 0
     assert "<svg" in out_file.read_text()
-    source = (tmp_path / "graph.dot").read_text()
+    source = (tmp_path / "graph.svg.dot").read_text()
     assert "tanh" in source and "grad 0.7116" in source
     assert f"wrote {out_file}" in out
 
@@ -68,7 +68,7 @@ def test_png_output_starts_with_png_signature(
     code, _, _ = run([*NEURON, "-o", str(out_file), "--local-grads"], capsys)
     assert code == 0
     assert out_file.read_bytes().startswith(PNG_SIGNATURE)
-    assert "∂v2/∂x = 0.5" in (tmp_path / "graph.dot").read_text()
+    assert "∂v2/∂x = 0.5" in (tmp_path / "graph.png.dot").read_text()
 
 
 def test_dot_output_needs_no_graphviz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,7 +251,7 @@ def test_missing_dot_says_how_to_install_and_still_writes_dot_source(tmp_path: P
     assert "apt-get install graphviz" in result.stderr
     assert result.stderr.count("\n") == 1
     assert "f = 0.537" in result.stdout  # the numbers are still printed
-    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+    assert (tmp_path / "graph.png.dot").read_text().startswith("digraph")
     assert not out_file.exists()
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autograd_mini import data
 from autograd_mini.data import (
     make_circles,
     make_moons,
@@ -206,3 +207,34 @@ def test_minibatches_check_arguments_immediately():
         minibatches([1], [1], 0)
     with pytest.raises(ValueError, match="labels"):
         minibatches([1, 2], [1], 1)
+
+
+# --- bounded sizes (issue 13, item 9) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make", [data.make_moons, data.make_circles, data.make_xor, data.make_spirals]
+)
+def test_generators_refuse_more_points_than_the_limit_before_allocating(make):
+    with pytest.raises(ValueError, match=r"n must be <= 1,000,000.*got 1000000000000"):
+        make(10**12)
+    with pytest.raises(ValueError, match=r"n must be <= 1,000,000"):
+        make(data.MAX_SAMPLES + 1)
+
+
+def test_generators_accept_up_to_the_limit(monkeypatch):
+    monkeypatch.setattr(data, "MAX_SAMPLES", 10)
+    X, y = data.make_moons(10, seed=0)
+    assert len(X) == len(y) == 10
+    with pytest.raises(ValueError, match=r"n must be <= 10\b"):
+        data.make_moons(11, seed=0)
+
+
+def test_spirals_refuse_an_absurd_number_of_classes():
+    with pytest.raises(ValueError, match=r"classes must be <= 1,000,000"):
+        data.make_spirals(10, classes=10**12)
+
+
+def test_a_huge_n_is_reported_without_printing_all_its_digits():
+    with pytest.raises(ValueError, match=r"got an int of about 5000 digits"):
+        data.make_moons(10**5000)

@@ -1,8 +1,7 @@
-"""Tests for the training demos (moons, spirals) and the progress bar they use."""
+"""Tests for the training demos (moons, spirals); their progress bar: tests/test_progress.py."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -13,7 +12,6 @@ import pytest
 
 from autograd_mini.demos import moons, spirals
 from autograd_mini.nn import MLP
-from autograd_mini.progress import ProgressBar
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -200,52 +198,3 @@ def test_demo_runs_as_module_and_as_script_without_importing_matplotlib(tmp_path
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert "--steps" in done.stdout
-
-
-# --- progress bar -------------------------------------------------------------------------------
-
-
-def test_progress_bar_in_a_log_prints_a_line_per_tenth():
-    out = io.StringIO()
-    bar = ProgressBar(100, desc="train", stream=out, width=10)
-    for k in range(100):
-        bar.update(loss=1.0 / (k + 1), acc="50%")
-    bar.close()
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 11  # 1/100, then every 10%
-    assert lines[-1] == "train [##########] 100/100 loss=0.01 acc=50%"
-    assert lines[5].startswith("train [#####     ] 50/100")
-
-
-def test_progress_bar_on_a_terminal_redraws_one_line():
-    out = io.StringIO()
-    with ProgressBar(3, stream=out, width=3, interactive=True) as bar:
-        for _ in range(3):
-            bar.update(x=1)
-    text = out.getvalue()
-    assert text.count("\r") == 3
-    assert text.endswith("[###] 3/3 x=1\n")
-
-
-def test_progress_bar_on_a_terminal_blanks_the_end_of_a_longer_previous_line():
-    out = io.StringIO()
-    bar = ProgressBar(2, stream=out, width=2, interactive=True)
-    bar.update(note="long text")
-    bar.update(note="x")
-    first, second = out.getvalue().split("\r")[1:]
-    assert len(second) == len(first)
-    assert second.rstrip() == "[##] 2/2 note=x"
-
-
-def test_progress_bar_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="total"):
-        ProgressBar(-1)
-    with pytest.raises(ValueError, match="width"):
-        ProgressBar(10, width=0)
-
-
-def test_progress_bar_with_zero_total_shows_full():
-    out = io.StringIO()
-    bar = ProgressBar(0, stream=out, width=4)
-    assert bar.line() == "[####] 0/0"
-    assert bar.elapsed >= 0.0

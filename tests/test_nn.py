@@ -417,10 +417,10 @@ def test_failed_save_keeps_the_old_file_intact(tmp_path, monkeypatch):
     MLP(2, [3, 1], seed=0).save(path)
     old = path.read_bytes()
 
-    def broken_dump(*args, **kwargs):
+    def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", broken_dump)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         MLP(2, [3, 1], seed=1).save(path)
     assert path.read_bytes() == old
@@ -529,3 +529,20 @@ def test_mlp_forward_and_gradients_match_torch(activation):
     assert ours == [
         pytest.approx(row, rel=1e-9, abs=1e-15) for row in tlayers[0].weight.grad.tolist()
     ]
+
+
+# --- unordered inputs (issue 13, item 9) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad", [{0.5, 1.5}, frozenset({0.5, 1.5}), {0.5: 1, 1.5: 2}, {"a": 0.5, "b": 1.5}.keys()]
+)
+@pytest.mark.parametrize("make", [lambda: MLP(2, [3, 1], seed=0), lambda: Layer(2, 3, seed=0)])
+def test_model_called_with_an_unordered_collection_is_a_type_error(bad, make):
+    with pytest.raises(TypeError, match="ordered sequence"):
+        make()(bad)
+
+
+def test_model_still_accepts_tuples_and_generators():
+    model = MLP(2, [3, 1], seed=0)
+    assert model((0.5, 1.5)).data == model([0.5, 1.5]).data == model(x for x in (0.5, 1.5)).data

@@ -356,7 +356,7 @@ def test_sgd_matches_torch_optim_sgd(kwargs):
         {"lr": 0.05, "betas": (0.8, 0.99)},
         {"lr": 0.01, "eps": 1e-3},
         {"lr": 0.1, "weight_decay": 0.05},
-        {"lr": 0.02, "betas": (0.0, 0.5), "eps": 0.0},
+        {"lr": 0.02, "betas": (0.0, 0.5), "eps": 1e-300},
     ],
 )
 def test_adam_matches_torch_optim_adam(kwargs):
@@ -390,3 +390,105 @@ def test_schedules_match_torch():
             topt.step()
             tsched.step()
             sched.step()
+
+
+# --- hyperparameters must be finite and in range; a Module is a parameter list (issue 13) ---------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lr": math.inf},
+        {"lr": 0.1, "momentum": math.inf},
+        {"lr": 0.1, "weight_decay": math.inf},
+        {"lr": -math.inf},
+        {"lr": 10**400},
+    ],
+)
+def test_sgd_rejects_infinite_hyperparameters(kwargs):
+    with pytest.raises(ValueError, match=r"SGD: .* must be finite"):
+        SGD([Value(1.0)], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"eps": 0}, "eps"),
+        ({"eps": 0.0}, "eps"),
+        ({"eps": math.inf}, "eps"),
+        ({"lr": math.inf}, "learning rate"),
+        ({"weight_decay": math.inf}, "weight_decay"),
+        ({"betas": (math.nan, 0.9)}, "beta1"),
+        ({"betas": (0.9, math.inf)}, "beta2"),
+    ],
+)
+def test_adam_rejects_zero_eps_and_infinite_hyperparameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Adam([Value(1.0)], **kwargs)
+
+
+def _sgd_state_with(key, value):
+    opt = SGD([Value(1.0), Value(2.0)], lr=0.1, momentum=0.9)
+    for p in opt.params:
+        p.grad = 1.0
+    opt.step()
+    sd = opt.state_dict()
+    if key == "buffers":
+        sd["state"]["buffers"] = [1.0, value]
+    else:
+        sd["hyperparameters"][key] = value
+    return sd
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("buffers", math.inf), ("buffers", -math.inf), ("lr", math.inf), ("momentum", math.inf)],
+)
+def test_sgd_load_state_dict_rejects_infinite_numbers_and_changes_nothing(key, value):
+    opt = SGD([Value(1.0), Value(2.0)], lr=0.1, momentum=0.9)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="finite"):
+        opt.load_state_dict(_sgd_state_with(key, value))
+    assert opt.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "match"),
+    [
+        ("hyperparameters", "eps", 0.0, "eps"),
+        ("hyperparameters", "eps", math.inf, "finite"),
+        ("state", "m", [math.inf], "finite"),
+        ("state", "v", [math.inf], "finite"),
+        ("state", "v", [-1.0], "negative"),
+    ],
+)
+def test_adam_load_state_dict_rejects_bad_numbers(where, key, value, match):
+    opt = Adam([Value(1.0)], lr=0.1)
+    sd = opt.state_dict()
+    sd[where][key] = value
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(sd)
+    assert opt.state_dict() == Adam([Value(1.0)], lr=0.1).state_dict()
+
+
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1), lambda m: Adam(m, lr=0.1)])
+def test_optimizers_accept_a_module_for_its_parameters(make):
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    opt = make(model)
+    assert opt.params == model.parameters()
+    before = [p.data for p in model.parameters()]
+    model([0.5, -1.0]).backward()
+    opt.step()
+    assert [p.data for p in model.parameters()] != before
+
+
+def test_optimizers_reject_unordered_parameter_collections():
+    a, b = Value(1.0), Value(2.0)
+    with pytest.raises(TypeError, match="ordered"):
+        SGD({a, b}, lr=0.1)
+    with pytest.raises(TypeError, match="ordered"):
+        Adam({a: 1, b: 2}, lr=0.1)
+    with pytest.raises(TypeError, match="list of Values or a Module"):
+        SGD(3, lr=0.1)

@@ -1,4 +1,4 @@
-"""The properties the engine's speed rests on (see README "Speed"), and the benchmark harness.
+"""The properties the engine's speed rests on (see docs/speed.md), and the benchmark harness.
 
 Each test pins one design decision so a later change cannot silently give it up: no cyclic
 garbage, one GC-tracked object per node, no per-node closures, a backward pass that allocates

@@ -164,3 +164,92 @@ def test_values_are_slotted() -> None:
 
 def test_nan_data_is_allowed() -> None:
     assert math.isnan(Value(math.nan).data)
+
+
+# --- assigning data (issue 13, item 1) and item() --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"), [(2, 2.0), (True, 1.0), (Fraction(1, 4), 0.25), (-0.0, -0.0), (1.5, 1.5)]
+)
+def test_assigning_data_keeps_it_a_python_float(given: object, stored: float) -> None:
+    v = Value(1.0)
+    v.data = given  # type: ignore[assignment]
+    assert type(v.data) is float
+    assert math.copysign(1.0, v.data) == math.copysign(1.0, stored) and v.data == stored
+
+
+def test_assigning_a_numpy_scalar_to_data_converts_it() -> None:
+    np = pytest.importorskip("numpy")
+    v = Value(1.0)
+    for x in (np.float32(2.0), np.float64(-3.5), np.int64(7), np.array(0.25)):
+        v.data = x
+        assert type(v.data) is float and v.data == float(x)
+
+
+class _Sneaky:
+    """An object whose repr is code: it must never be stored as a Value's data."""
+
+    def __repr__(self) -> str:
+        return "(__import__('os').system('touch pwned') or 2.0)"
+
+
+@pytest.mark.parametrize(
+    ("bad", "type_name"),
+    [(_Sneaky(), "_Sneaky"), ("2.0", "str"), (None, "NoneType"), (1j, "complex"), ([1.0], "list")],
+)
+def test_assigning_a_non_number_to_data_is_a_type_error_naming_its_type(
+    bad: object, type_name: str
+) -> None:
+    v = Value(1.5)
+    with pytest.raises(TypeError, match=rf"Value\.data must be a real number, got {type_name}"):
+        v.data = bad  # type: ignore[assignment]
+    assert v.data == 1.5  # unchanged
+
+
+def test_assigning_a_value_to_data_is_refused_with_a_hint() -> None:
+    v = Value(1.0)
+    with pytest.raises(TypeError, match=r"use v\.data"):
+        v.data = Value(2.0)  # type: ignore[assignment]
+
+
+def test_assigned_data_is_what_gradients_use() -> None:
+    x = Value(1.0)
+    x.data = 3  # type: ignore[assignment]
+    y = x * x
+    y.backward()
+    assert y.data == 9.0 and x.grad == 6.0
+
+
+def test_traced_constant_whose_data_was_assigned_runs_as_a_float() -> None:
+    np = pytest.importorskip("numpy")
+    from autograd_mini import trace
+
+    c = Value(1.0)
+    c.data = np.float32(2.0)
+    assert trace(lambda x: x * c, 1).forward([1.5]) == 3.0
+
+
+def test_item_returns_the_data_as_a_float() -> None:
+    v = Value(3)
+    assert v.item() == 3.0 and type(v.item()) is float
+    assert (v * 2).item() == 6.0
+
+
+def test_value_of_an_integer_beyond_the_string_limit_overflows_cleanly() -> None:
+    # its repr would raise ValueError (int max str digits): the message must not need it
+    with pytest.raises(OverflowError, match=r"Value data: an int of about 5000 digits is too"):
+        Value(10**5000)
+    v = Value(1.0)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        v.data = -(10**5000)
+    assert v.data == 1.0
+
+
+def test_error_for_an_object_whose_repr_fails_still_names_its_type() -> None:
+    class Broken:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    with pytest.raises(TypeError, match="got Broken: a Broken"):
+        Value(Broken())  # type: ignore[arg-type]

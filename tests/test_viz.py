@@ -198,7 +198,7 @@ def test_hostile_labels_still_render(label: str, tmp_path: Path) -> None:
 def test_png_output_starts_with_png_signature(tmp_path: Path) -> None:
     out = render_graph(tanh_neuron(), tmp_path / "neuron.png", show_local_grads=True)
     assert out.read_bytes().startswith(PNG_SIGNATURE)
-    assert (tmp_path / "neuron.dot").read_text() == draw_graph(
+    assert (tmp_path / "neuron.png.dot").read_text() == draw_graph(
         tanh_neuron(), show_local_grads=True
     ).source
 
@@ -226,7 +226,7 @@ def test_missing_dot_says_how_to_install_and_still_writes_source(
     monkeypatch.setenv("PATH", "")
     with pytest.raises(DotNotFoundError, match=r"`dot` program was not found.*apt-get install"):
         render_graph(tanh_neuron(), tmp_path / "n.svg")
-    assert (tmp_path / "n.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert (tmp_path / "n.svg.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
     assert not (tmp_path / "n.svg").exists()
 
 
@@ -260,8 +260,9 @@ def test_rendered_files_get_normal_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
-    assert (tmp_path / "n.dot").stat().st_mode & 0o777 == 0o644
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.dot", "n.svg"]  # no temp files left
+    assert (tmp_path / "n.svg.dot").stat().st_mode & 0o777 == 0o644
+    # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.svg", "n.svg.dot"]
 
 
 def test_digraph_render_without_dot_explains_and_keeps_source(
@@ -272,8 +273,8 @@ def test_digraph_render_without_dot_explains_and_keeps_source(
     with pytest.raises(DotNotFoundError, match=r"not found on PATH; install Graphviz") as info:
         graph.render(outfile=tmp_path / "neuron.svg")
     assert isinstance(info.value, graphviz.ExecutableNotFound)  # what graphviz users catch
-    assert str(tmp_path / "neuron.dot") in str(info.value)
-    assert (tmp_path / "neuron.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
+    assert str(tmp_path / "neuron.svg.dot") in str(info.value)
+    assert (tmp_path / "neuron.svg.dot").read_text() == (GOLDEN / "tanh_neuron.dot").read_text()
     with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
         graph.pipe(format="png")
 
@@ -284,7 +285,7 @@ def test_digraph_render_and_pipe_work_as_in_graphviz(tmp_path: Path) -> None:
     assert isinstance(graph, graphviz.Digraph)
     out = graph.render(outfile=tmp_path / "neuron.png")
     assert Path(out).read_bytes().startswith(PNG_SIGNATURE)
-    assert (tmp_path / "neuron.dot").read_text() == graph.source
+    assert (tmp_path / "neuron.png.dot").read_text() == graph.source
     fresh = draw_graph(tanh_neuron())  # default source name: autograd_mini.dot
     assert Path(fresh.render(directory=tmp_path, format="svg")).name == "autograd_mini.dot.svg"
     assert graph.pipe(format="svg").startswith(b"<?xml")

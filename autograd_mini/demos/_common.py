@@ -20,7 +20,6 @@ from typing import Any, TextIO
 from autograd_mini.engine import Value, no_grad
 from autograd_mini.nn import MLP, _write_json_atomic
 from autograd_mini.optim import SGD, Adam, LinearLR, Optimizer
-from autograd_mini.progress import ProgressBar
 
 L2_ALPHA = 1e-4
 
@@ -106,18 +105,65 @@ def decaying_optimizer(
     return opt, LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=steps)
 
 
+class ProgressBar:
+    """A ``tqdm.auto`` bar (a widget in Jupyter, a line redrawn in place on a terminal) whose
+    ``update(**stats)`` advances one step and shows ``stats`` beside the count."""
+
+    __slots__ = ("bar",)
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def update(self, **stats: float | str) -> None:
+        """One step done; ``stats`` (e.g. ``loss=0.25, acc="90%"``) replace the shown ones."""
+        self.bar.set_postfix(stats, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        """Draw the final state and end the line."""
+        self.bar.close()
+
+
+def progress_bar(steps: int, stream: TextIO | None) -> ProgressBar | None:
+    """A progress bar over ``steps`` steps written to ``stream``; None (no bar) when ``stream``
+    is None or tqdm, an optional dependency (the ``demo`` extra), is not installed."""
+    if stream is None:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    isatty = getattr(stream, "isatty", None)
+    interactive = bool(isatty and isatty())
+    # In a log (a pipe, a file, CI) a redraw is a new stretch of text: redraw every tenth only.
+    every = 1 if interactive else max(1, steps // 10)
+    bar = tqdm(
+        total=steps,
+        desc="train",
+        file=stream,
+        miniters=every,
+        mininterval=0.1 if interactive else 0.0,
+        dynamic_ncols=interactive,
+        leave=True,
+    )
+    return ProgressBar(bar)
+
+
 @contextmanager
 def timed_progress(
     result: TrainResult, steps: int, progress: TextIO | None
 ) -> Iterator[ProgressBar | None]:
-    """A progress bar over ``steps`` steps on ``progress`` (None: no bar, yields None); when the
-    block ends, ``result.seconds`` is its wall time and the bar is closed."""
-    bar = None if progress is None else ProgressBar(steps, desc="train", stream=progress)
+    """A progress bar over ``steps`` steps on ``progress`` (None, or tqdm not installed: no bar,
+    yields None); when the block ends, ``result.seconds`` is its wall time and the bar is
+    closed."""
+    bar = progress_bar(steps, progress)
     start = time.perf_counter()
-    yield bar
-    result.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
+    try:
+        yield bar
+    finally:
+        result.seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
 
 
 # --- pictures (matplotlib, imported only here) ----------------------------------------------
@@ -317,6 +363,29 @@ def add_output_arguments(
         help=f"output folder (out/{demo})",
     )
     p.add_argument("--no-plots", action="store_true", help=f"skip {pictures}")
+
+
+def demo_parser(name: str, description: str, prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of demo ``name``: errors are one line with exit status 2 (like the
+    ``autograd-mini`` command); usage names ``prog`` (``autograd-mini demo NAME`` when started
+    from the command, the default ``python -m autograd_mini.demos.NAME`` otherwise)."""
+    from autograd_mini.cli import OneLineParser
+
+    return OneLineParser(
+        prog=prog or f"python -m autograd_mini.demos.{name}", description=description
+    )
+
+
+def ensure_output_folder(parser: argparse.ArgumentParser, out: str) -> None:
+    """Create the output folder ``out`` before any work, so a bad ``--out`` (``/dev/null/x``, no
+    permission, a file's name) is a one-line usage error (exit 2) at once, not a traceback after
+    the training."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"--out {out!r}: cannot create the folder: {e.strerror or e}")
+    if not os.access(out, os.W_OK | os.X_OK):
+        parser.error(f"--out {out!r}: the folder is not writable")
 
 
 def parse_finite(

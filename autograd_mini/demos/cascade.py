@@ -27,7 +27,12 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd_mini.demos._common import add_output_arguments, parse_finite
+from autograd_mini.demos._common import (
+    add_output_arguments,
+    demo_parser,
+    ensure_output_folder,
+    parse_finite,
+)
 from autograd_mini.engine import Value
 
 __all__ = ["PARAMETERS", "CascadeResult", "build", "by_hand", "main", "run"]
@@ -190,10 +195,11 @@ def _report(r: CascadeResult) -> list[str]:
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog or "python -m autograd_mini.demos.cascade",
-        description="Backpropagation through two logistic neurons in cascade: the tutorial's "
+    p = demo_parser(
+        "cascade",
+        "Backpropagation through two logistic neurons in cascade: the tutorial's "
         "hand formulas next to the engine's gradients, the graph, and one gradient step.",
+        prog,
     )
     defaults = run.__defaults__ or ()
     names = ("x", "t2", "w1", "b1", "w2", "b2", "lr")
@@ -215,9 +221,10 @@ def _draw(r: CascadeResult, out: str) -> list[str]:
     os.makedirs(out, exist_ok=True)
     graph = draw_graph(r.nodes["E"], show_local_grads=True, rankdir="TB")
     written = []
+    render_graph(graph, os.path.join(out, "cascade.dot"))  # one source for both pictures
     try:
         for fmt in ("svg", "png"):
-            render_graph(graph, os.path.join(out, f"cascade.{fmt}"))
+            render_graph(graph, os.path.join(out, f"cascade.{fmt}"), write_source=False)
             written.append(f"cascade.{fmt}")
     except DotNotFoundError as exc:
         print(f"note: {exc}", file=sys.stderr)
@@ -227,7 +234,10 @@ def _draw(r: CascadeResult, out: str) -> list[str]:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Command-line entry point (``python -m autograd_mini.demos.cascade``; ``prog`` names it in
     ``--help``); 0 when the hand formulas and the engine agree and the loss went down, else 1."""
-    args = parse_finite(_parser(prog), argv, ("x", "t2", "w1", "b1", "w2", "b2", "lr"))
+    parser = _parser(prog)
+    args = parse_finite(parser, argv, ("x", "t2", "w1", "b1", "w2", "b2", "lr"))
+    if not args.no_plots:
+        ensure_output_folder(parser, args.out)
     r = run(args.x, args.t2, args.w1, args.b1, args.w2, args.b2, args.lr)
     print("\n".join(_report(r)))
     if args.explain:

@@ -31,6 +31,8 @@ from autograd_mini.demos._common import (
     add_training_arguments,
     check_steps,
     decaying_optimizer,
+    demo_parser,
+    ensure_output_folder,
     make_optimizer,
     non_negative_float,
     optimizer_text,
@@ -184,10 +186,11 @@ def train_moons(
 # --- command line ---------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m autograd_mini.demos.moons",
-        description="Train MLP(2, [16, 16, 1]) on two moons; write pictures and the model.",
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = demo_parser(
+        "moons",
+        "Train MLP(2, [16, 16, 1]) on two moons; write pictures and the model.",
+        prog,
     )
     p.add_argument(
         "--steps", "--epochs", type=positive_int, default=100, help="training steps (100)"
@@ -208,9 +211,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m autograd_mini.demos.moons``)."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point (``python -m autograd_mini.demos.moons``; ``prog`` names it in
+    ``--help``)."""
+    parser = _parser(prog)
+    args = parser.parse_args(None if argv is None else list(argv))
+    ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, 1], seed=0)
     print(

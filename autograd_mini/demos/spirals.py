@@ -25,6 +25,8 @@ from autograd_mini.demos._common import (
     add_training_arguments,
     check_steps,
     decaying_optimizer,
+    demo_parser,
+    ensure_output_folder,
     non_negative_float,
     optimizer_text,
     paused_gc,
@@ -99,10 +101,11 @@ def train_spirals(
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m autograd_mini.demos.spirals",
-        description="Train MLP(2, [16, 16, 3]) on 3-class spirals with cross-entropy and Adam.",
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = demo_parser(
+        "spirals",
+        "Train MLP(2, [16, 16, 3]) on 3-class spirals with cross-entropy and Adam.",
+        prog,
     )
     p.add_argument("--steps", type=positive_int, default=300, help="minibatch steps (300)")
     add_training_arguments(p, DEFAULT_LR)
@@ -115,12 +118,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m autograd_mini.demos.spirals``)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point (``python -m autograd_mini.demos.spirals``; ``prog`` names it in
+    ``--help``)."""
+    parser = _parser(prog)
+    args = parser.parse_args(None if argv is None else list(argv))
     if args.classes < 2:
         parser.error("--classes must be at least 2")
+    ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, args.classes], seed=0)
     opt_text = optimizer_text(args.optimizer, lr, args.momentum)

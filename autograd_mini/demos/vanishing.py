@@ -21,7 +21,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograd_mini.demos._common import add_output_arguments, parse_finite
+from autograd_mini.demos._common import (
+    add_output_arguments,
+    demo_parser,
+    ensure_output_folder,
+    parse_finite,
+)
 from autograd_mini.engine import Value, grad
 
 __all__ = ["ACTIVATIONS", "DepthRow", "chain_gradient", "main", "measure"]
@@ -113,10 +118,11 @@ def _depth_list(text: str) -> list[int]:
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog or "python -m autograd_mini.demos.vanishing",
-        description="Measure |∂out/∂x| through deep chains of sigmoid and ReLU neurons: the "
+    p = demo_parser(
+        "vanishing",
+        "Measure |∂out/∂x| through deep chains of sigmoid and ReLU neurons: the "
         "sigmoid gradient shrinks like (1/4)^depth, the ReLU gradient does not.",
+        prog,
     )
     p.add_argument(
         "--depths",
@@ -134,7 +140,10 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Command-line entry point (``python -m autograd_mini.demos.vanishing``; ``prog`` names it
     in ``--help``)."""
-    args = parse_finite(_parser(prog), argv, ("x", "w", "b"))
+    parser = _parser(prog)
+    args = parse_finite(parser, argv, ("x", "w", "b"))
+    if not args.no_plots:
+        ensure_output_folder(parser, args.out)
     rows = measure(args.depths, args.x, args.w, args.b)
     print(
         f"A chain of L neurons h ← act(w·h + b) with w = {args.w:g}, b = {args.b:g}, from x = "
