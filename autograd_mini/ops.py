@@ -653,9 +653,9 @@ def softsign_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
 # --- piecewise ---------------------------------------------------------------------------------
 
 
-# clamp_min(x, lo) = max(x, lo); NaN stays NaN
+# clamp_min(x, lo) = max(x, lo); NaN (in either) gives NaN
 def clamp_min(x: float, lo: float) -> float:
-    return lo if x < lo else x
+    return lo if x < lo or lo != lo else x
 
 
 def clamp_min_vjp(g: Any, out: Any, x: Any, lo: Any) -> tuple[Any, Any]:
@@ -667,9 +667,9 @@ def clamp_min_vjp(g: Any, out: Any, x: Any, lo: Any) -> tuple[Any, Any]:
     return 0.0, 0.0  # NaN
 
 
-# clamp_max(x, hi) = min(x, hi); NaN stays NaN
+# clamp_max(x, hi) = min(x, hi); NaN (in either) gives NaN
 def clamp_max(x: float, hi: float) -> float:
-    return hi if x > hi else x
+    return hi if x > hi or hi != hi else x
 
 
 def clamp_max_vjp(g: Any, out: Any, x: Any, hi: Any) -> tuple[Any, Any]:

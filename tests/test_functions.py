@@ -291,6 +291,8 @@ KINKS = [
     ("clamp_min", (2.0, 2.0)),
     ("clamp_max", (3.0, 3.0)),
     ("clamp_min", (math.nan, 0.0)),
+    ("clamp_min", (1.0, math.nan)),
+    ("clamp_max", (1.0, math.nan)),
     ("softsign", (0.0,)),
     ("sign", (0.0,)),
     ("sign", (-0.0,)),
