@@ -240,11 +240,11 @@ class Value:
     # == and != by value like the others (NaN != NaN); anything but a number is just unequal
     def __eq__(self, other: object) -> bool:
         o = _number(other)
-        return NotImplemented if o is None else self.data == o
+        return NotImplemented if o is None else self._data == o
 
     def __ne__(self, other: object) -> bool:
         o = _number(other)
-        return NotImplemented if o is None else self.data != o
+        return NotImplemented if o is None else self._data != o
 
     # defining __eq__ would make Values unhashable: keep identity, so dicts and sets keyed by
     # Values (the graph walks, optimizers) are unaffected by equal data
@@ -319,13 +319,13 @@ class Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.remainder(self.data, o.data), self, o, _ops.REMAINDER)
+        return _node(_ops.remainder(self._data, o._data), self, o, _ops.REMAINDER)
 
     def __rmod__(self, other: Operand) -> Value:
         o = _operand(other)
         if o is None:
             return NotImplemented
-        return _node(_ops.remainder(o.data, self.data), o, self, _ops.REMAINDER)
+        return _node(_ops.remainder(o._data, self._data), o, self, _ops.REMAINDER)
 
     def __neg__(self) -> Value:
         return _node(-self._data, self, None, NEG)
@@ -553,7 +553,7 @@ class Value:
 def _number(other: object) -> float | None:
     """``other``'s number for == and != (a Value's data), None if it is not a real number."""
     if isinstance(other, Value):
-        return other.data
+        return other._data
     if type(other) is float:
         return other
     if isinstance(other, numbers.Real) or _is_real_array_scalar(other):
@@ -620,7 +620,7 @@ def _node(data: float, x: Value, y: Value | None, op: Op) -> Value:
 
 
 def _unary(op: Op, x: Value) -> Value:
-    return _node(op.forward(x.data), x, None, op)
+    return _node(op.forward(x._data), x, None, op)
 
 
 def _binary(op: Op, x: Value, other: object, what: str) -> Value:
@@ -630,7 +630,7 @@ def _binary(op: Op, x: Value, other: object, what: str) -> Value:
             f"{op.name}: {what} must be a real number or a Value, got "
             f"{type(other).__name__}: {other!r}"
         )
-    return _node(op.forward(x.data, o.data), x, o, op)
+    return _node(op.forward(x._data, o._data), x, o, op)
 
 
 _NAMES = ("x", "y")
@@ -666,16 +666,23 @@ def _forward(op: Op, xs: Sequence[float]) -> float:
 def apply_op(op: Op, args: Sequence[object]) -> Any:
     """``op(*args)``: a recorded Value if any argument is a Value, else the float result.
     Missing trailing inputs take ``op.defaults``; errors name the op and the argument."""
-    n, need, optional = len(args), op.arity, len(op.defaults)
-    if not need - optional <= n <= need:
-        want = str(need) if not optional else f"{need - optional} to {need}"
-        raise TypeError(f"{op.name}() takes {want} argument{'s' if need > 1 else ''}, got {n}")
-    if n < need:
+    n, need = len(args), op.arity
+    if n != need:
+        optional = len(op.defaults)
+        if not need - optional <= n < need:
+            want = str(need) if not optional else f"{need - optional} to {need}"
+            raise TypeError(f"{op.name}() takes {want} argument{'s' if need > 1 else ''}, got {n}")
         args = (*args, *op.defaults[optional - (need - n) :])
-    if not any(isinstance(a, Value) for a in args):
-        return _forward(
-            op, [_as_float(a, f"{op.name}: argument {i + 1}") for i, a in enumerate(args)]
-        )
+    # plain loops, no generators: this is the per-call path of functions.tan(x) and user ops
+    has_value = False
+    for a in args:
+        if isinstance(a, Value):
+            has_value = True
+    if not has_value:
+        floats = []
+        for i, a in enumerate(args):
+            floats.append(a if type(a) is float else _as_float(a, f"{op.name}: argument {i + 1}"))
+        return _forward(op, floats)
     operands: list[Value] = []
     for i, a in enumerate(args):
         o = _operand(a)
@@ -685,8 +692,11 @@ def apply_op(op: Op, args: Sequence[object]) -> Any:
                 f"{type(a).__name__}: {a!r}"
             )
         operands.append(o)
-    data = _forward(op, [o.data for o in operands])
-    return _node(data, operands[0], operands[1] if need == 2 else None, op)
+    x = operands[0]
+    if need == 1:
+        return _node(_forward(op, (x._data,)), x, None, op)
+    y = operands[1]
+    return _node(_forward(op, (x._data, y._data)), x, y, op)
 
 
 def topological_order(root: Value) -> list[Value]:

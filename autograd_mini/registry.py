@@ -96,9 +96,8 @@ class Op:
 
     def __call__(self, *args: Any) -> Any:
         """``op(x[, y])``: a Value (recorded) if any argument is a Value, else a float."""
-        from autograd_mini.engine import apply_op  # lazy: the engine imports the registry
-
-        return apply_op(self, args)
+        apply = _APPLY or _load_apply()
+        return apply(self, args)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -111,6 +110,18 @@ class Op:
         if callable(f):
             return f(out, inputs, node)
         return tuple(text.format(*inputs, out=out) for text in f)
+
+
+# engine.apply_op, imported on the first call of an op (the engine imports this module)
+_APPLY: Callable[[Op, tuple[Any, ...]], Any] | None = None
+
+
+def _load_apply() -> Callable[[Op, tuple[Any, ...]], Any]:
+    global _APPLY
+    from autograd_mini.engine import apply_op
+
+    _APPLY = apply_op
+    return apply_op
 
 
 OPS: dict[str, Op] = {}
