@@ -421,6 +421,16 @@ def test_gradients_flow_through_graphs_with_many_equal_values() -> None:
     assert [x.grad for x in xs] == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
+def test_parameters_with_equal_data_are_distinct_for_an_optimizer() -> None:
+    from autograd_mini.optim import SGD
+
+    a, b = Value(1.0), Value(1.0)
+    opt = SGD([a, b], lr=0.5)
+    (a * 2.0 + b * 4.0).backward()
+    opt.step()
+    assert (a.data, b.data) == (0.0, -1.0)
+
+
 def test_equality_is_recorded_as_a_trace_guard() -> None:
     def f(x: Value) -> Value:
         return x * 2.0 if x == 1.0 else x * 3.0
