@@ -243,8 +243,10 @@ def _check(node: ast.AST, names: list[str], text: str) -> None:
                 f"{what} not allowed{_where(node, text)}; call a function by name, e.g. tanh(x)"
             )
         if func.id not in FUNCTIONS:
-            close = difflib.get_close_matches(func.id, FUNCTIONS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = difflib.get_close_matches(func.id, FUNCTIONS, n=3)
+            # a transposition first: 'tahn' is tanh, though 'tan' is nearer for difflib
+            swapped = [c for c in close if sorted(c) == sorted(func.id)]
+            hint = f"did you mean {(swapped or close)[0]}? " if close else ""
             raise ExpressionError(
                 f"unknown function {func.id!r}{_where(node, text)}; {hint}known functions: "
                 f"{', '.join(sorted(FUNCTIONS))}"

@@ -173,19 +173,25 @@ def _user_vjp(name: str, vjp: Callable[..., Any], arity: int) -> Callable[..., t
     return checked_vjp
 
 
-# name -> the qualified names of the forward and vjp functions defop made it from
-_DEFINITIONS: dict[str, tuple[str, str]] = {}
+# name -> the module and qualified names of the forward and vjp functions defop made it from
+_DEFINITIONS: dict[str, tuple[str, str, str]] = {}
 
 
-def _qualified(fn: object) -> str:
-    return str(getattr(fn, "__qualname__", "") or "")
+def _origin(forward: Callable[..., Any], vjp: Callable[..., Any]) -> tuple[str, str, str]:
+    def attr(fn: object, name: str) -> str:
+        return str(getattr(fn, name, "") or "")
+
+    return attr(forward, "__module__"), attr(forward, "__qualname__"), attr(vjp, "__qualname__")
 
 
-def _same_definition(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> bool:
-    """Whether user op ``name`` was made from functions of the same names: a notebook cell run
-    again, or the same example in two modules.  Defining it again then replaces it instead of
-    clashing (Values already built keep the old op)."""
-    return _DEFINITIONS.get(name) == (_qualified(forward), _qualified(vjp))
+def _replaces(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> bool:
+    """Whether defining user op ``name`` again replaces it instead of clashing: made from
+    functions of the same names (a notebook cell or a script run again), or from another module
+    (two examples, or a test and the README, that happen to pick the same name).  Values
+    already built keep the op they were built with."""
+    old = _DEFINITIONS.get(name)
+    new = _origin(forward, vjp)
+    return old is not None and (old[1:] == new[1:] or old[0] != new[0])
 
 
 def defop(
@@ -218,8 +224,9 @@ def defop(
 
     ``numpy``/``jax``: the op's lowering for those compiler backends.
 
-    ValueError if ``name`` is not an identifier or is already an op (a built-in, or a user op
-    defined from other functions; defining the same functions again replaces the op).
+    ValueError if ``name`` is not an identifier or is already an op: a built-in, or a user op
+    defined in the same module from other functions (defining it from the same functions, or in
+    another module, replaces the op).
     Exceptions ``forward`` raises are reported as ``"<name>: <message> (x = …)"``, before any
     node is built.
     """
@@ -231,7 +238,7 @@ def defop(
         if not callable(fn):
             raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {fn!r}")
     existing = OPS.get(name)
-    if existing is not None and not _same_definition(name, forward, vjp):
+    if existing is not None and not _replaces(name, forward, vjp):
         kind = "user-defined op" if existing.user else "built-in op"
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")
     n_vjp = _count_params(vjp, "vjp")
@@ -278,7 +285,7 @@ def defop(
         user=True,
     )
     OPS[name] = op
-    _DEFINITIONS[name] = (_qualified(forward), _qualified(vjp))
+    _DEFINITIONS[name] = _origin(forward, vjp)
     return op
 
 
