@@ -16,7 +16,7 @@ EDITABLE := $(PIP) install --config-settings editable_mode=strict -e
 PKG_LIST := $(VENV)/.package-files
 PKG_FILES := $(sort $(shell find autograd_mini -name '*.py' -o -name py.typed))
 
-.PHONY: help venv dot test test-fast demo lint format bench docs clean FORCE
+.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean FORCE
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
@@ -35,7 +35,7 @@ $(PKG_LIST): FORCE | $(PY)
 	@echo '$(PKG_FILES)' | cmp -s - $@ || echo '$(PKG_FILES)' > $@
 
 $(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
-	$(EDITABLE) '.[dev,demo,docs]'
+	$(EDITABLE) '.[dev,demo,docs,browser,notebook]'
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
@@ -67,9 +67,22 @@ dot:
 	  echo "Tests that render pictures will be skipped."; \
 	fi
 
+# The browser tests drive the step-through page in Debian's chromium (Playwright only talks to
+# it; it never downloads a browser of its own).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (for the browser tests) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The chromium browser is missing and I cannot install it (not root)."; \
+	  echo "Install it with: sudo apt-get install chromium"; \
+	  echo "Tests marked 'browser' will be skipped."; \
+	fi
+
 # The hypothesis profile follows CI (see tests/conftest.py). pytest exits 5 when no test ran:
 # make fails then, as it should.
-test: $(VENV)/.dev dot
+test: $(VENV)/.dev dot chromium
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev
@@ -90,10 +103,12 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 
 # Side by side with micrograd (extra `bench`), PyTorch when installed and a hand-written floor;
-# writes out/bench.json and out/bench.png. BENCH_ARGS=--quick for a short run.
+# writes out/bench.json and out/bench.png (and what hooks / anomaly mode cost, on and off, to
+# out/bench_calculus.json). BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run --json out/bench.json --chart out/bench.png $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench_trace --json out/bench_trace.json $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench_calculus --json out/bench_calculus.json $(BENCH_ARGS)
 
 # MkDocs (Material) with the API reference from the docstrings (mkdocstrings); --strict turns
 # every warning (a broken link, a docstring it cannot render) into a failure. The pages are

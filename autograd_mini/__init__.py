@@ -9,6 +9,7 @@ library on top, written to show backpropagation at work.
 0.9999983369439447 1.3304437379346723e-05
 """
 
+from autograd_mini.anomaly import AnomalyError, detect_anomaly
 from autograd_mini.engine import (
     Value,
     enable_grad,
@@ -21,19 +22,27 @@ from autograd_mini.engine import (
 # The function, not the module of the same name: ``from autograd_mini import explain`` gives
 # ``explain(root) -> str``; ``from autograd_mini.explain import explain_steps`` still works.
 from autograd_mini.explain import explain
+from autograd_mini.forward import jvp
+from autograd_mini.functional import hessian, hvp, jacobian
 from autograd_mini.ops import OPS, Op
 from autograd_mini.registry import defop
 from autograd_mini.trace import trace
 
 __all__ = [
     "OPS",
+    "AnomalyError",
     "Op",
     "Value",
     "defop",
+    "detect_anomaly",
     "enable_grad",
     "explain",
     "grad",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "no_grad",
     "topological_order",
     "trace",

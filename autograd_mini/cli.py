@@ -1,7 +1,7 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
     autograd-mini graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg [--explain]
-    autograd-mini demo moons|cascade|vanishing|spirals [demo options]
+    autograd-mini demo moons|cascade|vanishing|spirals|gradflow|newton [demo options]
 
 ``graph`` parses the expression with the safe parser in :mod:`autograd_mini.exprparse` (never
 ``eval``), evaluates it at the given point, runs ``backward()``, prints the value and every
@@ -31,7 +31,7 @@ from autograd_mini.engine import Value
 
 __all__ = ["DEMOS", "main"]
 
-DEMOS = ("moons", "cascade", "vanishing", "spirals")
+DEMOS = ("moons", "cascade", "vanishing", "spirals", "gradflow", "newton")
 """Demo names; ``demo NAME`` runs ``autograd_mini.demos.NAME.main(argv)``."""
 
 PROG = "autograd-mini"
@@ -39,7 +39,8 @@ PROG = "autograd-mini"
 DOT_TIMEOUT = 30.0
 """Seconds Graphviz's ``dot`` may take to draw a picture before it is stopped (``--timeout``)."""
 
-_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
+_PAGE_SUFFIXES = (".html", ".htm")
+_PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv", *_PAGE_SUFFIXES)
 _ROOT_NAMES = ("f", "y", "out", "result")
 
 
@@ -106,7 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write the graph picture here: .svg, .png, .pdf, or .dot for the DOT source only "
-        "(the DOT source is written beside it: graph.svg → graph.svg.dot)",
+        "(the DOT source is written beside it: graph.svg → graph.svg.dot); .html writes a page "
+        "that steps through the forward and backward pass",
     )
     graph.add_argument(
         "--explain",
@@ -202,7 +204,8 @@ def _check_output(path: str) -> Path:
     shown = _shorten(path)
     if out.suffix.lower() not in _PICTURE_SUFFIXES:
         raise UsageError(
-            f"cannot tell the picture format from {shown}: use a .svg, .png, .pdf or .dot name"
+            f"cannot tell the picture format from {shown}: use a .svg, .png, .pdf or .dot name "
+            "(or .html for the step-through page)"
         )
     folder = out.parent
     try:
@@ -285,6 +288,8 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         source_path,
     )
 
+    if out.suffix.lower() in _PAGE_SUFFIXES:
+        return _write_page(root, out, args)
     try:
         graph = draw_graph(
             root,
@@ -326,6 +331,26 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
     source = source_path(out)
     extra = "" if source == out else f" (DOT source: {source})"
     print(f"wrote {out}{extra}")
+    return 0
+
+
+def _write_page(root: Value, out: Path, args: argparse.Namespace) -> int:
+    """``-o steps.html``: the step-through page (:func:`autograd_mini.viz.to_html`)."""
+    from autograd_mini.viz import DotNotFoundError, DotTimeoutError, to_html
+
+    try:
+        to_html(root, out, max_nodes=args.max_nodes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except (DotNotFoundError, DotTimeoutError) as exc:
+        _error(str(exc))
+        return 1
+    except RuntimeError as exc:  # dot itself failed
+        _error(str(exc))
+        return 1
+    except OSError as exc:
+        raise UsageError(f"cannot write {_shorten(str(out))}: {exc.strerror or exc}") from None
+    print(f"wrote {out} (open it in a browser; ← → step through the passes)")
     return 0
 
 

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeAlias, TypeVar
 
+from autograd_mini import instrument as _inst
 from autograd_mini import ops as _ops
 from autograd_mini.ops import (
     ABS,
@@ -540,7 +541,11 @@ class Value:
             order = _begin_pass(self)
             self._g = seed
             try:
-                _backprop_floats(order)
+                # hooks or anomaly mode: checked once per pass, never per node
+                if _inst.HOOKS or _inst.anomaly_blocks:
+                    _inst.backprop(order, values=False)
+                else:
+                    _backprop_floats(order)
             except BaseException:
                 _release(order, None)
                 raise
@@ -548,6 +553,22 @@ class Value:
             for node in order:
                 node.grad += node._g
                 node._g = None if node._op is None else done
+            if not retain_graph:
+                _inst.drop_released(order)
+
+    def register_hook(self, fn: Callable[[Any], Any]) -> _inst.RemovableHandle:
+        """Call ``fn(g)`` with this Value's gradient g = ∂root/∂self in every later
+        :meth:`backward` / :func:`grad` pass, once g is complete (all paths summed).
+
+        If ``fn`` returns a number, it replaces g: for what flows on to this Value's inputs, for
+        what ``backward`` adds to ``.grad`` of a leaf and for what ``grad`` returns (PyTorch's
+        ``register_hook``).  None keeps g.  g is a float, or a Value under
+        ``grad(create_graph=True)``.  Several hooks run in registration order, each on the
+        previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``; until
+        then the hook keeps this Value alive (an interior node's hooks go when a ``backward()``
+        releases its graph).  While any hook exists, passes take a slower, instrumented loop.
+        """
+        return _inst.register_hook(self, fn)
 
 
 def _number(other: object) -> float | None:
@@ -619,8 +640,10 @@ def _node(data: float, x: Value, y: Value | None, op: Op) -> Value:
     return v
 
 
+# The forward functions are looked up in _ops by the op's name, like the methods above do, so
+# that anomaly mode's checked table (swapped in for _ops) sees them too.
 def _unary(op: Op, x: Value) -> Value:
-    return _node(op.forward(x._data), x, None, op)
+    return _node(getattr(_ops, op.name)(x._data), x, None, op)
 
 
 def _binary(op: Op, x: Value, other: object, what: str) -> Value:
@@ -630,7 +653,7 @@ def _binary(op: Op, x: Value, other: object, what: str) -> Value:
             f"{op.name}: {what} must be a real number or a Value, got "
             f"{type(other).__name__}: {other!r}"
         )
-    return _node(op.forward(x._data, o._data), x, o, op)
+    return _node(getattr(_ops, op.name)(x._data, o._data), x, o, op)
 
 
 _NAMES = ("x", "y")
@@ -640,7 +663,8 @@ def _forward(op: Op, xs: Sequence[float]) -> float:
     """``op.forward(*xs)``; a user op's errors are reported like a built-in's, naming the op and
     its inputs, and its result must be a real number."""
     if not op.user:
-        return op.forward(*xs)
+        result: float = getattr(_ops, op.name)(*xs)  # _ops: see _unary
+        return result
     try:
         result = op.forward(*xs)
     except Exception as exc:  # the user's code: report it as the op's error
@@ -846,13 +870,20 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     with _PASS_LOCK:
         order = _begin_pass(output)
         try:
+            instrumented = bool(_inst.HOOKS or _inst.anomaly_blocks)  # once per pass
             if create_graph:
                 with enable_grad():
                     output._g = Value(1.0)
-                    _backprop_values(order)
+                    if instrumented:
+                        _inst.backprop(order, values=True)
+                    else:
+                        _backprop_values(order)
             else:
                 output._g = 1.0
-                _backprop_floats(order)
+                if instrumented:
+                    _inst.backprop(order, values=False)
+                else:
+                    _backprop_floats(order)
             results = []
             for x in wanted:
                 g = x._g

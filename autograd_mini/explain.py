@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.naming import atom, check_graph_size, node_names
 
-__all__ = ["MAX_NODES", "Step", "Term", "explain", "explain_steps"]
+__all__ = ["MAX_NODES", "Step", "Term", "explain", "explain_lines", "explain_steps"]
 
 MAX_NODES = 10_000
 """Default limit on the Values :func:`explain` walks: text grows linearly (one line per node), so
@@ -60,7 +60,11 @@ class Term:
 
 @dataclass(frozen=True)
 class Step:
-    """One node of the backward pass: ``grad`` = ∂root/∂node = Σ ``terms`` (seed 1 for the root)."""
+    """One node of the backward pass: ``grad`` = ∂root/∂node = Σ ``terms`` (seed 1 for the root).
+
+    ``definition`` is how the node was computed (``v4 = v2 + b = 0.6``); ``forward`` the same
+    with the inputs' numbers put in (``v4 = v2 + b = 0.5 + 0.1 = 0.6``; a leaf: its definition).
+    """
 
     name: str
     definition: str
@@ -68,6 +72,7 @@ class Step:
     grad: float
     terms: tuple[Term, ...]
     value: Value
+    forward: str = ""
 
 
 def _num(x: float) -> str:
@@ -85,18 +90,34 @@ def _formula_names(order: list[Value], names: dict[Value, str]) -> dict[Value, s
     return {v: (_num(v.data) if v.is_leaf and not v.label else atom(names[v])) for v in order}
 
 
-def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
+def _expression(v: Value, args: list[str]) -> str:
+    """``v``'s operation applied to ``args`` (names or numbers): ``a + b``, ``-a``, ``tanh(a)``."""
     op = v._op
-    if op is None:
-        return f"{name} = {_num(v.data)}" + ("" if v.label else " (constant)")
-    args = [fnames[p] for p in v._parents]
+    assert op is not None  # only called for operation nodes
     if op.notation == "infix":
-        expr = f"{args[0]} {op.symbol} {args[1]}"
-    elif op.notation == "prefix":
-        expr = f"{op.symbol}{args[0]}"
-    else:
-        expr = f"{op.symbol}({', '.join(args)})"
+        return f"{args[0]} {op.symbol} {args[1]}"
+    if op.notation == "prefix":
+        return f"{op.symbol}{args[0]}"
+    return f"{op.symbol}({', '.join(args)})"
+
+
+def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
+    if v._op is None:
+        return f"{name} = {_num(v.data)}" + ("" if v.label else " (constant)")
+    expr = _expression(v, [fnames[p] for p in v._parents])
     return f"{name} = {expr} = {_num(v.data)}"
+
+
+def _forward(v: Value, name: str, fnames: dict[Value, str]) -> str:
+    """The forward computation with numbers: ``v4 = v2 + b = 0.5 + 0.1 = 0.6``."""
+    if v._op is None:
+        return _definition(v, name, fnames)
+    symbolic = _expression(v, [fnames[p] for p in v._parents])
+    bare = v._op.notation != "call"  # operators get no parentheses of their own: -(-0.5)
+    numeric = _expression(v, [(_factor if bare else _num)(p.data) for p in v._parents])
+    if numeric == symbolic:  # every input a constant: say it once
+        return f"{name} = {symbolic} = {_num(v.data)}"
+    return f"{name} = {symbolic} = {numeric} = {_num(v.data)}"
 
 
 def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
@@ -117,7 +138,8 @@ def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
     for node in reversed(order):  # the engine's visiting order
         g = grads[node]
         definition = _definition(node, names[node], fnames)
-        steps.append(Step(names[node], definition, node.data, g, tuple(terms[node]), node))
+        forward = _forward(node, names[node], fnames)
+        steps.append(Step(names[node], definition, node.data, g, tuple(terms[node]), node, forward))
         op = node._op
         if op is None:
             continue
@@ -144,7 +166,12 @@ def explain(root: Value, *, max_nodes: int = MAX_NODES) -> str:
     ``backward`` or change any ``.grad``; the gradients shown equal those one ``root.backward()``
     produces.  ValueError for graphs over ``max_nodes`` Values.
     """
-    steps = explain_steps(root, max_nodes=max_nodes)
+    return "\n".join(explain_lines(explain_steps(root, max_nodes=max_nodes)))
+
+
+def explain_lines(steps: list[Step]) -> list[str]:
+    """The lines of :func:`explain` for the steps of :func:`explain_steps` (one per step, the
+    definitions padded to one width): the text the step-through page shows at each step."""
     r = atom(steps[0].name)
     width = max(len(s.definition) for s in steps) + 4
     lines = []
@@ -157,4 +184,4 @@ def explain(root: Value, *, max_nodes: int = MAX_NODES) -> str:
             numeric = " + ".join(f"{_factor(t.upstream)} · {_factor(t.local)}" for t in s.terms)
             body = f"{head} = {symbolic} = {numeric} = {s.grad!r}"
         lines.append(f"{s.definition.ljust(width)}{body}".rstrip())
-    return "\n".join(lines)
+    return lines

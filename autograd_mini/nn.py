@@ -18,6 +18,8 @@ MLP(2, [16, 16, 1], activation='relu')
 337
 >>> model.named_parameters()[0][0]
 'layers.0.neurons.0.w.0'
+>>> model.parameters()[0].label       # a short label for drawings: layer 1, neuron 1, weight 1
+'L1.n1.w1'
 >>> y = model([0.5, -1.0])     # one output: a Value
 >>> y.backward()
 >>> model.zero_grad()
@@ -165,6 +167,33 @@ class Module:
         for field, obj in getattr(self, "__dict__", {}).items():
             if not field.startswith("_"):
                 yield from _walk(obj, prefix + field, strict=False)
+
+    def _short_parts(self) -> Iterator[tuple[str, object]]:
+        """(short name, Value or Module or list) for each part, in parameter order: by default
+        the fields of :meth:`named_parameters`; Neuron, Layer and MLP use 1-based short names."""
+        if self._fields:
+            for field in self._fields:
+                yield field, getattr(self, field)
+            return
+        for field, obj in getattr(self, "__dict__", {}).items():
+            if not field.startswith("_"):
+                yield field, obj
+
+    def label_parameters(self, prefix: str = "") -> None:
+        """Give every parameter a short label from its place in the model, unique within it.
+
+        In an :class:`MLP` the label of ``layers.i.neurons.j.w.k`` (a key of
+        :meth:`named_parameters`, 0-based) is ``L{i+1}.n{j+1}.w{k+1}`` and of
+        ``layers.i.neurons.j.b`` it is ``L{i+1}.n{j+1}.b``: 1-based, like the tutorial's layer,
+        neuron and weight numbers (``L1.n3.w2``: first layer, third neuron, second weight).  A
+        :class:`Layer` alone labels ``n{j+1}.w{k+1}``, a :class:`Neuron` alone ``w{k+1}`` and
+        ``b``.  Neuron, Layer and MLP call this when they are built; loading weights changes only
+        the numbers, so the labels stay.  A Module of your own can call it at the end of its
+        ``__init__``: its fields are named as in :meth:`named_parameters` (``field.0`` for list
+        items), and parts that are ours inside it use their short names (``enc.n2.b``).
+        """
+        for name, obj in self._short_parts():
+            _label(obj, prefix + name)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, parameter)`` for every parameter, in a fixed order."""
@@ -400,6 +429,17 @@ def _walk(obj: object, name: str, strict: bool) -> Iterator[tuple[str, Value]]:
         raise TypeError(f"{name}: expected a Value, Module or list, got {type(obj).__name__}")
 
 
+def _label(obj: object, name: str) -> None:
+    """Label the parameters in ``obj`` (a Value, a Module or a list of them) under ``name``."""
+    if isinstance(obj, Value):
+        obj.label = name
+    elif isinstance(obj, Module):
+        obj.label_parameters(name + ".")
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            _label(item, f"{name}.{i}")
+
+
 def _write_json_atomic(path: str | os.PathLike[str], doc: object) -> None:
     """Write ``doc`` as JSON to ``path`` atomically (:func:`autograd_mini.atomicfile.write_atomic`:
     the target's mode is kept, errors name ``path``); encoded first, so an unencodable document
@@ -428,6 +468,12 @@ class Neuron(Module):
         bound = 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(rng.uniform(-bound, bound))
+        self.label_parameters()
+
+    def _short_parts(self) -> Iterator[tuple[str, object]]:
+        for k, wk in enumerate(self.w):
+            yield f"w{k + 1}", wk
+        yield "b", self.b
 
     def __call__(self, x: Input) -> Value:
         return self._forward(_check_input(x, self.nin, "Neuron"))
@@ -462,6 +508,11 @@ class Layer(Module):
         self.activation = _check_activation(activation)
         rng = make_rng(seed)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.label_parameters()
+
+    def _short_parts(self) -> Iterator[tuple[str, object]]:
+        for j, neuron in enumerate(self.neurons):
+            yield f"n{j + 1}", neuron
 
     def __call__(self, x: Input) -> list[Value]:
         return self._forward(_check_input(x, self.nin, "Layer"))
@@ -511,6 +562,11 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", rng)
             for i in range(len(self.nouts))
         ]
+        self.label_parameters()
+
+    def _short_parts(self) -> Iterator[tuple[str, object]]:
+        for i, layer in enumerate(self.layers):
+            yield f"L{i + 1}", layer
 
     # Any, like torch.nn.Module.__call__: the result is a Value or a list depending on
     # nouts[-1], a run-time number, and a union would make `model(x).data` a type error.

@@ -17,6 +17,7 @@ the same names :func:`autograd_mini.explain.explain` uses.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import signal
 import subprocess
@@ -30,15 +31,19 @@ from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, check_graph_size, node_names
+from autograd_mini.network import draw_network
+from autograd_mini.stepper import StepPage, to_html
 
 __all__ = [
     "DOT_MAX_LAYOUT",
     "RENDER_FORMATS",
     "DotNotFoundError",
     "DotTimeoutError",
+    "StepPage",
     "ValueGraph",
     "atom",
     "draw_graph",
+    "draw_network",
     "explain",
     "explain_steps",
     "layout_size",
@@ -46,6 +51,7 @@ __all__ = [
     "node_names",
     "render_graph",
     "source_path",
+    "to_html",
 ]
 
 RENDER_FORMATS = ("svg", "png", "pdf")
@@ -195,8 +201,9 @@ def draw_graph(
     """The computation graph of ``root`` as a :class:`graphviz.Digraph`.
 
     One record node per Value (name, ``data``, and ``grad`` when ``show_grad``), one small node per
-    operation, edges input → op → output.  Labelled leaves (inputs, parameters) are blue,
-    unlabelled leaves (constants) grey, the root gold.  With ``show_local_grads`` each input edge
+    operation, edges input → op → output.  Labelled leaves (inputs, parameters: a model's
+    parameters are labelled ``L1.n3.w2``…) are blue, unlabelled leaves (constants) grey and
+    without a gradient field, the root gold.  With ``show_local_grads`` each input edge
     is labelled with ∂out/∂in (the op's VJP rule at g = 1).  ``grad`` shows the current
     ``.grad`` attribute: call ``root.backward()`` first to see gradients.
 
@@ -210,8 +217,22 @@ def draw_graph(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     check_graph_size(root, max_nodes)
-
     order = topological_order(root)
+    grads = {v: v.grad for v in order} if show_grad else None
+    return _build_graph(root, order, grads, rankdir=rankdir, show_local_grads=show_local_grads)
+
+
+def _build_graph(
+    root: Value,
+    order: list[Value],
+    grads: dict[Value, float] | None,
+    *,
+    rankdir: str = "LR",
+    show_local_grads: bool = False,
+) -> ValueGraph:
+    """:func:`draw_graph`'s picture of the nodes ``order`` (topological), with the gradients
+    ``grads`` shown in the records (None: no gradient field).  Constants (unlabelled leaves)
+    never get a gradient field: nothing is learned about a number typed into the expression."""
     names = node_names(order)
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")
@@ -223,15 +244,16 @@ def draw_graph(
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
     )
     for i, v in enumerate(order):
+        constant = v._op is None and not v.label
         fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
-        if show_grad:
-            fields.append(f"grad {_fmt(v.grad)}")
+        if grads is not None and not constant:
+            fields.append(f"grad {_fmt(grads[v])}")
         body = " | ".join(fields)
         label = "{ " + body + " }" if horizontal else body
         if v is root:
             style = _ROOT_STYLE
         elif v._op is None:
-            style = _LEAF_STYLE if v.label else _CONST_STYLE
+            style = _CONST_STYLE if constant else _LEAF_STYLE
         else:
             style = {}
         # shape on each record (not as the default), like micrograd's draw_dot: one
@@ -429,13 +451,49 @@ def render_graph(
     return out
 
 
-def _mimebundle(value: Value) -> dict[str, str]:
-    """Jupyter display of a Value: its graph as SVG when ``dot`` can draw it, always the repr."""
+def _mimebundle(value: Value, max_nodes: int = 500) -> dict[str, str]:
+    """Jupyter display of a Value: its graph as SVG when ``dot`` can draw it, always the repr.
+
+    A graph over ``max_nodes`` Values (draw_graph's default) is not drawn; a one-line notice
+    says how to draw it instead, so the cell never shows only a bare repr.
+    """
     bundle = {"text/plain": repr(value)}
-    # too large or too tangled for dot, no `dot`, or dot too slow: the text repr alone
+    try:
+        check_graph_size(value, max_nodes)
+    except ValueError:
+        notice = _too_large_notice(value, max_nodes)
+        bundle["text/plain"] += "\n" + notice
+        bundle["text/html"] = f"<pre>{html.escape(repr(value))}</pre><p>{html.escape(notice)}</p>"
+        return bundle
+    # too tangled for dot, no `dot`, or dot too slow: the text repr alone
     with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
-        graph = draw_graph(value)
+        graph = draw_graph(value, max_nodes=max_nodes)
         if layout_size(value) <= DOT_MAX_LAYOUT:
             svg = _run_dot(graph.source, "svg", timeout=_DISPLAY_TIMEOUT)
             bundle["image/svg+xml"] = svg.decode("utf-8")
     return bundle
+
+
+_COUNT_LIMIT = 1_000_000
+
+
+def _too_large_notice(value: Value, max_nodes: int) -> str:
+    """One line: the graph is over the display limit, and how to draw it anyway."""
+    seen: set[Value] = {value}
+    stack = [value]
+    while stack and len(seen) <= _COUNT_LIMIT:  # count, up to a limit, for the suggestion
+        for parent in stack.pop()._parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    n = len(seen)
+    if stack:  # too large to count, let alone draw: suggest a part of it
+        size = f"more than {_COUNT_LIMIT:,} Values"
+        how = "a part of it with draw_graph(part, max_nodes=…)"
+    else:
+        size = f"{n:,} Values"
+        how = f"it with draw_graph(v, max_nodes={n})"
+    return (
+        f"(graph not drawn: {size}, over the display limit of {max_nodes}; draw {how}, or a "
+        "model's layers with draw_network(model), both from autograd_mini.viz)"
+    )

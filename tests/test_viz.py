@@ -42,6 +42,16 @@ def test_dot_source_with_local_grads_top_to_bottom_matches_golden_file() -> None
     assert source == (GOLDEN / "tanh_neuron_local_grads_tb.dot").read_text()
 
 
+def test_neuron_with_named_parameters_and_constant_inputs_matches_golden_file() -> None:
+    # parameters drawn as parameters: blue and named (w1, w2, b: a lone Neuron has no layer);
+    # the inputs 0.5 and -1.0 are constants: grey, and without a gradient field
+    from autograd_mini.nn import Neuron
+
+    y = Neuron(2, activation="tanh", seed=0)([0.5, -1.0])
+    y.backward()
+    assert draw_graph(y).source == (GOLDEN / "neuron_named_parameters.dot").read_text()
+
+
 def test_same_graph_built_twice_gives_identical_source() -> None:
     # Different objects (different id()s), same structure: names must not depend on id().
     a = draw_graph(tanh_neuron(), show_local_grads=True).source

@@ -7,6 +7,9 @@
 * ``spirals``: a 3-class spiral classifier trained with ``cross_entropy`` and Adam.
 * ``cascade``: the tutorial's two logistic neurons, backpropagation by hand beside the engine.
 * ``vanishing``: gradients through deep sigmoid and ReLU chains.
+* ``gradflow``: the vanishing gradient while training an 8-layer MLP (sigmoid, tanh, ReLU),
+  watched with gradient hooks.
+* ``newton``: gradient descent against Newton's method (with ``hessian``) on Rosenbrock.
 
 Plots need matplotlib (the ``demo`` extra), imported only when a demo draws.
 """

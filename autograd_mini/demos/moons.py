@@ -8,6 +8,9 @@ the output folder (default ``out/moons``):
 
 * ``decision_boundary.png``: the learned regions with the training points;
 * ``loss_curve.png``: loss and accuracy per step;
+* ``network.svg``: the trained network, one edge per weight coloured by its sign, as wide as
+  its size, with ∂L/∂w of the last step in the tooltips (:func:`autograd_mini.viz.draw_network`;
+  needs Graphviz's ``dot``; its source is written beside it as ``network.svg.dot``);
 * ``model.json``: the trained weights (``MLP.load`` reads them back);
 * ``metrics.json``: settings, final numbers and wall time.
 
@@ -18,6 +21,7 @@ Run ``python -m autograd_mini.demos.moons --help`` for the flags.  Pictures need
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -65,6 +69,7 @@ __all__ = [
     "plot_history",
     "predict",
     "train_moons",
+    "write_network",
 ]
 
 DEFAULT_LR = {"sgd": 0.2, "adam": 0.05}
@@ -243,7 +248,25 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     held_out = accuracy(result.model, fresh, fresh_y)
     title = f"two moons: {100 * result.accuracy:.0f}% training accuracy after {args.steps} steps"
     report_and_save("moons", args, lr, result, held_out, title)
+    if not args.no_plots:
+        write_network(result.model, args.out)
     return 0
+
+
+def write_network(model: MLP, out: str) -> None:
+    """Draw the trained network (:func:`autograd_mini.viz.draw_network`) to ``out/network.svg``;
+    its gradients are the last training step's.  Without Graphviz's ``dot`` (or if it fails or
+    takes over a minute), says so and goes on: the model and metrics are saved already.
+    """
+    from autograd_mini.viz import draw_network, render_graph
+
+    path = os.path.join(out, "network.svg")
+    try:
+        render_graph(draw_network(model), path, timeout=60.0)
+    except RuntimeError as e:  # DotNotFoundError, DotTimeoutError, or dot failed
+        print(f"note: {e}; skipping network.svg")
+    else:
+        print("wrote network.svg (the trained network; open it in a browser to hover the edges)")
 
 
 if __name__ == "__main__":
