@@ -36,6 +36,9 @@ $(PKG_LIST): FORCE | $(PY)
 
 $(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[dev,demo,docs,browser,notebook]'
+	@$(EDITABLE) '.[jax]' 2>/dev/null \
+	  && echo "jax installed: the JAX backend's tests will run" \
+	  || echo "note: jax could not be installed here; tests of the JAX backend will be skipped"
 	@$(PIP) install '$(TORCH_SPEC)' 2>/dev/null \
 	  && echo "torch installed: oracle tests will run" \
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
@@ -47,6 +50,7 @@ $(VENV)/.demo: pyproject.toml $(PKG_LIST) | $(PY)
 
 $(VENV)/.bench: pyproject.toml $(PKG_LIST) | $(PY)
 	$(EDITABLE) '.[bench,demo]'
+	@$(EDITABLE) '.[jax]' 2>/dev/null || echo "note: jax not installed; no JAX rows in the bench"
 	touch $@
 
 $(VENV)/.docs: pyproject.toml $(PKG_LIST) | $(PY)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numbers
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeAlias, TypeVar
@@ -56,6 +57,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 # does not switch recording off in another.
 _GRAD_ENABLED: ContextVar[bool] = ContextVar("autograd_mini_grad_enabled", default=True)
 _grad_enabled = _GRAD_ENABLED.get
+
+
+ComparisonHook: TypeAlias = "Callable[[Value, str, object, bool], None]"
+# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``) with
+# the left operand, the symbol, the right operand as given and the outcome.  Tracing switches
+# it on for its own context (a ContextVar: other threads and tasks are not watched); None: off.
+_COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
+    "autograd_mini_comparison_hook", default=None
+)
+
+
+@contextmanager
+def comparison_hook(hook: ComparisonHook) -> Iterator[None]:
+    """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison made in this
+    context (how :func:`autograd_mini.trace` records the branches ``f`` took)."""
+    token = _COMPARISON_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _COMPARISON_HOOK.reset(token)
 
 
 class _Mark:
@@ -225,27 +246,55 @@ class Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
         return Value(self.data, self.label)
 
-    # --- comparisons: plain bools on data, nothing recorded -------------------------------------
+    # --- comparisons: plain bools on data; a tracer may watch them (see comparison_hook) -------
     def __lt__(self, other: Operand) -> bool:
-        return self._data < _data(other, "<")
+        result = self._data < _data(other, "<")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "<", other, result)
+        return result
 
     def __le__(self, other: Operand) -> bool:
-        return self._data <= _data(other, "<=")
+        result = self._data <= _data(other, "<=")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "<=", other, result)
+        return result
 
     def __gt__(self, other: Operand) -> bool:
-        return self._data > _data(other, ">")
+        result = self._data > _data(other, ">")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, ">", other, result)
+        return result
 
     def __ge__(self, other: Operand) -> bool:
-        return self._data >= _data(other, ">=")
+        result = self._data >= _data(other, ">=")
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, ">=", other, result)
+        return result
 
     # == and != by value like the others (NaN != NaN); anything but a number is just unequal
     def __eq__(self, other: object) -> bool:
         o = _number(other)
-        return NotImplemented if o is None else self._data == o
+        if o is None:
+            return NotImplemented
+        result = self._data == o
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "==", other, result)
+        return result
 
     def __ne__(self, other: object) -> bool:
         o = _number(other)
-        return NotImplemented if o is None else self._data != o
+        if o is None:
+            return NotImplemented
+        result = self._data != o
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, "!=", other, result)
+        return result
 
     # defining __eq__ would make Values unhashable: keep identity, so dicts and sets keyed by
     # Values (the graph walks, optimizers) are unaffected by equal data
@@ -723,9 +772,25 @@ def apply_op(op: Op, args: Sequence[object]) -> Any:
     return _node(_forward(op, (x._data, y._data)), x, y, op)
 
 
-def topological_order(root: Value) -> list[Value]:
+class GraphTooLargeError(ValueError):
+    """:func:`topological_order` reached more than ``max_nodes`` nodes."""
+
+
+def topological_order(
+    root: Value | Sequence[Value],
+    *,
+    done: Iterable[Value] = (),
+    max_nodes: int | None = None,
+) -> list[Value]:
     """Every node ``root`` depends on (itself included), inputs before the nodes computed from
-    them; the order backward visits them is the reverse.
+    them; the order backward visits them is the reverse.  The one ordering of the package:
+    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its specialised
+    twin :func:`_begin_pass`, measured faster in ``benchmarks/bench_trace.py``).
+
+    ``root`` may be several Values (ordered one after the other, each node once).  Nodes in
+    ``done`` count as already ordered: they and their inputs are left out unless reached
+    another way.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon as more nodes than
+    that are reached (a huge graph is refused without walking it all).
 
     Iterative depth-first search in argument order, so there is no recursion limit and the order
     is the same every run.  A node is marked when it is *expanded* and emitted only after all its
@@ -733,10 +798,13 @@ def topological_order(root: Value) -> list[Value]:
     Reads the graph only.
     """
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    seen: set[Value] = set(done)
+    limit = len(seen) + max_nodes if max_nodes is not None else -1
+    stack: list[tuple[Value, bool]] = []
     push = stack.append
     pop = stack.pop
+    for start in reversed([root] if isinstance(root, Value) else list(root)):
+        push((start, False))
     while stack:
         node, expanded = pop()
         if expanded:
@@ -745,6 +813,8 @@ def topological_order(root: Value) -> list[Value]:
         if node in seen:
             continue
         seen.add(node)
+        if len(seen) == limit + 1:
+            raise GraphTooLargeError(f"the graph has more than max_nodes={max_nodes} Values")
         push((node, True))
         for parent in reversed(node._parents):
             if parent not in seen:
@@ -759,8 +829,8 @@ def _begin_pass(root: Value) -> list[Value]:
     The same depth-first search as :func:`topological_order`, but the visited marks live in the
     nodes' ``_g`` slots (None: not seen; _VISITING: its inputs are being ordered; 0.0: in the
     order) instead of a set, and the stack holds plain nodes instead of (node, expanded) pairs.
-    Measured on an MLP-step graph (interleaved, min of 15): topological_order plus two more
-    loops (check, set 0.0) 20.7 ms; this single pass 15.9 ms, 10.6 ms with the inputs in slots.
+    One pass instead of :func:`topological_order` plus a loop setting 0.0: faster, as
+    ``benchmarks/bench_trace.py`` measures ("ordering the eager step's graph").
 
     Raises RuntimeError, leaving every node as it was, if part of the graph was released.
     """

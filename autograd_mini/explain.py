@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograd_mini.engine import Value, topological_order
-from autograd_mini.naming import atom, check_graph_size, node_names
+from autograd_mini.engine import Value
+from autograd_mini.naming import atom, bounded_order, node_names
 
 __all__ = ["MAX_NODES", "Step", "Term", "explain", "explain_lines", "explain_steps"]
 
@@ -127,8 +127,7 @@ def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explain: max_nodes must be a positive int, got {max_nodes!r}")
-    check_graph_size(root, max_nodes, "explain")
-    order = topological_order(root)
+    order = bounded_order(root, max_nodes, "explain")
     names = node_names(order)
     fnames = _formula_names(order, names)
     grads: dict[Value, float] = {v: 0.0 for v in order}

@@ -8,9 +8,16 @@ are the same on every run.  Pure Python: importing this module imports no option
 
 from __future__ import annotations
 
-from autograd_mini.engine import Value
+from autograd_mini.engine import GraphTooLargeError, Value, topological_order
 
-__all__ = ["MAX_LABEL", "atom", "check_graph_size", "node_names", "sanitize_label"]
+__all__ = [
+    "MAX_LABEL",
+    "atom",
+    "bounded_order",
+    "check_graph_size",
+    "node_names",
+    "sanitize_label",
+]
 
 MAX_LABEL = 40
 """Characters of a user label shown; longer ones are cut and end in ``…``."""
@@ -45,22 +52,21 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     return {v: (sanitize_label(v.label) if v.label else f"v{i}") for i, v in enumerate(order)}
 
 
-def check_graph_size(root: Value, max_nodes: int, what: str = "draw_graph") -> None:
-    """ValueError if ``root`` depends on more than ``max_nodes`` Values (itself included).
+def bounded_order(root: Value, max_nodes: int, what: str = "draw_graph") -> list[Value]:
+    """``topological_order(root)``, or a ValueError if ``root`` depends on more than
+    ``max_nodes`` Values (itself included), found without walking the rest of the graph.
+    ``what`` names the caller in the message (``draw_graph``, ``explain``)."""
+    try:
+        return topological_order(root, max_nodes=max_nodes)
+    except GraphTooLargeError:
+        raise ValueError(
+            f"{what}: the graph has more than max_nodes={max_nodes} Values; "
+            f"{'draw' if what == 'draw_graph' else 'explain'} a smaller expression "
+            "(e.g. one neuron or one layer) or pass a larger max_nodes"
+        ) from None
 
-    Stops counting as soon as the limit is passed, so a huge graph is refused quickly.  ``what``
-    names the caller in the message (``draw_graph``, ``explain``).
-    """
-    seen: set[Value] = {root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._parents:
-            if parent not in seen:
-                seen.add(parent)
-                if len(seen) > max_nodes:
-                    raise ValueError(
-                        f"{what}: the graph has more than max_nodes={max_nodes} Values; "
-                        f"{'draw' if what == 'draw_graph' else 'explain'} a smaller expression "
-                        "(e.g. one neuron or one layer) or pass a larger max_nodes"
-                    )
-                stack.append(parent)
+
+def check_graph_size(root: Value, max_nodes: int, what: str = "draw_graph") -> None:
+    """ValueError if ``root`` depends on more than ``max_nodes`` Values (see
+    :func:`bounded_order`)."""
+    bounded_order(root, max_nodes, what)

@@ -789,6 +789,21 @@ def _pow_formula(c: str, n: tuple[str, ...], node: Any) -> tuple[str, ...]:
     return dx, f"{c}·ln {base}"
 
 
+def _jax(name: str) -> Callable[..., Any]:
+    """The op's JAX lowering, ``<name>`` in :mod:`autograd_mini.compile._jax_ops` (the first
+    seventeen ops) or :mod:`autograd_mini.compile._jax_functions` (the rest), imported on first
+    use (those modules import jax)."""
+
+    def lower(*args: Any) -> Any:
+        from autograd_mini.compile import _jax_functions, _jax_ops
+
+        module = _jax_ops if hasattr(_jax_ops, name) else _jax_functions
+        return getattr(module, name)(*args)
+
+    lower.__name__ = f"{name}_jax"
+    return lower
+
+
 # --- the table: every primitive once, with its symbol, domain, kinks and explain formula --------
 # Formulas: {0}, {1} are the inputs' names, {out} the result's.  Kinks are where a first or
 # second derivative jumps; piecewise-constant ops list their jumps between −1000 and 1000.
@@ -797,19 +812,23 @@ _INTEGERS = tuple(float(k) for k in range(-1000, 1001))
 _HALVES = tuple(k + 0.5 for k in range(-1000, 1000))
 _INFIX = "infix"
 
-ADD = Op("add", "+", add, add_vjp, formula=("1", "1"), notation=_INFIX)
-SUB = Op("sub", "-", sub, sub_vjp, formula=("1", "−1"), notation=_INFIX)
-MUL = Op("mul", "*", mul, mul_vjp, formula=("{1}", "{0}"), notation=_INFIX)
-DIV = Op("div", "/", div, div_vjp, formula=("1/{1}", "−{0}/{1}²"), notation=_INFIX)
-NEG = Op("neg", "-", neg, neg_vjp, formula=("−1",), notation="prefix")
-POW = Op("pow", "**", pow, pow_vjp, (0.0, INF), formula=_pow_formula, notation=_INFIX)
-ABS = Op("abs", "abs", abs, abs_vjp, kinks=(0.0,), formula=("sign({0})",))
-EXP = Op("exp", "exp", exp, exp_vjp, formula=("{out}",))
-LOG = Op("log", "log", log, log_vjp, (0.0, INF), formula=("1/{0}",))
-SQRT = Op("sqrt", "sqrt", sqrt, sqrt_vjp, (0.0, INF), formula=("1/(2·{out})",))
-TANH = Op("tanh", "tanh", tanh, tanh_vjp, formula=("(1 − {out}²)",))
-SIGMOID = Op("sigmoid", "sigmoid", sigmoid, sigmoid_vjp, formula=("{out}(1 − {out})",))
-RELU = Op("relu", "relu", relu, relu_vjp, kinks=(0.0,), formula=("[{0} > 0]",))
+ADD = Op("add", "+", add, add_vjp, formula=("1", "1"), notation=_INFIX, jax=_jax("add"))
+SUB = Op("sub", "-", sub, sub_vjp, formula=("1", "−1"), notation=_INFIX, jax=_jax("sub"))
+MUL = Op("mul", "*", mul, mul_vjp, formula=("{1}", "{0}"), notation=_INFIX, jax=_jax("mul"))
+DIV = Op("div", "/", div, div_vjp, formula=("1/{1}", "−{0}/{1}²"), notation=_INFIX, jax=_jax("div"))
+NEG = Op("neg", "-", neg, neg_vjp, formula=("−1",), notation="prefix", jax=_jax("neg"))
+POW = Op(
+    "pow", "**", pow, pow_vjp, (0.0, INF), formula=_pow_formula, notation=_INFIX, jax=_jax("pow")
+)
+ABS = Op("abs", "abs", abs, abs_vjp, kinks=(0.0,), formula=("sign({0})",), jax=_jax("abs"))
+EXP = Op("exp", "exp", exp, exp_vjp, formula=("{out}",), jax=_jax("exp"))
+LOG = Op("log", "log", log, log_vjp, (0.0, INF), formula=("1/{0}",), jax=_jax("log"))
+SQRT = Op("sqrt", "sqrt", sqrt, sqrt_vjp, (0.0, INF), formula=("1/(2·{out})",), jax=_jax("sqrt"))
+TANH = Op("tanh", "tanh", tanh, tanh_vjp, formula=("(1 − {out}²)",), jax=_jax("tanh"))
+SIGMOID = Op(
+    "sigmoid", "sigmoid", sigmoid, sigmoid_vjp, formula=("{out}(1 − {out})",), jax=_jax("sigmoid")
+)
+RELU = Op("relu", "relu", relu, relu_vjp, kinks=(0.0,), formula=("[{0} > 0]",), jax=_jax("relu"))
 LEAKY_RELU = Op(
     "leaky_relu",
     "leaky_relu",
@@ -818,19 +837,36 @@ LEAKY_RELU = Op(
     kinks=(0.0,),
     formula=("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
     defaults=(0.01,),
+    jax=_jax("leaky_relu"),
 )
-SIN = Op("sin", "sin", sin, sin_vjp, formula=("cos {0}",))
-COS = Op("cos", "cos", cos, cos_vjp, formula=("−sin {0}",))
-SOFTPLUS = Op("softplus", "softplus", softplus, softplus_vjp, formula=("σ({0})",))
-TAN = Op("tan", "tan", tan, tan_vjp, (-math.pi / 2, math.pi / 2), formula=("(1 + {out}²)",))
-SINH = Op("sinh", "sinh", sinh, sinh_vjp, formula=("cosh {0}",))
-COSH = Op("cosh", "cosh", cosh, cosh_vjp, formula=("sinh {0}",))
-ASIN = Op("asin", "asin", asin, asin_vjp, (-1.0, 1.0), formula=("1/√(1 − {0}²)",))
-ACOS = Op("acos", "acos", acos, acos_vjp, (-1.0, 1.0), formula=("−1/√(1 − {0}²)",))
-ATAN = Op("atan", "atan", atan, atan_vjp, formula=("1/(1 + {0}²)",))
-ASINH = Op("asinh", "asinh", asinh, asinh_vjp, formula=("1/√({0}² + 1)",))
-ACOSH = Op("acosh", "acosh", acosh, acosh_vjp, (1.0, INF), formula=("1/√({0}² − 1)",))
-ATANH = Op("atanh", "atanh", atanh, atanh_vjp, (-1.0, 1.0), formula=("1/(1 − {0}²)",))
+SIN = Op("sin", "sin", sin, sin_vjp, formula=("cos {0}",), jax=_jax("sin"))
+COS = Op("cos", "cos", cos, cos_vjp, formula=("−sin {0}",), jax=_jax("cos"))
+SOFTPLUS = Op(
+    "softplus", "softplus", softplus, softplus_vjp, formula=("σ({0})",), jax=_jax("softplus")
+)
+TAN = Op(
+    "tan",
+    "tan",
+    tan,
+    tan_vjp,
+    (-math.pi / 2, math.pi / 2),
+    formula=("(1 + {out}²)",),
+    jax=_jax("tan"),
+)
+SINH = Op("sinh", "sinh", sinh, sinh_vjp, formula=("cosh {0}",), jax=_jax("sinh"))
+COSH = Op("cosh", "cosh", cosh, cosh_vjp, formula=("sinh {0}",), jax=_jax("cosh"))
+ASIN = Op("asin", "asin", asin, asin_vjp, (-1.0, 1.0), formula=("1/√(1 − {0}²)",), jax=_jax("asin"))
+ACOS = Op(
+    "acos", "acos", acos, acos_vjp, (-1.0, 1.0), formula=("−1/√(1 − {0}²)",), jax=_jax("acos")
+)
+ATAN = Op("atan", "atan", atan, atan_vjp, formula=("1/(1 + {0}²)",), jax=_jax("atan"))
+ASINH = Op("asinh", "asinh", asinh, asinh_vjp, formula=("1/√({0}² + 1)",), jax=_jax("asinh"))
+ACOSH = Op(
+    "acosh", "acosh", acosh, acosh_vjp, (1.0, INF), formula=("1/√({0}² − 1)",), jax=_jax("acosh")
+)
+ATANH = Op(
+    "atanh", "atanh", atanh, atanh_vjp, (-1.0, 1.0), formula=("1/(1 − {0}²)",), jax=_jax("atanh")
+)
 ATAN2 = Op(  # kink: the branch cut, y = 0 (for x < 0) jumps between π and −π
     "atan2",
     "atan2",
@@ -838,20 +874,34 @@ ATAN2 = Op(  # kink: the branch cut, y = 0 (for x < 0) jumps between π and −�
     atan2_vjp,
     kinks=(0.0,),
     formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
+    jax=_jax("atan2"),
 )
-HYPOT = Op("hypot", "hypot", hypot, hypot_vjp, formula=("{0}/{out}", "{1}/{out}"))
-LOG1P = Op("log1p", "log1p", log1p, log1p_vjp, (-1.0, INF), formula=("1/(1 + {0})",))
-EXPM1 = Op("expm1", "expm1", expm1, expm1_vjp, formula=("({out} + 1)",))
-LOG2 = Op("log2", "log2", log2, log2_vjp, (0.0, INF), formula=("1/({0}·ln 2)",))
-LOG10 = Op("log10", "log10", log10, log10_vjp, (0.0, INF), formula=("1/({0}·ln 10)",))
-EXP2 = Op("exp2", "exp2", exp2, exp2_vjp, formula=("{out}·ln 2",))
+HYPOT = Op(
+    "hypot", "hypot", hypot, hypot_vjp, formula=("{0}/{out}", "{1}/{out}"), jax=_jax("hypot")
+)
+LOG1P = Op(
+    "log1p", "log1p", log1p, log1p_vjp, (-1.0, INF), formula=("1/(1 + {0})",), jax=_jax("log1p")
+)
+EXPM1 = Op("expm1", "expm1", expm1, expm1_vjp, formula=("({out} + 1)",), jax=_jax("expm1"))
+LOG2 = Op("log2", "log2", log2, log2_vjp, (0.0, INF), formula=("1/({0}·ln 2)",), jax=_jax("log2"))
+LOG10 = Op(
+    "log10", "log10", log10, log10_vjp, (0.0, INF), formula=("1/({0}·ln 10)",), jax=_jax("log10")
+)
+EXP2 = Op("exp2", "exp2", exp2, exp2_vjp, formula=("{out}·ln 2",), jax=_jax("exp2"))
 LOGADDEXP = Op(
-    "logaddexp", "logaddexp", logaddexp, logaddexp_vjp, formula=("σ({0} − {1})", "σ({1} − {0})")
+    "logaddexp",
+    "logaddexp",
+    logaddexp,
+    logaddexp_vjp,
+    formula=("σ({0} − {1})", "σ({1} − {0})"),
+    jax=_jax("logaddexp"),
 )
-ERF = Op("erf", "erf", erf, erf_vjp, formula=("(2/√π)·e^(−{0}²)",))
-ERFC = Op("erfc", "erfc", erfc, erfc_vjp, formula=("−(2/√π)·e^(−{0}²)",))
-GELU = Op("gelu", "gelu", gelu, gelu_vjp, formula=("(Φ({0}) + {0}·φ({0}))",))
-SILU = Op("silu", "silu", silu, silu_vjp, formula=("σ({0})(1 + {0}(1 − σ({0})))",))
+ERF = Op("erf", "erf", erf, erf_vjp, formula=("(2/√π)·e^(−{0}²)",), jax=_jax("erf"))
+ERFC = Op("erfc", "erfc", erfc, erfc_vjp, formula=("−(2/√π)·e^(−{0}²)",), jax=_jax("erfc"))
+GELU = Op("gelu", "gelu", gelu, gelu_vjp, formula=("(Φ({0}) + {0}·φ({0}))",), jax=_jax("gelu"))
+SILU = Op(
+    "silu", "silu", silu, silu_vjp, formula=("σ({0})(1 + {0}(1 − σ({0})))",), jax=_jax("silu")
+)
 ELU = Op(
     "elu",
     "elu",
@@ -860,16 +910,40 @@ ELU = Op(
     kinks=(0.0,),
     formula=("(1 if {0} > 0 else {1}·e^{0})", "(0 if {0} > 0 else e^{0} − 1)"),
     defaults=(1.0,),
+    jax=_jax("elu"),
 )
-LOG_SIGMOID = Op("log_sigmoid", "log_sigmoid", log_sigmoid, log_sigmoid_vjp, formula=("σ(−{0})",))
+LOG_SIGMOID = Op(
+    "log_sigmoid",
+    "log_sigmoid",
+    log_sigmoid,
+    log_sigmoid_vjp,
+    formula=("σ(−{0})",),
+    jax=_jax("log_sigmoid"),
+)
 SOFTSIGN = Op(
-    "softsign", "softsign", softsign, softsign_vjp, kinks=(0.0,), formula=("1/(1 + |{0}|)²",)
+    "softsign",
+    "softsign",
+    softsign,
+    softsign_vjp,
+    kinks=(0.0,),
+    formula=("1/(1 + |{0}|)²",),
+    jax=_jax("softsign"),
 )
 CLAMP_MIN = Op(
-    "clamp_min", "clamp_min", clamp_min, clamp_min_vjp, formula=("[{0} ≥ {1}]", "[{0} < {1}]")
+    "clamp_min",
+    "clamp_min",
+    clamp_min,
+    clamp_min_vjp,
+    formula=("[{0} ≥ {1}]", "[{0} < {1}]"),
+    jax=_jax("clamp_min"),
 )
 CLAMP_MAX = Op(
-    "clamp_max", "clamp_max", clamp_max, clamp_max_vjp, formula=("[{0} ≤ {1}]", "[{0} > {1}]")
+    "clamp_max",
+    "clamp_max",
+    clamp_max,
+    clamp_max_vjp,
+    formula=("[{0} ≤ {1}]", "[{0} > {1}]"),
+    jax=_jax("clamp_max"),
 )
 MAXIMUM = Op(
     "maximum",
@@ -877,6 +951,7 @@ MAXIMUM = Op(
     maximum,
     maximum_vjp,
     formula=("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
+    jax=_jax("maximum"),
 )
 MINIMUM = Op(
     "minimum",
@@ -884,13 +959,20 @@ MINIMUM = Op(
     minimum,
     minimum_vjp,
     formula=("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
+    jax=_jax("minimum"),
 )
-SIGN = Op("sign", "sign", sign, sign_vjp, kinks=(0.0,), formula=("0",))
-FLOOR = Op("floor", "floor", floor, floor_vjp, kinks=_INTEGERS, formula=("0",))
-CEIL = Op("ceil", "ceil", ceil, ceil_vjp, kinks=_INTEGERS, formula=("0",))
-ROUND = Op("round", "round", round, round_vjp, kinks=_HALVES, formula=("0",))
+SIGN = Op("sign", "sign", sign, sign_vjp, kinks=(0.0,), formula=("0",), jax=_jax("sign"))
+FLOOR = Op("floor", "floor", floor, floor_vjp, kinks=_INTEGERS, formula=("0",), jax=_jax("floor"))
+CEIL = Op("ceil", "ceil", ceil, ceil_vjp, kinks=_INTEGERS, formula=("0",), jax=_jax("ceil"))
+ROUND = Op("round", "round", round, round_vjp, kinks=_HALVES, formula=("0",), jax=_jax("round"))
 REMAINDER = Op(
-    "remainder", "%", remainder, remainder_vjp, formula=("1", "−⌊{0}/{1}⌋"), notation=_INFIX
+    "remainder",
+    "%",
+    remainder,
+    remainder_vjp,
+    formula=("1", "−⌊{0}/{1}⌋"),
+    notation=_INFIX,
+    jax=_jax("remainder"),
 )
 
 OPS.update(

@@ -39,8 +39,20 @@ class Op:
     result's (or a :data:`Formula` function; None prints ``∂out/∂input``).  ``notation`` says how
     the op is written: ``"call"`` (``tanh(x)``, also a function in expressions), ``"infix"``
     (``x + y``) or ``"prefix"`` (``-x``).  ``defaults`` are default values for the last inputs
-    (``leaky_relu``'s slope).  ``numpy`` and ``jax`` are the op's lowerings for those compiler
-    backends (None: the compiler derives one or reports that it cannot).
+    (``leaky_relu``'s slope).
+
+    Lowerings, one keyword per backend of :func:`autograd_mini.trace` (None: not declared):
+
+    * ``numpy``: a callable on float64 arrays computing ``forward`` element-wise.  Optional:
+      the NumPy lowering vectorises ``forward``/``vjp`` from their source where it can and
+      otherwise calls them element by element; ``numpy=`` replaces that fallback for the
+      forward pass.
+    * ``jax``: a callable on ``jax.numpy`` arrays computing ``forward``.  JAX differentiates it
+      (``jax.grad``/``value_and_grad``), so its derivative must be the VJP's, including at the
+      kinks — wrap it in ``jax.custom_jvp`` where JAX's own convention differs.  Required for
+      the JAX backend, which refuses an op without one (an error naming the op and the
+      backend, never a wrong result).  Import jax inside the callable: ``import autograd_mini``
+      must not import it.
 
     An op is callable: ``op(x)`` / ``op(x, y)`` returns a Value if any argument is a Value
     (the op is recorded), else the float result.

@@ -30,7 +30,7 @@ import graphviz
 from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
-from autograd_mini.naming import atom, check_graph_size, node_names
+from autograd_mini.naming import atom, bounded_order, check_graph_size, node_names
 from autograd_mini.network import draw_network
 from autograd_mini.stepper import StepPage, to_html
 
@@ -216,8 +216,7 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    check_graph_size(root, max_nodes)
-    order = topological_order(root)
+    order = bounded_order(root, max_nodes)
     grads = {v: v.grad for v in order} if show_grad else None
     return _build_graph(root, order, grads, rankdir=rankdir, show_local_grads=show_local_grads)
 

@@ -11,7 +11,11 @@ mean(relu(1 − yᵢ·sᵢ)) + α·Σp², one SGD step.  Contenders:
 * ``numpy``: the same step hand-written with NumPy matrices (:func:`numpy_step`);
 * ``compiled``: the per-sample loss traced once, run by ``values_and_summed_grad`` (one compiled
   loop over the samples, gradient sums in local variables);
-* ``batched``: the same traced loss run by ``batch`` over the 100 rows at once.
+* ``batched``: the same traced loss run by ``batch`` over the 100 rows at once;
+* ``jax batched``: the traced loss run by ``batch(backend="jax")`` (``jit(vmap(value_and_grad))``
+  of the lowered program), and ``jax``: the step hand-written with ``jax.numpy`` matrices under
+  ``jax.jit(value_and_grad)`` (:func:`jax_step`); both only when jax is installed, their
+  compilation timed separately.
 
 Every contender's [loss, gradients…] is first checked against eager (rel 1e-9), then all are
 timed interleaved (:func:`benchmarks.harness.run_interleaved`) and compared as ratios of
@@ -73,6 +77,70 @@ def numpy_step(
     return flat
 
 
+# --- hand-written JAX -----------------------------------------------------------------------
+
+
+def jax_step(n_layers: int) -> Callable[..., Any]:
+    """``step(weights, biases, x, y) -> (loss, (grad_w, grad_b))``: the benchmark loss of the
+    MLP written with jax.numpy matrices, ``jax.jit(jax.value_and_grad)``, float64."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+
+    def loss(weights: list[Any], biases: list[Any], x: Any, y: Any) -> Any:
+        h = x
+        for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            z = h @ w.T + b
+            h = z if k == n_layers - 1 else jnp.maximum(z, 0.0)
+        data = jnp.maximum(1.0 - y * h[:, 0], 0.0).mean()
+        reg = sum((w * w).sum() + (b * b).sum() for w, b in zip(weights, biases, strict=True))
+        return data + ALPHA * reg
+
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))  # type: ignore[no-any-return]
+
+
+def _jax_job() -> tuple[Callable[[], object], Callable[[], list[float]], float]:
+    """The hand-written JAX step (timed: one update), its check, and its compile seconds."""
+    import jax
+    import numpy as np
+
+    from benchmarks.workloads import mlp_init
+
+    step = jax_step(3)  # first: it switches JAX to float64
+    xs, ys = moons(MLP_POINTS)
+    jnp = jax.numpy
+    data, y = jnp.asarray(np.array(xs)), jnp.asarray(np.array(ys))
+
+    def fresh() -> tuple[list[Any], list[Any]]:
+        w, b = mlp_init()
+        return [jnp.asarray(np.array(m)) for m in w], [jnp.asarray(np.array(v)) for v in b]
+
+    def check() -> list[float]:
+        w0, b0 = fresh()
+        value, (gw, gb) = step(w0, b0, data, y)
+        flat = [float(value)]
+        for a, c in zip(gw, gb, strict=True):
+            for j in range(a.shape[0]):
+                flat.extend(np.asarray(a[j]).tolist())
+                flat.append(float(c[j]))
+        return flat
+
+    w, b = fresh()
+    t0 = time.perf_counter()
+    jax.block_until_ready(step(w, b, data, y))
+    compile_s = time.perf_counter() - t0
+
+    def run() -> None:
+        _, (gw, gb) = step(w, b, data, y)
+        for k in range(len(w)):
+            w[k] = w[k] - LR * gw[k]
+            b[k] = b[k] - LR * gb[k]
+        jax.block_until_ready(w)
+
+    return run, check, compile_s
+
+
 # --- the traced contenders ---------------------------------------------------------------------
 
 
@@ -118,22 +186,25 @@ class _Traced:
         values, summed = self.loss.values_and_summed_grad(self.rows, param_values=ps)
         return self._finish(sum(values), summed, ps, report)
 
-    def batched_step(self, report: bool = False) -> list[float]:
+    def batched_step(self, report: bool = False, backend: str = "numpy") -> list[float]:
         import numpy as np
 
         if self.X is None:
             self.X = np.array(self.rows)
         ps = [p.data for p in self.params]
-        result = self.loss.batch(self.X, wrt="params", param_values=ps)
+        result = self.loss.batch(self.X, wrt="params", param_values=ps, backend=backend)  # type: ignore[arg-type]
         inv_n = 1.0 / len(self.rows)
         reg_value, reg_grads = self.reg.value_and_grad([], wrt="params", param_values=ps)
-        grads = result.param_grad * inv_n + np.array(reg_grads)
+        grads = np.asarray(result.param_grad) * inv_n + np.array(reg_grads)
         updated = (np.array(ps) - LR * grads).tolist()
         for p, value in zip(self.params, updated, strict=True):
             p.data = value
         if not report:
             return []
-        return [float(result.value.sum()) * inv_n + reg_value, *grads.tolist()]
+        return [float(np.asarray(result.value).sum()) * inv_n + reg_value, *grads.tolist()]
+
+    def jax_step(self, report: bool = False) -> list[float]:
+        return self.batched_step(report, backend="jax")
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -167,7 +238,7 @@ def _check(name: str, result: list[float], reference: list[float]) -> None:
         raise SystemExit(f"{name} disagrees with eager at output {i} - not timing")
 
 
-def step_cases(with_micrograd: bool) -> tuple[list[Case], dict[str, float]]:
+def step_cases(with_micrograd: bool, with_jax: bool) -> tuple[list[Case], dict[str, float]]:
     """The contenders of the full training step, checked against eager first."""
     workload = Workload("mlp step", "mlp", MLP_POINTS, 7)
     eager = make(workload, "autograd_mini")
@@ -190,6 +261,15 @@ def step_cases(with_micrograd: bool) -> tuple[list[Case], dict[str, float]]:
     cases.append(Case("compiled", traced.compiled_step))
     cases.append(Case("batched", batched.batched_step))
     info = {"trace_s": traced.trace_seconds, "compile_s": traced.compile_seconds}
+    if with_jax:
+        run_jax, check_jax, info["jax_hand_compile_s"] = _jax_job()
+        _check("jax", check_jax(), reference)
+        on_jax = _Traced()
+        t0 = time.perf_counter()
+        _check("jax batched", on_jax.jax_step(report=True), reference)
+        info["jax_batched_compile_s"] = time.perf_counter() - t0
+        cases.append(Case("jax", run_jax))
+        cases.append(Case("jax batched", on_jax.jax_step))
     return cases, info
 
 
@@ -221,6 +301,32 @@ def sample_cases() -> list[Case]:
     return [Case("eager", eager), Case("traced", per_sample), Case("batched", batched)]
 
 
+def pass_cases() -> list[Case]:
+    """Ordering the eager MLP step's graph for a backward pass: the package's one
+    ``topological_order`` plus the loop that zeroes the scratch gradients, against the
+    engine's fused ``_begin_pass`` (why ``backward`` keeps its specialised twin)."""
+    from autograd_mini import Value
+    from autograd_mini.engine import _begin_pass, topological_order
+
+    t = _Traced()
+    model, rows = t.model, t.rows
+    terms = [(1 + -y * model([Value(x0), Value(x1)])).relu() for x0, x1, y in rows]
+    root = sum(terms[1:], terms[0])
+
+    def general() -> None:
+        order = topological_order(root)
+        for node in order:
+            node._g = 0.0
+        for node in order:
+            node._g = None
+
+    def fused() -> None:
+        for node in _begin_pass(root):
+            node._g = None
+
+    return [Case("topological_order", general), Case("_begin_pass", fused)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats")
@@ -238,12 +344,20 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("note: micrograd is not installed; its ratios are skipped")
         with_micrograd = False
+    try:
+        import jax  # noqa: F401
+
+        with_jax = True
+    except ImportError:
+        print("note: jax is not installed; its rows are skipped")
+        with_jax = False
     repeats = 3 if args.quick else 9
     print("trace once, run fast: MLP(2, [16, 16, 1]), 100 moons points (gc on, medians)")
 
-    cases, info = step_cases(with_micrograd)
+    cases, info = step_cases(with_micrograd, with_jax)
     step = run_interleaved(cases, repeats=repeats, gc_enabled=True)
     sample = run_interleaved(sample_cases(), repeats=repeats, gc_enabled=True)
+    passes = run_interleaved(pass_cases(), repeats=repeats, gc_enabled=True)
 
     def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
         return median([a / b for a, b in zip(samples[slow], samples[fast], strict=True)])
@@ -251,9 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n  trace {info['trace_s'] * 1e3:.0f} ms + compile {info['compile_s'] * 1e3:.0f} ms, once"
     )
+    if with_jax:
+        print(
+            f"  jax.jit compile: hand-written {info['jax_hand_compile_s']:.2f} s, "
+            f"traced batch {info['jax_batched_compile_s']:.2f} s, once"
+        )
     print("\n  one SGD step on 100 points")
     for name, times in step.items():
         print(f"    {name:<12} {median(times) * 1e3:>9.3f} ms")
+    print("\n  ordering the eager step's graph for backward (the fused pass backward keeps)")
+    for name, times in passes.items():
+        print(f"    {name:<18} {median(times) * 1e3:>9.3f} ms")
     print("\n  per-sample loss and gradient, 100 samples")
     for name, times in sample.items():
         print(f"    {name:<12} {median(times) * 1e6 / MLP_POINTS:>9.2f} µs per sample")
@@ -272,6 +394,24 @@ def main(argv: list[str] | None = None) -> int:
         targets.insert(
             4, ("batched step vs micrograd", ratio(step, "micrograd", "batched"), 2000, True)
         )
+    if with_jax:
+        targets.append(
+            (
+                "jax batched step: hand-written jax.jit's time x",
+                ratio(step, "jax batched", "jax"),
+                1.5,
+                False,
+            )
+        )
+        if with_micrograd:
+            targets.append(
+                (
+                    "jax batched step vs micrograd",
+                    ratio(step, "micrograd", "jax batched"),
+                    5000,
+                    True,
+                )
+            )
     from autograd_mini.demos.moons import train_moons
 
     demo = [train_moons(compiled=True).seconds for _ in range(3 if args.quick else 5)]
@@ -293,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             "trace": info,
             "step_s": {k: median(v) for k, v in step.items()},
             "sample_s": {k: median(v) / MLP_POINTS for k, v in sample.items()},
+            "backward_order_s": {k: median(v) for k, v in passes.items()},
             "moons_compiled_s": median(demo),
             "targets": lines,
         }

@@ -240,3 +240,36 @@ def test_bad_arguments_are_refused_before_registering() -> None:
     with pytest.raises(ValueError, match="symbol"):
         defop("t_bad6", cube, cube_vjp, symbol="")
     assert not {f"t_bad{k}" for k in range(1, 7)} & set(OPS)
+
+
+def test_trace_to_jax_of_a_user_op_without_a_jax_lowering_names_the_op_and_backend() -> None:
+    pytest.importorskip("jax")
+    from autograd_mini.compile.program import UnsupportedOpError
+
+    t = trace(lambda x: CUBE(x) + x, 1)
+    with pytest.raises(UnsupportedOpError, match=r"'cube' has no lowering for backend 'jax'"):
+        t.to_jax()
+
+
+def test_user_op_with_jax_and_numpy_lowerings_runs_in_both_backends() -> None:
+    jax = pytest.importorskip("jax")
+    np = pytest.importorskip("numpy")
+
+    def np_cube(x: Any) -> Any:
+        return np.asarray(x) ** 3
+
+    def jax_cube(x: Any) -> Any:
+        return jax.numpy.power(x, 3)
+
+    op = defop("t_cube_lowered", cube, cube_vjp, numpy=np_cube, jax=jax_cube)
+
+    def f(x: Value, y: Value) -> Value:
+        return op(x) * y
+
+    t = trace(f, 2)
+    rows = np.array([[1.5, 2.0], [-0.5, 3.0]])
+    for backend in ("numpy", "jax"):
+        batch = t.batch(rows, backend=backend)
+        for k, (x, y) in enumerate(rows.tolist()):
+            assert float(batch.value[k]) == pytest.approx(x**3 * y, rel=1e-12)
+            assert batch.grad[k].tolist() == pytest.approx([3 * x * x * y, x**3], rel=1e-12)

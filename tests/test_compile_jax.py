@@ -1,0 +1,343 @@
+"""compile.to_jax: the JAX lowering (Traced.to_jax, batch(backend="jax")) against eager."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_mini import Value, engine, trace
+from autograd_mini.compile.program import UnsupportedOpError
+from autograd_mini.nn import MLP
+from autograd_mini.ops import OPS, Op
+from autograd_mini.testing import Expression, expressions, reals
+from autograd_mini.trace import TraceGuardError
+
+jax = pytest.importorskip("jax", reason="the JAX backend needs jax: pip install autograd_mini[jax]")
+np = pytest.importorskip("numpy")
+jnp = jax.numpy
+
+REL = 1e-12
+
+
+def close(a: float, b: float, rel: float = REL) -> bool:
+    a, b = float(a), float(b)
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
+
+
+def all_close(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    return a.shape == b.shape and all(close(x, y) for x, y in zip(a, b, strict=True))
+
+
+def eager(f: Any, xs: Sequence[float]) -> tuple[float, list[float]]:
+    vs = [Value(x) for x in xs]
+    out = f(*vs)
+    out.backward()
+    return out.data, [v.grad for v in vs]
+
+
+# --- to_jax ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(expressions(2), reals(), reals())
+def test_to_jax_value_and_jax_grad_equal_eager_on_random_expressions(
+    f: Expression, a: float, b: float
+) -> None:
+    fn = trace(f, 2).to_jax()
+    x = jnp.array([a, b])
+    value, g = jax.value_and_grad(fn)(x)
+    ev, eg = eager(f, [a, b])
+    assert close(value, ev)
+    assert all_close(g, eg)
+
+
+def applied(name: str) -> Any:
+    """``name`` applied to one Value (a binary op with a constant second operand)."""
+    second = {"pow": 2.0, "leaky_relu": 0.1}.get(name, 1.5)
+    binary = {
+        "add": lambda v: v + second,
+        "sub": lambda v: v - second,
+        "mul": lambda v: v * second,
+        "div": lambda v: v / second,
+        "pow": lambda v: v**second,
+        "leaky_relu": lambda v: v.leaky_relu(second),
+        "neg": lambda v: -v,
+        "abs": lambda v: abs(v),
+    }
+    op = OPS[name]  # ops are callable on Values
+    return binary.get(name, lambda v: op(v) if op.arity == 1 else op(v, second))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if not op.user))
+def test_every_ops_jax_gradient_follows_its_vjp_including_kinks(name: str) -> None:
+    op = OPS[name]
+    f = applied(name)
+    points = [0.0, 0.7, -0.7, 2.5] if op.domain[0] < 0 else [0.0, 0.7, 2.5]
+    for x in points:
+        try:
+            ev, (eg,) = eager(f, [x])
+        except (ValueError, ZeroDivisionError):
+            continue
+        t = trace(f, 1, example=[x])
+        value, g = jax.value_and_grad(t.to_jax())(jnp.array([x]))
+        assert close(value, ev), (name, x)
+        assert close(g[0], eg), (name, x, float(g[0]), eg)
+
+
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda v: v**0.0, 0.0),  # PyTorch: d(x**0)/dx = 0 at 0 (JAX alone: NaN)
+        (lambda v: abs(v), 0.0),  # sign(0) = 0 (JAX alone: 1)
+        (lambda v: v.relu(), 0.0),
+        (lambda v: v.leaky_relu(0.2), 0.0),
+        (lambda v: v.sqrt(), 0.0),  # +inf
+        (lambda v: 2.0**v, 1.5),
+        (lambda v: v.tanh(), 4.0),  # 1 − tanh², as the VJP (JAX alone: (1 + t)(1 − t))
+    ],
+)
+def test_to_jax_gradients_follow_pytorchs_conventions_at_kinks(f: Any, x: float) -> None:
+    fn = trace(f, 1, example=[x]).to_jax()
+    (g,) = jax.grad(fn)(jnp.array([x]))
+    assert close(g, eager(f, [x])[1][0])
+
+
+def test_to_jax_takes_params_and_works_under_jit_grad_and_vmap() -> None:
+    random.seed(1)
+    model = MLP(2, [5, 1])
+    t = trace(lambda a, b: model([a, b]), 2, params=model)
+    fn = t.to_jax()
+    ps = jnp.array([p.data for p in model.parameters()])
+    x = jnp.array([0.3, -1.2])
+    value, gp = jax.jit(jax.value_and_grad(fn, argnums=1))(x, ps)
+    ours, ours_gp = t.value_and_grad([0.3, -1.2], wrt="params")
+    assert close(value, ours) and all_close(gp, ours_gp)
+    rows = jnp.array([[0.3, -1.2], [1.0, 2.0], [-0.5, 0.25]])
+    values = jax.vmap(fn, in_axes=(0, None))(rows, ps * 2.0)
+    doubled = [2.0 * p.data for p in model.parameters()]
+    assert all_close(values, [t.forward(list(map(float, r)), param_values=doubled) for r in rows])
+
+
+def test_to_jax_of_a_list_valued_function_returns_a_vector() -> None:
+    fn = trace(lambda x, y: [x * y, x.exp(), 3.0], 2).to_jax()
+    out = fn(jnp.array([2.0, 0.5]))
+    assert out.shape == (3,) and all_close(out, [1.0, math.exp(2.0), 3.0])
+
+
+def test_to_jax_checks_the_shape_of_its_arguments() -> None:
+    fn = trace(lambda x, y: x * y, 2).to_jax()
+    with pytest.raises(ValueError, match=r"inputs: expected shape \(2,\)"):
+        fn(jnp.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"params: expected shape \(0,\)"):
+        fn(jnp.array([1.0, 2.0]), jnp.array([1.0]))
+
+
+def test_to_jax_raises_trace_guard_error_for_concrete_inputs_on_another_branch() -> None:
+    fn = trace(lambda x: x * 2.0 if x > 0.0 else -x, 1).to_jax()
+    assert float(fn(jnp.array([1.5]))) == 3.0
+    with pytest.raises(TraceGuardError, match="another branch"):
+        fn(jnp.array([-1.5]))
+
+
+def test_to_jax_under_jit_gives_nan_value_and_gradient_on_another_branch() -> None:
+    fn = jax.jit(jax.value_and_grad(trace(lambda x: x * 2.0 if x > 0.0 else -x, 1).to_jax()))
+    value, g = fn(jnp.array([1.5]))
+    assert float(value) == 3.0 and float(g[0]) == 2.0
+    value, g = fn(jnp.array([-1.5]))
+    assert math.isnan(float(value)) and math.isnan(float(g[0]))
+
+
+def test_an_op_without_a_jax_lowering_is_refused_naming_op_and_backend() -> None:
+    cube = Op("cube", "cube", lambda x: x**3, lambda g, out, x: (g * 3.0 * x * x,))
+
+    def f(x: Value) -> Value:
+        return engine._node(cube.forward(x.data), x, None, cube)
+
+    t = trace(f, 1)
+    with pytest.raises(UnsupportedOpError, match="'cube' has no lowering for backend 'jax'"):
+        t.to_jax()
+    with pytest.raises(NotImplementedError, match="cube"):
+        t.batch(np.array([[1.0]]), backend="jax")
+    assert t.value_and_grad([2.0]) == (8.0, [12.0])  # the float lowering is unaffected
+
+
+def test_an_op_with_its_own_jax_lowering_runs_on_the_jax_backend() -> None:
+    cube = Op(
+        "cube",
+        "cube",
+        lambda x: x**3,
+        lambda g, out, x: (g * 3.0 * x * x,),
+        jax=lambda x: x * x * x,
+    )
+    t = trace(lambda x: engine._node(cube.forward(x.data), x, None, cube).tanh(), 1)
+    g = jax.grad(t.to_jax())(jnp.array([0.5]))
+    assert close(g[0], t.value_and_grad([0.5])[1][0])
+
+
+# --- batch(backend="jax") ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mlp_trace() -> Any:
+    random.seed(3)
+    model = MLP(2, [6, 4, 1])
+    return model, trace(lambda a, b: model([a, b]), 2, params=model)
+
+
+@pytest.mark.parametrize("wrt", ["inputs", "params", "all"])
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_jax_batch_equals_numpy_batch(mlp_trace: Any, wrt: str, per_sample: bool) -> None:
+    _, t = mlp_trace
+    X = np.random.default_rng(0).normal(size=(37, 2))
+    got = t.batch(X, wrt=wrt, per_sample=per_sample, backend="jax")
+    want = t.batch(X, wrt=wrt, per_sample=per_sample)
+    assert all_close(got.value, want.value) and got.value.shape == want.value.shape
+    for a, b in ((got.grad, want.grad), (got.param_grad, want.param_grad)):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.shape == b.shape and all_close(a, b)
+    assert len(got) == 2
+
+
+def test_jax_batch_weights_list_outputs_with_grad_outputs() -> None:
+    w = Value(0.5)
+    t = trace(lambda x, y: [x * w + y, (x * y).sin() * w], 2, params=[w])
+    X = np.random.default_rng(1).normal(size=(9, 2))
+    got = t.batch(X, wrt="all", grad_outputs=[2.0, -1.0], backend="jax")
+    want = t.batch(X, wrt="all", grad_outputs=[2.0, -1.0])
+    assert got.value.shape == (9, 2) and all_close(got.value, want.value)
+    assert all_close(got.grad, want.grad) and all_close(got.param_grad, want.param_grad)
+
+
+def test_jax_batch_raises_trace_guard_error_for_a_row_on_another_branch() -> None:
+    t = trace(lambda x: x * 2.0 if x > 0.0 else -x, 1)
+    assert all_close(t.batch(np.array([[1.0], [2.0]]), backend="jax").value, [2.0, 4.0])
+    with pytest.raises(TraceGuardError) as info:
+        t.batch(np.array([[1.0], [-2.0]]), backend="jax")
+    assert "row 1" in " ".join(getattr(info.value, "__notes__", []))
+
+
+def test_jax_batch_raises_eagers_domain_error() -> None:
+    t = trace(lambda x: x.log(), 1)
+    with pytest.raises(ValueError, match="log: math domain error"):
+        t.batch(np.array([[1.0], [-1.0]]), backend="jax")
+
+
+def test_jax_batch_rejects_an_unknown_backend() -> None:
+    t = trace(lambda x: x * 2.0, 1)
+    with pytest.raises(ValueError, match="backend must be 'numpy' or 'jax'"):
+        t.batch(np.array([[1.0]]), backend="torch")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**16))
+def test_python_numpy_and_jax_lowerings_all_equal_eager_on_mlps(seed: int) -> None:
+    random.seed(seed)
+    model = MLP(2, [3, 2, 1])
+    params = model.parameters()
+    t = trace(lambda a, b: model([a, b]), 2, params=model)
+    X = np.random.default_rng(seed).uniform(-2.0, 2.0, size=(5, 2))
+    jax_result = t.batch(X, wrt="all", per_sample=True, backend="jax")
+    numpy_result = t.batch(X, wrt="all", per_sample=True)
+    for k, row in enumerate(X.tolist()):
+        vs = [Value(x) for x in row]
+        out = model(vs)
+        assert isinstance(out, Value)
+        eg = engine.grad(out, [*vs, *params])
+        want = [g.data for g in eg]
+        value, grads = t.value_and_grad(row, wrt="all")
+        for got_value, got_grads in (
+            (value, grads),
+            (numpy_result.value[k], [*numpy_result.grad[k], *numpy_result.param_grad[k]]),
+            (jax_result.value[k], [*jax_result.grad[k], *jax_result.param_grad[k]]),
+        ):
+            assert close(got_value, out.data)
+            assert all_close(got_grads, want)
+
+
+def test_importing_autograd_mini_does_not_import_jax() -> None:
+    code = "import sys, autograd_mini; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+_MULTI_DEVICE = """
+import json, random
+import numpy as np
+import jax
+from autograd_mini import trace
+from autograd_mini.nn import MLP
+random.seed(3)
+model = MLP(2, [6, 4, 1])
+t = trace(lambda a, b: model([a, b]), 2, params=model)
+X = np.random.default_rng(0).normal(size=({n}, 2))
+r = t.batch(X, wrt="all", backend="jax")
+s = t.batch(X, wrt="params", per_sample=True, backend="jax")
+print(json.dumps({{
+    "devices": len(jax.devices()),
+    "sharded_over": len(r.value.sharding.device_set),
+    "value": np.asarray(r.value).tolist(),
+    "grad": np.asarray(r.grad).tolist(),
+    "param_grad": np.asarray(r.param_grad).tolist(),
+    "per_sample": np.asarray(s.param_grad).tolist(),
+}}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [40, 37])  # divisible by 4, and padded
+def test_jax_batch_splits_rows_across_devices_with_the_single_device_results(
+    mlp_trace: Any, n: int
+) -> None:
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run(
+        [sys.executable, "-c", _MULTI_DEVICE.format(n=n)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    multi = json.loads(out.stdout.strip().splitlines()[-1])
+    assert multi["devices"] == 4
+    if n % 4 == 0:
+        assert multi["sharded_over"] == 4  # the output stays split by rows
+    _, t = mlp_trace
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    single = t.batch(X, wrt="all", backend="jax")
+    per = t.batch(X, wrt="params", per_sample=True, backend="jax")
+    assert all_close(multi["value"], single.value)
+    assert all_close(multi["grad"], single.grad)
+    assert all_close(multi["param_grad"], single.param_grad)
+    assert all_close(multi["per_sample"], per.param_grad)
+
+
+def test_jax_batch_of_no_rows_and_of_no_inputs_has_numpys_shapes() -> None:
+    w = Value(0.5)
+    t = trace(lambda x, y: x * y * w, 2, params=[w])
+    for X in (np.zeros((0, 2)), np.ones((3, 2))):
+        got, want = t.batch(X, wrt="all", backend="jax"), t.batch(X, wrt="all")
+        pairs = zip(
+            (got.value, got.grad, got.param_grad),
+            (want.value, want.grad, want.param_grad),
+            strict=True,
+        )
+        for a, b in pairs:
+            assert a.shape == b.shape and all_close(a, b)
+    constant = trace(lambda: w * w, 0, params=[w])
+    got = constant.batch(np.zeros((3, 0)), wrt="params", backend="jax")
+    assert all_close(got.value, [0.25] * 3) and all_close(got.param_grad, [3.0])
