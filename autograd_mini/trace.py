@@ -30,6 +30,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, overload
 
+from autograd_mini.compile.program import Program, UnsupportedOpError
 from autograd_mini.compile.traced import (
     BatchResult,
     InputCountError,
@@ -39,7 +40,16 @@ from autograd_mini.compile.traced import (
 )
 from autograd_mini.engine import Value
 
-__all__ = ["BatchResult", "InputCountError", "TraceGuardError", "Traced", "Wrt", "trace"]
+__all__ = [
+    "BatchResult",
+    "InputCountError",
+    "Program",
+    "TraceGuardError",
+    "Traced",
+    "UnsupportedOpError",
+    "Wrt",
+    "trace",
+]
 
 
 class HasParameters(Protocol):

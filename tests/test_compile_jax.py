@@ -341,3 +341,49 @@ def test_jax_batch_of_no_rows_and_of_no_inputs_has_numpys_shapes() -> None:
     constant = trace(lambda: w * w, 0, params=[w])
     got = constant.batch(np.zeros((3, 0)), wrt="params", backend="jax")
     assert all_close(got.value, [0.25] * 3) and all_close(got.param_grad, [3.0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["hinge", "bce"])
+def test_moons_demo_compiled_jax_trains_like_eager(loss: str) -> None:
+    from autograd_mini.demos import moons
+
+    kwargs: dict[str, Any] = {"steps": 4, "n": 24, "hidden": (5,), "seed": 2, "loss": loss}
+    slow = moons.train_moons(**kwargs)
+    fast = moons.train_moons(compiled="jax", **kwargs)
+    assert all(close(a, b, 1e-9) for a, b in zip(fast.losses, slow.losses, strict=True))
+    assert fast.accuracies == slow.accuracies
+    params = zip(fast.model.parameters(), slow.model.parameters(), strict=True)
+    assert all(close(a.data, b.data, 1e-9) for a, b in params)
+
+
+@pytest.mark.slow
+def test_moons_command_line_trains_with_compiled_jax(tmp_path: Any) -> None:
+    from autograd_mini.demos import moons
+
+    args = ["--compiled", "jax", "--steps", "2", "--n", "16", "--hidden", "4", "--quiet"]
+    assert moons.main([*args, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "metrics.json").exists()
+
+
+def test_moons_compiled_jax_without_jax_is_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from autograd_mini.demos import moons
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a)
+    )
+    assert moons.main(["--compiled", "jax", "--steps", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["moons: --compiled jax needs jax: pip install autograd_mini[jax]"]
+
+
+def test_train_moons_rejects_an_unknown_compiled_backend() -> None:
+    from autograd_mini.demos import moons
+
+    with pytest.raises(ValueError, match="compiled must be"):
+        moons.train_moons(steps=1, compiled="torch")

@@ -438,7 +438,7 @@ class Traced:
 
     def _param_values(self, values: Sequence[float] | None) -> list[float]:
         if values is None:
-            return [p.data for p in self.params]
+            return [p._data for p in self.params]  # the slot: no property call per parameter
         if len(values) != len(self.params):
             raise InputCountError(
                 f"param_values: expected {len(self.params)} numbers, got {len(values)}"

@@ -250,6 +250,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     if args.compiled == "jax" and importlib.util.find_spec("jax") is None:
         print("moons: --compiled jax needs jax: pip install autograd_mini[jax]", file=sys.stderr)
         return 2
+    # metrics.json's settings keep false/true for no flag/a bare --compiled; "jax" for jax
+    args.compiled = "jax" if args.compiled == "jax" else args.compiled is not None
     ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, 1], seed=0)
@@ -271,7 +273,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         noise=args.noise,
         loss=args.loss,
         progress=None if args.quiet else sys.stderr,
-        compiled=args.compiled or False,
+        compiled=args.compiled,
     )
     fresh, fresh_y = make_moons(args.n, args.noise, seed=args.seed + 1)
     held_out = accuracy(result.model, fresh, fresh_y)
