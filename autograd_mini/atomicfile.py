@@ -50,7 +50,7 @@ def _pid_alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: beyond any pid
         return False
     except (PermissionError, OSError):  # exists but is someone else's, or cannot tell
         return True
@@ -64,7 +64,8 @@ def remove_stale_temporaries(target: str) -> list[str]:
     a concurrent writer's temporary, or anything else in the folder, stays.
     """
     folder, name = os.path.split(target)
-    pattern = re.compile(re.escape(f".{_stem(name)}.") + r"(\d{1,10})\.[0-9a-f]{8}\.tmp")
+    # ".<name>.<pid>.<letters and digits>.tmp": ours have 8 hex digits; any such tail counts
+    pattern = re.compile(re.escape(f".{_stem(name)}.") + r"(\d{1,20})\.[0-9A-Za-z]{1,64}\.tmp")
     removed: list[str] = []
     try:
         entries = os.listdir(folder or ".")

@@ -300,17 +300,20 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if out.suffix.lower() not in (".dot", ".gv"):
-        size = layout_size(root, show_local_grads=args.local_grads)
-        if size > DOT_MAX_LAYOUT:
-            raise UsageError(
-                f"this graph is too tangled for Graphviz's dot to draw in reasonable time "
-                f"(layout size {size}, limit {DOT_MAX_LAYOUT}: values used by operations far "
-                f"apart); draw a smaller expression"
-                + (", leave out --local-grads" if args.local_grads else "")
-                + f", or write only the DOT source with -o {_shorten(str(out.with_suffix('.dot')))}"
-            )
+    source = source_path(out)
+    size = layout_size(root, show_local_grads=args.local_grads)
     try:
+        if source != out and size > DOT_MAX_LAYOUT:
+            # dot would take minutes (x*x*…*x): write the source only, and say so
+            render_graph(graph, source)
+            _error(
+                f"not drawing {out.name}: Graphviz's dot would take minutes on this graph "
+                f"(layout size {size}, limit {DOT_MAX_LAYOUT}: values used by operations far "
+                f"apart); the DOT source is in {source} (dot -T{out.suffix[1:].lower()} draws "
+                f"it, slowly); draw a smaller expression"
+                + (" or leave out --local-grads" if args.local_grads else "")
+            )
+            return 1
         render_graph(graph, out, timeout=args.timeout)
     except DotNotFoundError as exc:
         _error(str(exc))
@@ -319,8 +322,7 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         _error(
             f"Graphviz's dot could not draw this graph within {args.timeout:g} s and was "
             f"stopped (a value used by many operations makes the layout slow); the DOT source "
-            f"is in {source_path(out)}: draw a smaller expression, allow more time with "
-            f"--timeout, or write only the source with -o {out.stem}.dot"
+            f"is in {source}: draw a smaller expression, or allow more time with --timeout"
         )
         return 1
     except RuntimeError as exc:  # dot itself failed
@@ -328,7 +330,6 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:
         raise UsageError(f"cannot write {_shorten(str(out))}: {exc.strerror or exc}") from None
-    source = source_path(out)
     extra = "" if source == out else f" (DOT source: {source})"
     print(f"wrote {out}{extra}")
     return 0

@@ -132,9 +132,10 @@ def test_stale_temporaries_of_dead_writers_are_removed_live_ones_kept(tmp_path: 
     target = tmp_path / "m.json"
     dead = tmp_path / f".m.json.{_dead_pid()}.0123abcd.tmp"
     live = tmp_path / f".m.json.{os.getpid()}.89abcdef.tmp"  # a writer in this process, now
+    beyond_any_pid = tmp_path / ".m.json.99999999999.x.tmp"
     other_target = tmp_path / f".n.json.{_dead_pid()}.0123abcd.tmp"
     unrelated = tmp_path / ".m.json.notes.tmp"
-    for p in (dead, live, other_target, unrelated):
+    for p in (dead, beyond_any_pid, live, other_target, unrelated):
         p.write_text("partial")
     MLP(2, [2, 1], seed=0).save(target)
     assert sorted(os.listdir(tmp_path)) == sorted(

@@ -152,13 +152,19 @@ def test_missing_values_message_agrees_in_number() -> None:
 # --- item 5: bounded drawing --------------------------------------------------------------------
 
 
-def test_dense_graph_is_refused_before_dot_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--local-grads"]])
+def test_dense_graph_is_not_handed_to_dot_its_source_is_written(
+    tmp_path: Path, flags: list[str]
+) -> None:
     start = time.perf_counter()
-    proc = cli("graph", "*".join(["x"] * 100), "--at", "x=1.0001", "-o", "m.svg", cwd=tmp_path)
-    line = one_error_line(proc, 2)
-    assert "too tangled" in line and "-o" in line and "m.dot" in line
+    expr = "*".join(["x"] * 100)
+    proc = cli("graph", expr, "--at", "x=1.0001", "-o", "m.svg", *flags, cwd=tmp_path)
+    line = one_error_line(proc, 1)
+    assert "would take minutes" in line and "m.svg.dot" in line and "smaller expression" in line
+    assert ("--local-grads" in line) == bool(flags)
     assert time.perf_counter() - start < 30
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ["m.svg.dot"]
+    assert (tmp_path / "m.svg.dot").read_text().startswith("digraph")
     assert "∂f/∂x = 100.99" in proc.stdout.decode()  # the numbers were printed
 
 
@@ -190,7 +196,7 @@ def test_dot_that_takes_too_long_is_killed_with_one_line(tmp_path: Path) -> None
     expr = "*".join(["x"] * 40)  # about a second of dot
     proc = cli("graph", expr, "--at", "x=1", "-o", "m.svg", "--timeout", "0.05", cwd=tmp_path)
     line = one_error_line(proc, 1)
-    assert "within 0.05 s" in line and "--timeout" in line
+    assert "within 0.05 s" in line and "--timeout" in line and "m.svg.dot" in line
     assert not (tmp_path / "m.svg").exists()
     assert (tmp_path / "m.svg.dot").exists()
 

@@ -139,6 +139,31 @@ def test_cli_runs_gradflow_and_newton(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "first-layer / last-layer ratio" in out and "Newton: converged" in out
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_mini", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", ["gradflow", "newton"])
+def test_demo_errors_are_one_line_and_come_before_any_work(name: str) -> None:
+    for args, needle in (
+        (["--out", "/dev/null/x"], "/dev/null/x"),
+        (["--bogus"], f"autograd-mini demo {name}: error: unrecognized arguments: --bogus"),
+    ):
+        proc = cli("demo", name, *args)
+        assert proc.returncode == 2
+        assert proc.stdout == ""  # nothing trained, nothing printed
+        assert len(proc.stderr.splitlines()) == 1 and needle in proc.stderr
+    help_text = cli("demo", name, "--help")
+    assert help_text.returncode == 0
+    assert help_text.stdout.startswith(f"usage: autograd-mini demo {name} ")
+
+
 @pytest.mark.slow
 def test_autograd_mini_demo_newton_runs_in_a_subprocess(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "autograd_mini", "demo", "newton", "--max-steps", "100"]

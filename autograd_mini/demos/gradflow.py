@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from autograd_mini.data import make_moons
 from autograd_mini.demos._common import (
     add_output_arguments,
+    demo_parser,
+    ensure_output_folder,
     non_negative_float,
     parse_finite,
     paused_gc,
@@ -171,10 +173,11 @@ def _activation_list(text: str) -> list[str]:
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog or "python -m autograd_mini.demos.gradflow",
-        description="Train an 8-layer MLP on the moons with sigmoid, tanh and ReLU and watch "
-        "the mean |∂L/∂w| of each layer: with sigmoid it vanishes towards the input.",
+    p = demo_parser(
+        "gradflow",
+        "Train an 8-layer MLP on the moons with sigmoid, tanh and ReLU and watch the mean "
+        "|∂L/∂w| of each layer: with sigmoid it vanishes towards the input.",
+        prog,
     )
     p.add_argument("--steps", type=positive_int, default=40, help="training steps (40)")
     p.add_argument("--n", type=positive_int, default=64, help="moons points (64)")
@@ -194,7 +197,9 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Command-line entry point (``python -m autograd_mini.demos.gradflow``; ``prog`` names it
     in ``--help``)."""
-    args = parse_finite(_parser(prog), argv, ("lr",))
+    parser = _parser(prog)
+    args = parse_finite(parser, argv, ("lr",))
+    ensure_output_folder(parser, args.out)  # gradflow.json is always written: check first
     print(
         f"MLP(2, [{args.width}]*{DEPTH - 1} + [1]) on {args.n} moons points, SGD(lr={args.lr}), "
         f"{args.steps} steps per activation; mean |∂L/∂w| per layer, averaged over training:\n"
@@ -208,7 +213,6 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             f"(final loss {flow.losses[-1]:.4f})"
         )
     print(f"bound for sigmoid: σ' ≤ ¼ per layer, (¼)^{DEPTH - 1} = {0.25 ** (DEPTH - 1):.3e}")
-    os.makedirs(args.out, exist_ok=True)
     doc = {
         "demo": "gradflow",
         "settings": vars(args),

@@ -22,7 +22,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from autograd_mini.demos._common import add_output_arguments, parse_finite, positive_int
+from autograd_mini.demos._common import (
+    add_output_arguments,
+    demo_parser,
+    ensure_output_folder,
+    parse_finite,
+    positive_int,
+)
 from autograd_mini.engine import Value, grad
 from autograd_mini.functional import hessian
 
@@ -142,10 +148,11 @@ def _plot(paths: Sequence[Path], path: str) -> None:
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog or "python -m autograd_mini.demos.newton",
-        description="Gradient descent against Newton's method (with hessian) on the Rosenbrock "
-        "function; both paths on its contour plot.",
+    p = demo_parser(
+        "newton",
+        "Gradient descent against Newton's method (with hessian) on the Rosenbrock function; "
+        "both paths on its contour plot.",
+        prog,
     )
     p.add_argument("--x0", type=float, default=-1.2, help="start x (-1.2)")
     p.add_argument("--y0", type=float, default=1.0, help="start y (1.0)")
@@ -165,6 +172,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     args = parse_finite(parser, argv, ("x0", "y0", "lr", "tol"))
     if not args.lr > 0.0 or not args.tol > 0.0:
         parser.error("--lr and --tol must be > 0")
+    if not args.no_plots:
+        ensure_output_folder(parser, args.out)
     start = (args.x0, args.y0)
     paths = [
         gradient_descent(start, args.lr, args.tol, args.max_steps),
@@ -190,7 +199,6 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
                 file=sys.stderr,
             )
             return 0
-        os.makedirs(args.out, exist_ok=True)
         out = os.path.join(args.out, "newton.png")
         _plot(paths, out)
         print(f"wrote {os.path.abspath(out)}")
