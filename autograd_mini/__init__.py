@@ -25,6 +25,7 @@ from autograd_mini.explain import explain
 from autograd_mini.forward import jvp
 from autograd_mini.functional import hessian, hvp, jacobian
 from autograd_mini.ops import OPS, Op
+from autograd_mini.registry import defop
 from autograd_mini.trace import trace
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "AnomalyError",
     "Op",
     "Value",
+    "defop",
     "detect_anomaly",
     "enable_grad",
     "explain",
@@ -48,12 +50,12 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("data", "losses", "nn", "optim", "viz")
+_LAZY_SUBMODULES = ("data", "functions", "losses", "nn", "optim", "viz")
 
 
 def __getattr__(name: str) -> object:
-    """``autograd_mini.nn`` (and ``.losses``, ``.optim``, ``.data``, ``.viz``) after a bare
-    ``import autograd_mini``: imported on first use, so the package itself stays light."""
+    """``autograd_mini.nn`` (and ``.functions``, ``.losses``, ``.optim``, ``.data``, ``.viz``)
+    after a bare ``import autograd_mini``: imported on first use, so the package stays light."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

@@ -156,7 +156,8 @@ def _name(order: Sequence[Value], node: Value) -> str:
 
     if node.label:
         return repr(sanitize_label(node.label))
-    return f"v{order.index(node)}"
+    # by identity: == compares data, so order.index(node) could find an equal-valued node
+    return f"v{next(i for i, v in enumerate(order) if v is node)}"
 
 
 def _check_rule(order: Sequence[Value], node: Value, g: Any, grads: Sequence[Any]) -> None:

@@ -67,6 +67,8 @@ _Parser = OneLineParser
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from autograd_mini.exprparse import known_functions  # the registry's ops written as calls
+
     parser = _Parser(
         prog=PROG,
         description="See the calculus: draw and explain the gradients of an expression, or run "
@@ -82,8 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Evaluate EXPRESSION at the point given by --at, run backward(), print the "
         "value and every partial derivative, and write the computation graph "
         "(with data and gradients) to --output. Expressions may use numbers, variable names, "
-        "+ - * / **, unary minus, and the functions abs cos exp leaky_relu log relu sigmoid sin "
-        "softplus sqrt tanh. The text is parsed with a whitelist, never eval'd.",
+        f"+ - * / ** %, unary minus, and the functions {known_functions()}. The text is "
+        "parsed with a whitelist, never eval'd.",
         epilog=f'example: {PROG} graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg',
     )
     graph.add_argument(

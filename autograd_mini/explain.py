@@ -28,7 +28,6 @@ w = -2                      ∂y/∂w = ∂y/∂v2 · x = 2.45765e-05 · 3 = 7.3
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograd_mini.engine import Value
@@ -86,51 +85,6 @@ def _factor(x: float) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-Formula = Callable[[str, tuple[str, ...], Value], tuple[str, ...]]
-
-
-def _pow_formula(c: str, n: tuple[str, ...], node: Value) -> tuple[str, ...]:
-    base, exponent = n
-    e = node._parents[1]
-    if e.is_leaf and not e.label:  # a constant exponent: write n·x^(n−1) out
-        k = e.data
-        dx = (
-            "1"
-            if k == 1
-            else (f"{_num(k)}·{base}" if k == 2 else f"{_num(k)}·{base}^{_num(k - 1)}")
-        )
-    else:
-        dx = f"{exponent}·{base}^({exponent} − 1)"
-    return dx, f"{c}·ln {base}"
-
-
-# ∂c/∂input for each input, written with the display names of c and its inputs.  For display
-# only: the numbers always come from the op's VJP rule.
-_FORMULAS: dict[str, Formula] = {
-    "add": lambda c, n, node: ("1", "1"),
-    "sub": lambda c, n, node: ("1", "−1"),
-    "mul": lambda c, n, node: (n[1], n[0]),
-    "div": lambda c, n, node: (f"1/{n[1]}", f"−{n[0]}/{n[1]}²"),
-    "neg": lambda c, n, node: ("−1",),
-    "pow": _pow_formula,
-    "abs": lambda c, n, node: (f"sign({n[0]})",),
-    "exp": lambda c, n, node: (c,),
-    "log": lambda c, n, node: (f"1/{n[0]}",),
-    "sqrt": lambda c, n, node: (f"1/(2·{c})",),
-    "tanh": lambda c, n, node: (f"(1 − {c}²)",),
-    "sigmoid": lambda c, n, node: (f"{c}(1 − {c})",),
-    "relu": lambda c, n, node: (f"[{n[0]} > 0]",),
-    "leaky_relu": lambda c, n, node: (
-        f"(1 if {n[0]} > 0 else {n[1]})",
-        f"(0 if {n[0]} > 0 else {n[0]})",
-    ),
-    "sin": lambda c, n, node: (f"cos {n[0]}",),
-    "cos": lambda c, n, node: (f"−sin {n[0]}",),
-    "softplus": lambda c, n, node: (f"σ({n[0]})",),
-}
-_INFIX = ("add", "sub", "mul", "div", "pow")
-
-
 def _formula_names(order: list[Value], names: dict[Value, str]) -> dict[Value, str]:
     """Names inside formulas: constants (unlabelled leaves) by their value, others as usual."""
     return {v: (_num(v.data) if v.is_leaf and not v.label else atom(names[v])) for v in order}
@@ -140,10 +94,10 @@ def _expression(v: Value, args: list[str]) -> str:
     """``v``'s operation applied to ``args`` (names or numbers): ``a + b``, ``-a``, ``tanh(a)``."""
     op = v._op
     assert op is not None  # only called for operation nodes
-    if op.name in _INFIX:
+    if op.notation == "infix":
         return f"{args[0]} {op.symbol} {args[1]}"
-    if op.name == "neg":
-        return f"-{args[0]}"
+    if op.notation == "prefix":
+        return f"{op.symbol}{args[0]}"
     return f"{op.symbol}({', '.join(args)})"
 
 
@@ -159,7 +113,7 @@ def _forward(v: Value, name: str, fnames: dict[Value, str]) -> str:
     if v._op is None:
         return _definition(v, name, fnames)
     symbolic = _expression(v, [fnames[p] for p in v._parents])
-    bare = v._op.name in _INFIX or v._op.name == "neg"  # no parentheses of their own: -(-0.5)
+    bare = v._op.notation != "call"  # operators get no parentheses of their own: -(-0.5)
     numeric = _expression(v, [(_factor if bare else _num)(p.data) for p in v._parents])
     if numeric == symbolic:  # every input a constant: say it once
         return f"{name} = {symbolic} = {_num(v.data)}"
@@ -193,12 +147,9 @@ def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
         # the same calls, in the same order, as the engine's float backward pass
         contributions = op.vjp(g, node.data, *inputs)
         locals_ = op.vjp(1.0, node.data, *inputs)
-        formula = _FORMULAS.get(op.name)
-        formulas = (
-            formula(fnames[node], tuple(fnames[p] for p in parents), node)
-            if formula is not None
-            else tuple(f"∂{fnames[node]}/∂{fnames[p]}" for p in parents)
-        )
+        # ∂node/∂input as text, from the op's entry in the registry (for display only: the
+        # numbers always come from the VJP rule)
+        formulas = op.partials_text(fnames[node], tuple(fnames[p] for p in parents), node)
         for parent, gp, local, text in zip(parents, contributions, locals_, formulas, strict=True):
             grads[parent] += gp
             terms[parent].append(Term(names[node], text, float(local), g, float(gp)))

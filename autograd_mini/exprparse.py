@@ -1,7 +1,7 @@
 """A safe parser for arithmetic expressions like ``"tanh(w*x + b)"``: text in, Values out.
 
 The text is parsed with Python's :mod:`ast` and every node is checked against a whitelist —
-numbers, variable names, ``+ - * / **``, unary ``-``/``+`` and calls of the engine's functions
+numbers, variable names, ``+ - * / ** %``, unary ``-``/``+`` and calls of the engine's functions
 (:data:`FUNCTIONS`) — before anything is computed.  Nothing is ever passed to ``eval``/``exec``:
 the checked tree is walked here and each node becomes one engine operation.
 
@@ -23,13 +23,21 @@ from __future__ import annotations
 import ast
 import difflib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
 from autograd_mini.engine import Value
+from autograd_mini.ops import OPS
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "ParsedExpression", "parse_expression"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_LENGTH",
+    "ExpressionError",
+    "ParsedExpression",
+    "known_functions",
+    "parse_expression",
+]
 
 MAX_LENGTH = 10_000
 """Longest expression text accepted (characters)."""
@@ -38,27 +46,32 @@ _MAX_NODES = 5_000  # syntax-tree nodes
 _MAX_DEPTH = 200  # nesting depth: keeps the recursive walk far from Python's recursion limit
 
 
-def _leaky_relu(x: Value, slope: Value | None = None) -> Value:
-    return x.leaky_relu() if slope is None else x.leaky_relu(slope)
+class _Functions(Mapping[str, tuple[Callable[..., Value], int, int]]):
+    """name -> (the op, smallest and largest number of arguments) for every op of the registry
+    written as a call (``tanh(x)``, ``atan2(y, x)``, ``leaky_relu(x[, slope])``), read from
+    :data:`~autograd_mini.ops.OPS` on each lookup, so ops added with ``defop`` are callable too."""
+
+    def __getitem__(self, name: str) -> tuple[Callable[..., Value], int, int]:
+        op = OPS.get(name)
+        if op is None or op.notation != "call":
+            raise KeyError(name)
+        return op, op.arity - len(op.defaults), op.arity
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, op in list(OPS.items()) if op.notation == "call")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
-# name -> (function on Values, smallest and largest number of arguments)
-FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
-    "abs": (abs, 1, 1),
-    "cos": (Value.cos, 1, 1),
-    "exp": (Value.exp, 1, 1),
-    "leaky_relu": (_leaky_relu, 1, 2),
-    "log": (Value.log, 1, 1),
-    "relu": (Value.relu, 1, 1),
-    "sigmoid": (Value.sigmoid, 1, 1),
-    "sin": (Value.sin, 1, 1),
-    "softplus": (Value.softplus, 1, 1),
-    "sqrt": (Value.sqrt, 1, 1),
-    "tanh": (Value.tanh, 1, 1),
-}
-"""The functions an expression may call: the engine's elementary functions."""
+FUNCTIONS: Mapping[str, tuple[Callable[..., Value], int, int]] = _Functions()
+"""The functions an expression may call: the registry's ops written as calls."""
 
-_KNOWN = ", ".join(sorted(FUNCTIONS))
+
+def known_functions() -> str:
+    """The names of :data:`FUNCTIONS`, sorted, separated by spaces (for help and errors)."""
+    return " ".join(sorted(FUNCTIONS))
+
 
 _BINARY: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: lambda a, b: a + b,
@@ -66,10 +79,10 @@ _BINARY: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
+    ast.Mod: lambda a, b: a % b,
 }
 _OPERATOR_TEXT = {
     ast.FloorDiv: "//",
-    ast.Mod: "%",
     ast.MatMult: "@",
     ast.LShift: "<<",
     ast.RShift: ">>",
@@ -217,7 +230,7 @@ def _check(node: ast.AST, names: list[str], text: str) -> None:
             symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
             raise ExpressionError(
                 f"unsupported operator {symbol!r}{_operator_where(node, symbol, text)}; "
-                "use + - * / **"
+                "use + - * / ** %"
             )
         _check(node.left, names, text)
         _check(node.right, names, text)
@@ -230,10 +243,13 @@ def _check(node: ast.AST, names: list[str], text: str) -> None:
                 f"{what} not allowed{_where(node, text)}; call a function by name, e.g. tanh(x)"
             )
         if func.id not in FUNCTIONS:
-            close = difflib.get_close_matches(func.id, FUNCTIONS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = difflib.get_close_matches(func.id, FUNCTIONS, n=3)
+            # a transposition first: 'tahn' is tanh, though 'tan' is nearer for difflib
+            swapped = [c for c in close if sorted(c) == sorted(func.id)]
+            hint = f"did you mean {(swapped or close)[0]}? " if close else ""
             raise ExpressionError(
-                f"unknown function {func.id!r}{_where(node, text)}; {hint}known functions: {_KNOWN}"
+                f"unknown function {func.id!r}{_where(node, text)}; {hint}known functions: "
+                f"{', '.join(sorted(FUNCTIONS))}"
             )
         if node.keywords:
             raise ExpressionError(f"keyword arguments not allowed{_where(node, text)}")
@@ -250,7 +266,7 @@ def _check(node: ast.AST, names: list[str], text: str) -> None:
     what = _REFUSED.get(type(node), type(node).__name__)
     raise ExpressionError(
         f"{what} not allowed{_where(node, text)}; "
-        "only numbers, names, + - * / ** and function calls"
+        "only numbers, names, + - * / ** % and function calls"
     )
 
 

@@ -124,7 +124,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
     consumers: dict[Value, list[Value]] = {v: [] for v in order}
     for v in order:
         for p in v._parents:
-            if v not in consumers[p]:
+            if not any(c is v for c in consumers[p]):  # by identity: == compares data
                 consumers[p].append(v)
 
     leaves = [s.forward for s in reversed(backward) if s.value.label and s.value._op is None]

@@ -691,12 +691,13 @@ def test_comparisons_return_plain_bools_on_either_side() -> None:
     assert x.is_leaf and y.is_leaf and x.grad == 0.0
 
 
-def test_equality_and_hash_are_identity() -> None:
+def test_equality_is_by_value_and_hash_is_identity() -> None:
+    # issue 10 changed == from identity to value (Value(2.0) == 2.0 was a user trap)
     a, b = Value(3.0), Value(3.0)
     assert a == a
-    assert a != b
-    assert not (a == b)  # noqa: SIM201 - __eq__ itself, not __ne__
-    assert (a == 3.0) is False
+    assert (a == b) is True
+    assert not (a != b)  # noqa: SIM202 - __ne__ itself, not __eq__
+    assert (a == 3.0) is True and (a != 3.0) is False
     assert hash(a) == hash(a)
     d = {a: "a", b: "b"}
     assert d[a] == "a" and d[b] == "b"

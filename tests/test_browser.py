@@ -156,7 +156,8 @@ def expected_steps(build: Callable[[], Value]) -> list[Expected]:
     root.backward()  # the engine's numbers: data and .grad after one backward pass
     order = topological_order(root)
     ids = {v: f"v{i}" for i, v in enumerate(order)}
-    consumers = {v: [c for c in order if v in c.parents] for v in order}
+    # by identity: == compares data, so `v in c.parents` would match an equal-valued input
+    consumers = {v: [c for c in order if any(p is v for p in c.parents)] for v in order}
     backward = explain_steps(build())
     lines = explain(build()).splitlines()
     forward_text = [s.forward for s in backward][::-1]  # topological order

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_mini import Value, grad
+from autograd_mini import OPS, Value, grad
 from autograd_mini.exprparse import FUNCTIONS, ExpressionError, parse_expression
 
 
@@ -96,7 +96,7 @@ def test_shared_variable_gradient_sums_both_paths() -> None:
         ("None", "None is not a number"),
         ("2j", "2j is not a number"),
         ("x // 2", "unsupported operator '//'"),
-        ("x % 2", "unsupported operator '%'"),
+        ("x @ 2", "unsupported operator '@'"),
         ("x @ x", "unsupported operator '@'"),
         ("x ^ 2", "unsupported operator '^'"),
         ("~x", "unsupported operator '~'"),
@@ -181,12 +181,38 @@ def test_parser_never_calls_eval_or_exec(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_every_engine_function_is_callable_by_name() -> None:
-    for name in FUNCTIONS:
-        y = parse_expression(f"{name}(x)").evaluate(values(x=0.5))
-        assert y.op == name
+    for name, (_, lo, hi) in FUNCTIONS.items():
+        if OPS[name].user:
+            continue  # ops other tests defined with defop
+        x = 1.5 if OPS[name].domain[0] >= 0.5 else 0.5  # inside every domain
+        args = ", ".join(["x", "0.25"][:lo])
+        y = parse_expression(f"{name}({args})").evaluate(values(x=x))
+        assert y.op == name and y.data == OPS[name](x, *[0.25][: lo - 1])
+        if hi > lo:  # the optional input has its default, and can be given
+            assert parse_expression(f"{name}(x, 0.3)").evaluate(values(x=x)).op == name
 
 
-_UNARY = sorted(n for n, (_, lo, _hi) in FUNCTIONS.items() if n not in ("log", "sqrt"))
+def test_modulo_is_floor_mod() -> None:
+    y = parse_expression("x % 3").evaluate(values(x=-5.0))
+    assert y.op == "remainder" and y.data == 1.0
+
+
+def test_the_function_list_is_the_registry_of_ops_written_as_calls() -> None:
+    assert set(FUNCTIONS) == {n for n, op in OPS.items() if op.notation == "call"}
+    assert "atan2" in FUNCTIONS and "add" not in FUNCTIONS and "remainder" not in FUNCTIONS
+    assert FUNCTIONS["leaky_relu"][1:] == (1, 2) and FUNCTIONS["atan2"][1:] == (2, 2)
+
+
+# one-argument functions defined on the whole line (and not growing like e^e^x), so any
+# composition can be evaluated
+_UNARY = sorted(
+    n
+    for n, (_, lo, _hi) in FUNCTIONS.items()
+    if lo == 1
+    and not OPS[n].user
+    and OPS[n].domain == (-math.inf, math.inf)
+    and n not in ("sinh", "cosh", "exp2", "expm1")
+)
 
 
 @st.composite

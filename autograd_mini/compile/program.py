@@ -84,8 +84,12 @@ class Guard:
             result = lhs <= rhs
         elif self.symbol == ">":
             result = lhs > rhs
-        else:
+        elif self.symbol == ">=":
             result = lhs >= rhs
+        elif self.symbol == "==":
+            result = lhs == rhs
+        else:
+            result = lhs != rhs
         return result == self.outcome
 
     def __str__(self) -> str:

@@ -62,7 +62,14 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
         [None if isinstance(a, float) else _read_plan([where[i] for i in a]) for a in g.operands]
         for g in layout.groups
     ]
-    compare = {"<": jnp.less, "<=": jnp.less_equal, ">": jnp.greater, ">=": jnp.greater_equal}
+    compare = {
+        "<": jnp.less,
+        "<=": jnp.less_equal,
+        ">": jnp.greater,
+        ">=": jnp.greater_equal,
+        "==": jnp.equal,
+        "!=": jnp.not_equal,
+    }
 
     def place(a: Atom) -> tuple[int, int] | float:
         return where[layout.slot[a]] if isinstance(a, str) else float(a)

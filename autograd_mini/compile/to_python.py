@@ -66,7 +66,14 @@ def _seeds(n_outputs: int, seeded: bool) -> tuple[list[str], list[ast.expr]]:
     return names, seeds
 
 
-_COMPARE: dict[str, type[ast.cmpop]] = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+_COMPARE: dict[str, type[ast.cmpop]] = {
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    ">": ast.Gt,
+    ">=": ast.GtE,
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+}
 
 
 def _guard_broken(lhs: ast.expr, symbol: str, rhs: ast.expr, outcome: bool) -> ast.expr:
