@@ -118,6 +118,34 @@ def test_newton_main_prints_steps_and_draws_the_paths(
     assert (tmp_path / "newton.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
+@pytest.mark.parametrize("lr", ["1e10", "0.01"])
+def test_newton_reports_a_diverging_descent_instead_of_crashing(
+    lr: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert newton.main(["--lr", lr, "--max-steps", "200", "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "gradient descent: diverged (overflow) after" in out
+    assert "Newton: converged in" in out
+
+
+@pytest.mark.parametrize("args", [["--x0", "1e200"], ["--y0=-1e300"]])
+def test_newton_start_where_f_overflows_is_a_usage_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        newton.main([*args, "--no-plots"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "overflows" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_diverging_path_ends_at_its_last_finite_point() -> None:
+    gd = newton.gradient_descent((-1.2, 1.0), lr=10.0, max_steps=100)
+    assert gd.diverged and not gd.converged
+    assert all(math.isfinite(v) for v in gd.values)
+    assert len(gd.points) == len(gd.values)
+
+
 @pytest.mark.parametrize("flag", ["--lr", "--tol", "--x0"])
 def test_newton_rejects_bad_numbers_with_a_usage_error(
     flag: str, capsys: pytest.CaptureFixture[str]
