@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,21 @@ def test_gradflow_main_prints_ratios_and_writes_json_and_picture(
     assert [run["activation"] for run in doc["runs"]] == list(gradflow.ACTIVATIONS)
     assert all(len(run["per_step"]) == 2 for run in doc["runs"])
     assert (tmp_path / "gradflow.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_gradflow_with_a_diverging_learning_rate_writes_valid_json_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--steps", "2", "--n", "8", "--width", "2", "--lr", "1e300", "--out", str(tmp_path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning must not reach the user
+        assert gradflow.main(args) == 0
+    err = capsys.readouterr().err
+    assert "diverged" in err and "smaller --lr" in err
+    text = (tmp_path / "gradflow.json").read_text()
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    losses = [loss for run in doc["runs"] for loss in run["losses"]]
+    assert None in losses  # NaN and ±inf are written as null, as JSON has neither
 
 
 def test_gradflow_without_matplotlib_notes_it_and_still_writes_json(
