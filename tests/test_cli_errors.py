@@ -295,4 +295,10 @@ def test_a_tangled_value_displays_in_jupyter_as_text_only_without_running_dot(
     y = x
     for _ in range(99):
         y = y * x
-    assert y._repr_mimebundle_() == {"text/plain": repr(y)}
+    bundle = y._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    # never only the bare repr: a one-line notice says why and how to draw it (issue 11, item 4)
+    text, notice = bundle["text/plain"].split("\n")
+    assert text == repr(y)
+    assert "too tangled" in notice and "render_graph" in notice
+    assert "too tangled" in bundle["text/html"]
