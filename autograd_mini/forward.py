@@ -186,7 +186,10 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     The results are plain floats; ``f`` may use ``grad`` with ``create_graph=True`` inside
     (forward-over-reverse).  Called inside another transformation's ``f`` (``jvp`` of ``jvp``,
     ``jacobian`` of ``jvp``, …) the results are Values recorded from the given Values, so the
-    outer one differentiates through it, as ``torch.func`` transforms compose.
+    outer one differentiates through it, as ``torch.func`` transforms compose.  Outside them
+    the results are floats even for Value primals, so ``backward``/``grad``/``trace`` see them
+    as constants: to differentiate a jvp, wrap it in one of these transformations instead
+    (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
     """
     inner = nested()
     xs = operands(primals, "jvp", "primals")
