@@ -79,6 +79,16 @@ def test_transformations_of_jvp() -> None:
     assert hessian(lambda x: jvp(lambda y: y * y * y, [x], [1.0])[1], [1.0]) == [[6.0]]
 
 
+def test_inner_vector_and_outer_transformations_of_every_kind() -> None:
+    # hvp of y³ along v = x at y = x: 6x·x, derivative 12x
+    assert jvp(lambda x: hvp(lambda y: y * y * y, [x], [x])[0], [2.0], [1.0]) == (24.0, 24.0)
+    # d²/dx² of (d²/dy² y⁴ = 12y²) = 24
+    assert hessian(lambda x: hvp(lambda y: y * y * y * y, [x], [1.0])[0], [1.0]) == [[24.0]]
+    # the Jacobian of the first Hessian row [2b, 2a] of a²b
+    got = jacobian(lambda x, y: hessian(lambda a, b: a * a * b, [x, y])[0], [1.0, 2.0])
+    assert got == [[0.0, 2.0], [2.0, 0.0]]
+
+
 def test_top_level_results_stay_floats() -> None:
     value, dot = jvp(lambda x: x * x, [Value(3.0)], [1.0])
     assert type(value) is float and type(dot) is float
