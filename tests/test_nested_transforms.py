@@ -139,6 +139,7 @@ def test_jvp_of_jvp_matches_differences_of_the_inner_jvp(
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @given(expressions(2), two(), two(), two())
 def test_jvp_of_jvp_matches_torch_func(
     f: Expression, xs: list[float], t1: list[float], t2: list[float]
@@ -159,6 +160,7 @@ def test_jvp_of_jvp_matches_torch_func(
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @given(expressions(2), nonzero_two())
 def test_jacobian_of_jvp_and_jvp_of_hessian_match_torch_func(
     f: Expression, xs: list[float]
