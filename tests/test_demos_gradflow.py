@@ -220,3 +220,25 @@ def test_autograd_mini_demo_newton_runs_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Newton: converged" in result.stdout
+
+
+@pytest.mark.parametrize("demo", ["newton", "gradflow"])
+def test_demo_pictures_are_written_like_every_other_file(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # through write_atomic: a picture that is a link to a file keeps the link (and the file's
+    # mode); os.replace of a `<name>.tmp.png` replaced the link by a file
+    pytest.importorskip("matplotlib")
+    real = tmp_path / "kept.png"
+    real.write_bytes(b"old")
+    os.chmod(real, 0o600)
+    (tmp_path / f"{demo}.png").symlink_to(real)
+    small = {
+        "newton": ["--max-steps", "20"],
+        "gradflow": ["--steps", "1", "--n", "4", "--width", "2"],
+    }
+    module = newton if demo == "newton" else gradflow
+    assert module.main([*small[demo], "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{demo}.png").is_symlink()
+    assert real.read_bytes().startswith(PNG_SIGNATURE)
+    assert oct(os.stat(real).st_mode & 0o777) == oct(0o600)

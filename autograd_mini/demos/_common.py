@@ -181,6 +181,19 @@ def _figure_class() -> Any:
     return Figure
 
 
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
+    """Save a matplotlib figure as PNG to ``path`` atomically, like every file the package
+    writes (:func:`autograd_mini.atomicfile.write_atomic`: recognisable temporaries, the mode
+    of an existing file kept, links followed, never half a picture)."""
+    import io
+
+    from autograd_mini.atomicfile import write_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    write_atomic(path, buffer.getvalue())
+
+
 def plot_decision_boundary(
     model: MLP,
     points: Sequence[Sequence[float]],
@@ -242,7 +255,7 @@ def plot_decision_boundary(
     ax.set_ylabel("x₂")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def plot_history(
@@ -268,7 +281,7 @@ def plot_history(
     ax2.set_ylim(0, 105)
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 # --- command line ---------------------------------------------------------------------------

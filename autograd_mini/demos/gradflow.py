@@ -36,6 +36,7 @@ from autograd_mini.demos._common import (
     paused_gc,
     positive_int,
     sample_count,
+    save_figure,
 )
 from autograd_mini.engine import Value
 from autograd_mini.losses import binary_cross_entropy
@@ -172,9 +173,7 @@ def _plot(flows: Sequence[GradFlow], path: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def _activation_list(text: str) -> list[str]:

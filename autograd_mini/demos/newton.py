@@ -28,6 +28,7 @@ from autograd_mini.demos._common import (
     ensure_output_folder,
     parse_finite,
     positive_int,
+    save_figure,
 )
 from autograd_mini.engine import Value, grad
 from autograd_mini.functional import hessian
@@ -162,9 +163,7 @@ def _plot(paths: Sequence[Path], path: str) -> None:
     ax.set_title("Rosenbrock (1 − x)² + 100(y − x²)²: contours of log(1 + f)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
