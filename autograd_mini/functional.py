@@ -30,7 +30,6 @@ from autograd_mini.forward import (
     Inputs,
     as_value,
     call,
-    floats,
     nested,
     operands,
     outputs,
@@ -123,10 +122,11 @@ def hvp(f: Callable[..., Any], inputs: Inputs, v: Inputs) -> list[float]:
     ``f`` the entries are recorded Values."""
     inner = nested()
     vs = operands(v, "hvp", "v")
-    n = len(floats(inputs, "hvp", "inputs"))
+    xs = operands(inputs, "hvp", "inputs")  # read once: `inputs` may be an iterator
+    n = len(xs)
     if len(vs) != n:
         raise ValueError(f"hvp: v must have one entry per input ({n}), got {len(vs)}")
-    leaves, grads = _scalar(f, inputs, "hvp")
+    leaves, grads = _scalar(f, xs, "hvp")
     dots = push_tangents(grads, dict(zip(leaves, vs, strict=True)), values=inner)
     # Values only inside another transformation (see jacobian); typed for the top level
     return cast("list[float]", [as_value(d) for d in dots]) if inner else dots
