@@ -11,6 +11,11 @@ the old file or the new one, never half of one.
   the same target removes those whose writer process is gone; a live writer's (another thread or
   process saving the same file right now) is never touched.
 * Errors are the ``OSError`` the system gave, naming the user's path, never the temporary.
+* Where ``open()`` would write, so does this: a symbolic link is followed (the file it points
+  to is replaced, the link stays), and a target that is not a regular file (``/dev/null``,
+  ``/dev/stdout``, a named pipe) is written into directly, as there is nothing to replace
+  atomically: ``os.replace`` would put a regular file in its place (as root, even
+  ``/dev/null``'s).  A named pipe nobody reads is an error (ENXIO), not a hang.
 """
 
 from __future__ import annotations
@@ -90,15 +95,20 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     ``path``; the temporary is removed on any failure, the old file is left as it was.
     """
     where = os.fspath(path)
-    # absolute, so the temporary and the target visibly share a folder
-    target = os.path.abspath(where)
+    # absolute, so the temporary and the target visibly share a folder; through symbolic links,
+    # so that the file a link points to is replaced, not the link
+    target = os.path.realpath(where)
     tmp = temporary_name(target)
     try:
-        remove_stale_temporaries(target)
         try:
-            mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+            st: os.stat_result | None = os.stat(target)
         except (FileNotFoundError, NotADirectoryError):
-            mode = None
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            _write_into(target, data)
+            return
+        remove_stale_temporaries(target)
+        mode = None if st is None else stat.S_IMODE(st.st_mode)
         # 0o666 minus the umask (the kernel applies it); O_EXCL: never follow or reuse a name
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
         try:
@@ -114,7 +124,20 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
                 os.unlink(tmp)
             raise
     except OSError as e:
-        if e.errno is None or (e.filename in (where, target) and e.filename2 is None):
+        if e.errno is None or (e.filename == where and e.filename2 is None):
             raise
         # name the user's file, not the temporary (same errno, so the same OSError subclass)
         raise OSError(e.errno, e.strerror, where) from None
+
+
+def _write_into(target: str, data: bytes) -> None:
+    """Write ``data`` into a device or a named pipe: opened without blocking (a pipe with no
+    reader is ENXIO at once, not a hang), then written with blocking writes."""
+    fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)

@@ -279,16 +279,21 @@ def _graph(args: argparse.Namespace) -> int:
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
     from autograd_mini.viz import (
-        DOT_MAX_LAYOUT,
         DotNotFoundError,
         DotTimeoutError,
         draw_graph,
-        layout_size,
         render_graph,
         source_path,
     )
 
     if out.suffix.lower() in _PAGE_SUFFIXES:
+        from autograd_mini.naming import check_graph_size
+
+        try:  # the node limit first, as for pictures (draw_graph checks it below)
+            check_graph_size(root, args.max_nodes, "to_html")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        _check_layout(root, out, local_grads=False)  # the page draws no local partials
         return _write_page(root, out, args)
     try:
         graph = draw_graph(
@@ -335,12 +340,28 @@ def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_layout(root: Value, out: Path, *, local_grads: bool) -> None:
+    """A UsageError, before ``dot`` runs, for a graph it would take too long to lay out."""
+    from autograd_mini.viz import DOT_MAX_LAYOUT, layout_size
+
+    size = layout_size(root, show_local_grads=local_grads)
+    if size > DOT_MAX_LAYOUT:
+        raise UsageError(
+            f"this graph is too tangled for Graphviz's dot to draw in reasonable time "
+            f"(layout size {size}, limit {DOT_MAX_LAYOUT}: values used by operations far "
+            f"apart); draw a smaller expression"
+            + (", leave out --local-grads" if local_grads else "")
+            + f", or write only the DOT source with -o {_shorten(str(out.with_suffix('.dot')))}"
+        )
+
+
 def _write_page(root: Value, out: Path, args: argparse.Namespace) -> int:
     """``-o steps.html``: the step-through page (:func:`autograd_mini.viz.to_html`)."""
-    from autograd_mini.viz import DotNotFoundError, DotTimeoutError, to_html
+    from autograd_mini.stepper import page_with_timeout
+    from autograd_mini.viz import DotNotFoundError, DotTimeoutError
 
     try:
-        to_html(root, out, max_nodes=args.max_nodes)
+        page_with_timeout(root, out, max_nodes=args.max_nodes, timeout=args.timeout)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except (DotNotFoundError, DotTimeoutError) as exc:

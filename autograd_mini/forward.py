@@ -15,6 +15,13 @@ Because the recorded graph is whatever ``f`` built, ``f`` may itself call
 ``grad(..., create_graph=True)``: the gradient's graph is pushed through like any other, which
 is forward-over-reverse (``hvp`` in :mod:`autograd_mini.functional` is exactly that).
 
+Transformations nest.  While a transformation (``jvp``, ``jacobian``, ``hessian``, ``hvp``)
+calls its ``f``, a transformation called inside ``f`` returns Values instead of floats: its
+leaves are connected to the Values it was given (``x * 1.0``, a new node per input, so one Value
+passed twice is still two inputs) and its tangents are computed with the rules on Values, so the
+outer transformation differentiates through it (``jvp`` of ``jvp`` is the second directional
+derivative, as with ``torch.func.jvp``).  At the top level the results are plain floats.
+
 >>> from autograd_mini import jvp
 >>> jvp(lambda x, y: x * y + x.sin(), [0.0, 3.0], [1.0, 0.0])  # ∂/∂x = y + cos x = 4
 (0.0, 4.0)
@@ -23,6 +30,7 @@ is forward-over-reverse (``hvp`` in :mod:`autograd_mini.functional` is exactly t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeAlias, overload
 
 from autograd_mini.engine import Value, _as_float, enable_grad, topological_order
@@ -32,12 +40,36 @@ __all__ = ["jvp"]
 Number: TypeAlias = "float | int"
 Inputs: TypeAlias = "Value | Number | Sequence[Value | Number]"
 
+# How many transformations are calling their ``f`` right now (per thread / asyncio task).  When
+# it is above 0, a transformation called from inside ``f`` must return Values connected to its
+# inputs: floats would cut the graph, and the outer derivative would silently be 0.
+_DEPTH: ContextVar[int] = ContextVar("autograd_mini_transform_depth", default=0)
+
+
+def nested() -> bool:
+    """Whether this call runs inside another transformation's ``f`` (then results are Values)."""
+    return _DEPTH.get() > 0
+
 
 def floats(inputs: object, who: str, what: str) -> list[float]:
     """``inputs`` (one number or Value, or a sequence of them) as a list of floats; a TypeError
     naming ``who`` and ``what`` otherwise."""
+    return [x.data if isinstance(x, Value) else x for x in _items(inputs, who, what)]
+
+
+def operands(inputs: object, who: str, what: str) -> list[Value | float]:
+    """Like :func:`floats`, but inside another transformation (:func:`nested`) a Value is kept
+    as it is, so that what is computed from it stays connected to the outer graph."""
+    items = _items(inputs, who, what)
+    if nested():
+        return items
+    return [x.data if isinstance(x, Value) else x for x in items]
+
+
+def _items(inputs: object, who: str, what: str) -> list[Value | float]:
+    """``inputs`` as a list of Values and floats (numbers converted, each checked)."""
     if isinstance(inputs, Value):
-        return [inputs.data]
+        return [inputs]
     if isinstance(inputs, (str, bytes, dict, set, frozenset)) or not isinstance(inputs, Iterable):
         try:
             return [_as_float(inputs, f"{who}: {what}")]
@@ -46,19 +78,27 @@ def floats(inputs: object, who: str, what: str) -> list[float]:
                 f"{who}: {what} must be a number or a sequence of numbers, got "
                 f"{type(inputs).__name__}: {inputs!r}"
             ) from None
-    out = []
+    out: list[Value | float] = []
     for i, x in enumerate(inputs):
-        out.append(x.data if isinstance(x, Value) else _as_float(x, f"{who}: {what}[{i}]"))
+        out.append(x if isinstance(x, Value) else _as_float(x, f"{who}: {what}[{i}]"))
     return out
 
 
-def call(f: object, xs: Sequence[float], who: str) -> tuple[list[Value], Any]:
-    """Fresh leaves for ``xs`` and ``f(*leaves)``, recorded even inside ``no_grad``."""
+def call(f: object, xs: Sequence[Value | float], who: str) -> tuple[list[Value], Any]:
+    """Fresh leaves for ``xs`` and ``f(*leaves)``, recorded even inside ``no_grad``.
+
+    A float gives a new leaf.  A Value (only passed when :func:`nested`) gives ``x * 1.0``: a
+    new node of its own, so its tangent is seeded there, but connected to ``x``, so the outer
+    transformation differentiates through the result."""
     if not callable(f):
         raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
-    leaves = [Value(x) for x in xs]
     with enable_grad():
-        out = f(*leaves)
+        leaves = [x * 1.0 if isinstance(x, Value) else Value(x) for x in xs]
+        token = _DEPTH.set(_DEPTH.get() + 1)
+        try:
+            out = f(*leaves)
+        finally:
+            _DEPTH.reset(token)
     return leaves, out
 
 
@@ -85,11 +125,17 @@ def outputs(out: object, who: str) -> tuple[list[Value | float], bool]:
     return result, many
 
 
-def push_tangents(roots: Sequence[Value | float], seeds: Mapping[Value, float]) -> list[float]:
+def push_tangents(
+    roots: Sequence[Value | float], seeds: Mapping[Value, Any], *, values: bool = False
+) -> list[Any]:
     """The tangent of each root given the tangents of some leaves (``seeds``); 0.0 for roots
-    that depend on none of them.  One pass over the graph, inputs first, no recursion."""
-    tangent: dict[Value, float] = dict(seeds)
-    done: set[Value] = set()
+    that depend on none of them.  One pass over the graph, inputs first, no recursion.
+
+    With ``values=True`` the rules run on the Values themselves and the tangents are recorded
+    (Values, or floats where they are constant), so they can be differentiated again; seeded
+    nodes keep their seed even if they were computed from other nodes."""
+    tangent: dict[Value, Any] = dict(seeds)
+    done: set[Value] = set(seeds)
     for root in roots:
         if not isinstance(root, Value):
             continue
@@ -104,13 +150,18 @@ def push_tangents(roots: Sequence[Value | float], seeds: Mapping[Value, float]) 
             incoming = [tangent.get(p) for p in parents]
             if all(t is None for t in incoming):
                 continue  # depends on no seeded leaf: no tangent, rule not evaluated
-            partials = op.vjp(1.0, node.data, *[p.data for p in parents])
+            if values:
+                with enable_grad():
+                    partials = op.vjp(1.0, node, *parents)
+            else:
+                partials = op.vjp(1.0, node.data, *[p.data for p in parents])
             total = 0.0
             first = True
             for t, d in zip(incoming, partials, strict=True):
                 if t is not None:
-                    term = d * t
-                    total = term if first else total + term
+                    with enable_grad():
+                        term = d * t
+                        total = term if first else total + term
                     first = False
             tangent[node] = total
     return [tangent.get(r, 0.0) if isinstance(r, Value) else 0.0 for r in roots]
@@ -132,19 +183,35 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     both results are floats) or a list of Values (then both are lists of floats).  ``primals``
     and ``tangents`` are numbers (or Values: their data) of the same length; a single number may
     be given bare.  Derivative conventions at kinks are those of ``backward`` (PyTorch's).
-    The results are plain floats: ``jvp`` itself is not recorded, but ``f`` may use ``grad``
-    with ``create_graph=True`` inside (forward-over-reverse).
+    The results are plain floats; ``f`` may use ``grad`` with ``create_graph=True`` inside
+    (forward-over-reverse).  Called inside another transformation's ``f`` (``jvp`` of ``jvp``,
+    ``jacobian`` of ``jvp``, …) the results are Values recorded from the given Values, so the
+    outer one differentiates through it, as ``torch.func`` transforms compose.  Outside them
+    the results are floats even for Value primals, so ``backward``/``grad``/``trace`` see them
+    as constants: to differentiate a jvp, wrap it in one of these transformations instead
+    (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
     """
-    xs = floats(primals, "jvp", "primals")
-    ts = floats(tangents, "jvp", "tangents")
+    inner = nested()
+    xs = operands(primals, "jvp", "primals")
+    ts = operands(tangents, "jvp", "tangents")
     if len(xs) != len(ts):
         raise ValueError(
             f"jvp: primals and tangents must have the same length, got {len(xs)} and {len(ts)}"
         )
     leaves, out = call(f, xs, "jvp")
     roots, many = outputs(out, "jvp")
-    dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)))
-    values = [r.data if isinstance(r, Value) else r for r in roots]
+    dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)), values=inner)
+    values: list[Any]
+    if inner:
+        values = [as_value(r) for r in roots]
+        dots = [as_value(d) for d in dots]
+    else:
+        values = [r.data if isinstance(r, Value) else r for r in roots]
     if many:
         return values, dots
     return values[0], dots[0]
+
+
+def as_value(x: Value | float) -> Value:
+    """``x`` itself, or a constant leaf for a float (a nested transformation's result)."""
+    return x if isinstance(x, Value) else Value(x)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd_mini.engine import Value, no_grad
+from autograd_mini.naming import sanitize_label
 
 if TYPE_CHECKING:
     import graphviz
@@ -94,7 +95,7 @@ def _neuron_name(neuron: Neuron, layer: int, j: int) -> str:
     """``L1.n3`` from the bias label ``L1.n3.b`` (the model's own naming), else positional."""
     label = neuron.b.label
     if label.endswith(".b") and len(label) > 2:
-        return label[:-2]
+        return sanitize_label(label[:-2])
     return f"L{layer}.n{j}"
 
 
@@ -196,7 +197,9 @@ def _edge_style(w: Value, biggest: float, has_grad: bool, labelled: bool) -> dic
     """Colour by sign, width by magnitude, the numbers in the tooltip (and label)."""
     magnitude = min(abs(w.data) / biggest, 1.0) if math.isfinite(w.data) else 1.0
     width = MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * magnitude
-    name = w.label or "w"
+    # printable, encodable and bounded, as draw_graph shows labels: a lone surrogate could not
+    # even be sent to dot, and a 100,000-character label would swamp the picture
+    name = sanitize_label(w.label) if w.label else "w"
     tip = f"{name} = {w.data!r}"
     label = f"{name} = {_fmt(w.data)}"
     if has_grad:

@@ -169,8 +169,13 @@ class Optimizer:
         new_s: dict[str, Any] = {}
         for k, v in state.items():
             if k == "step":
-                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                    raise ValueError(f"{fn}.load_state_dict: state 'step' must be an int >= 0")
+                # at most 2**53: the bias corrections compute beta ** step in floats, and a
+                # larger int is not exact there (and past ~1e308 not convertible at all)
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 2**53:
+                    raise ValueError(
+                        f"{fn}.load_state_dict: state 'step' must be an int from 0 to 2**53, "
+                        f"got {_brief_number(v)}"
+                    )
                 new_s[k] = v
             elif v is None:
                 new_s[k] = None
@@ -404,3 +409,14 @@ class LinearLR(_Schedule):
     def lr_at(self, epoch: int) -> float:
         frac = min(epoch, self.total_iters) / self.total_iters
         return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+
+
+def _brief_number(v: object) -> str:
+    """``repr(v)`` shortened: an int of thousands of digits must not flood the message."""
+    try:
+        text = repr(v)
+    except ValueError:  # an int over Python's limit on digits converted to text
+        return (
+            f"an int of about {int(v.bit_length() * 0.30103) if isinstance(v, int) else '?'} digits"
+        )
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"

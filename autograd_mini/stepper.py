@@ -205,10 +205,31 @@ def to_html(
     :class:`~autograd_mini.viz.DotNotFoundError` when Graphviz's ``dot`` is missing and
     :class:`~autograd_mini.viz.DotTimeoutError` when it takes over :data:`DOT_TIMEOUT` seconds.
     """
+    return page_with_timeout(root, path, max_nodes=max_nodes, timeout=DOT_TIMEOUT)
+
+
+def page_with_timeout(
+    root: Value,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    max_nodes: int = 500,
+    timeout: float | None = DOT_TIMEOUT,
+) -> str:
+    """:func:`to_html` with ``dot`` stopped after ``timeout`` seconds (None: no limit); the
+    command line's ``--timeout``.  (to_html keeps the issue's exact signature.)"""
     if not isinstance(root, Value):
         raise TypeError(f"to_html: root must be a Value, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"to_html: max_nodes must be a positive int, got {max_nodes!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not timeout > 0
+        or timeout != timeout
+    ):
+        raise ValueError(
+            f"to_html: timeout must be a positive number of seconds or None, got {timeout!r}"
+        )
     out = _check_path(path)
     check_graph_size(root, max_nodes, "to_html")
 
@@ -220,7 +241,7 @@ def to_html(
     order = topological_order(root)
     source = _build_graph(root, order, grads).source
     try:
-        svg = _svg_body(_run_dot(source, "svg", timeout=DOT_TIMEOUT).decode("utf-8"))
+        svg = _svg_body(_run_dot(source, "svg", timeout=timeout).decode("utf-8"))
     except graphviz.ExecutableNotFound:
         raise _missing_dot("to_html: cannot draw the graph") from None
     # ids in the SVG come from `dot` ("graph0", "node1", …); the page finds nodes by <title>

@@ -460,16 +460,38 @@ def _mimebundle(value: Value, max_nodes: int = 500) -> dict[str, str]:
     try:
         check_graph_size(value, max_nodes)
     except ValueError:
-        notice = _too_large_notice(value, max_nodes)
-        bundle["text/plain"] += "\n" + notice
-        bundle["text/html"] = f"<pre>{html.escape(repr(value))}</pre><p>{html.escape(notice)}</p>"
-        return bundle
-    # too tangled for dot, no `dot`, or dot too slow: the text repr alone
-    with contextlib.suppress(ValueError, RuntimeError, OSError, graphviz.ExecutableNotFound):
+        return _with_notice(bundle, value, _too_large_notice(value, max_nodes))
+    # too tangled for dot, no `dot`, or dot too slow: the repr and a notice saying so
+    size = layout_size(value)
+    if size > DOT_MAX_LAYOUT:
+        return _with_notice(
+            bundle,
+            value,
+            f"(graph not drawn: too tangled for dot to lay out quickly (layout size {size:,}, "
+            f"over {DOT_MAX_LAYOUT:,}); draw it anyway with autograd_mini.viz.render_graph(v, "
+            "'graph.svg'), or a part of it)",
+        )
+    try:
         graph = draw_graph(value, max_nodes=max_nodes)
-        if layout_size(value) <= DOT_MAX_LAYOUT:
-            svg = _run_dot(graph.source, "svg", timeout=_DISPLAY_TIMEOUT)
-            bundle["image/svg+xml"] = svg.decode("utf-8")
+        svg = _run_dot(graph.source, "svg", timeout=_DISPLAY_TIMEOUT)
+    except graphviz.ExecutableNotFound:
+        return _with_notice(
+            bundle,
+            value,
+            "(graph not drawn: Graphviz's `dot` program is not installed: sudo apt-get install "
+            "graphviz, or brew install graphviz)",
+        )
+    except (ValueError, RuntimeError, OSError) as e:
+        return _with_notice(bundle, value, f"(graph not drawn: {e})")
+    bundle["image/svg+xml"] = svg.decode("utf-8")
+    return bundle
+
+
+def _with_notice(bundle: dict[str, str], value: Value, notice: str) -> dict[str, str]:
+    """``bundle`` with the one-line ``notice`` under the repr, as text and as HTML."""
+    notice = " ".join(notice.split())  # one line, whatever an error message held
+    bundle["text/plain"] += "\n" + notice
+    bundle["text/html"] = f"<pre>{html.escape(repr(value))}</pre><p>{html.escape(notice)}</p>"
     return bundle
 
 

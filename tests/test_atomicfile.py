@@ -257,3 +257,48 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
     assert info.value.filename == str(path)
     assert path.read_bytes() == old
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+# --- targets that are not plain files -----------------------------------------------------------
+# os.replace onto a device or a FIFO puts a regular file in its place: as root, to_html(v,
+# "/dev/null") replaced /dev/null itself.  (The tests use a FIFO: never the real /dev/null.)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_target_is_written_into_and_stays_a_fifo(tmp_path: Path) -> None:
+    import stat
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that a writer can open it
+    try:
+        write_atomic(fifo, b"through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["pipe.json"]  # no temporary left
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_nobody_reads_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.svg"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError) as info:
+        write_atomic(fifo, b"x")
+    assert info.value.filename == str(fifo)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_symlinked_target_is_written_through_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "runs" / "model.json"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    os.chmod(real, 0o600)
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    MLP(2, [1], seed=0).save(link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes().startswith(b"{")
+    assert oct(os.stat(real).st_mode & 0o777) == oct(0o600)
+    assert sorted(os.listdir(real.parent)) == ["model.json"]

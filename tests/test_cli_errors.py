@@ -168,6 +168,25 @@ def test_dense_graph_is_not_handed_to_dot_its_source_is_written(
     assert "∂f/∂x = 100.99" in proc.stdout.decode()  # the numbers were printed
 
 
+def test_dense_graph_is_refused_for_the_step_through_page_too(tmp_path: Path) -> None:
+    # -o m.html ran dot for its 60 s timeout where -o m.svg refused at once
+    start = time.perf_counter()
+    proc = cli("graph", "*".join(["x"] * 100), "--at", "x=1.0001", "-o", "m.html", cwd=tmp_path)
+    line = one_error_line(proc, 2)
+    assert "too tangled" in line and "m.dot" in line
+    assert time.perf_counter() - start < 30
+    assert os.listdir(tmp_path) == []
+
+
+@needs_dot
+def test_the_step_through_page_obeys_timeout(tmp_path: Path) -> None:
+    argv = ["graph", "*".join(["x"] * 30), "--at", "x=1", "-o", "m.html", "--timeout", "0.001"]
+    proc = cli(*argv, cwd=tmp_path)
+    line = one_error_line(proc, 1)
+    assert "0.001 s" in line
+    assert not (tmp_path / "m.html").exists()
+
+
 def test_dense_graph_can_still_be_written_as_dot_source(tmp_path: Path) -> None:
     proc = cli("graph", "*".join(["x"] * 100), "--at", "x=1.0001", "-o", "m.dot", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -288,7 +307,7 @@ def test_svg_and_png_of_one_expression_keep_separate_sources(tmp_path: Path) -> 
     assert "(DOT source: graph.svg.dot)" in svg.stdout.decode()
 
 
-def test_a_tangled_value_displays_in_jupyter_as_text_only_without_running_dot(
+def test_a_tangled_value_displays_in_jupyter_with_a_notice_without_running_dot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from autograd_mini import Value
@@ -301,4 +320,10 @@ def test_a_tangled_value_displays_in_jupyter_as_text_only_without_running_dot(
     y = x
     for _ in range(99):
         y = y * x
-    assert y._repr_mimebundle_() == {"text/plain": repr(y)}
+    bundle = y._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    # never only the bare repr: a one-line notice says why and how to draw it (issue 11, item 4)
+    text, notice = bundle["text/plain"].split("\n")
+    assert text == repr(y)
+    assert "too tangled" in notice and "render_graph" in notice
+    assert "too tangled" in bundle["text/html"]

@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,21 @@ def test_gradflow_main_prints_ratios_and_writes_json_and_picture(
     assert (tmp_path / "gradflow.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
+def test_gradflow_with_a_diverging_learning_rate_writes_valid_json_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--steps", "2", "--n", "8", "--width", "2", "--lr", "1e300", "--out", str(tmp_path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning must not reach the user
+        assert gradflow.main(args) == 0
+    err = capsys.readouterr().err
+    assert "diverged" in err and "smaller --lr" in err
+    text = (tmp_path / "gradflow.json").read_text()
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    losses = [loss for run in doc["runs"] for loss in run["losses"]]
+    assert None in losses  # NaN and ±inf are written as null, as JSON has neither
+
+
 def test_gradflow_without_matplotlib_notes_it_and_still_writes_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,6 +132,34 @@ def test_newton_main_prints_steps_and_draws_the_paths(
     assert "gradient descent: did not converge in 300 steps" in out
     assert "Newton: converged in" in out
     assert (tmp_path / "newton.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("lr", ["1e10", "0.01"])
+def test_newton_reports_a_diverging_descent_instead_of_crashing(
+    lr: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert newton.main(["--lr", lr, "--max-steps", "200", "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "gradient descent: diverged (overflow) after" in out
+    assert "Newton: converged in" in out
+
+
+@pytest.mark.parametrize("args", [["--x0", "1e200"], ["--y0=-1e300"]])
+def test_newton_start_where_f_overflows_is_a_usage_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        newton.main([*args, "--no-plots"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "overflows" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_diverging_path_ends_at_its_last_finite_point() -> None:
+    gd = newton.gradient_descent((-1.2, 1.0), lr=10.0, max_steps=100)
+    assert gd.diverged and not gd.converged
+    assert all(math.isfinite(v) for v in gd.values)
+    assert len(gd.points) == len(gd.values)
 
 
 @pytest.mark.parametrize("flag", ["--lr", "--tol", "--x0"])
@@ -176,3 +220,25 @@ def test_autograd_mini_demo_newton_runs_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Newton: converged" in result.stdout
+
+
+@pytest.mark.parametrize("demo", ["newton", "gradflow"])
+def test_demo_pictures_are_written_like_every_other_file(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # through write_atomic: a picture that is a link to a file keeps the link (and the file's
+    # mode); os.replace of a `<name>.tmp.png` replaced the link by a file
+    pytest.importorskip("matplotlib")
+    real = tmp_path / "kept.png"
+    real.write_bytes(b"old")
+    os.chmod(real, 0o600)
+    (tmp_path / f"{demo}.png").symlink_to(real)
+    small = {
+        "newton": ["--max-steps", "20"],
+        "gradflow": ["--steps", "1", "--n", "4", "--width", "2"],
+    }
+    module = newton if demo == "newton" else gradflow
+    assert module.main([*small[demo], "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{demo}.png").is_symlink()
+    assert real.read_bytes().startswith(PNG_SIGNATURE)
+    assert oct(os.stat(real).st_mode & 0o777) == oct(0o600)

@@ -121,6 +121,25 @@ def test_moons_main_writes_model_and_metrics_and_prints_the_folder(tmp_path, cap
     assert moons.accuracy(model, *moons.make_moons(20, 0.1, seed=0)) == metrics["accuracy"]
 
 
+@pytest.mark.parametrize("demo", [moons, spirals])
+def test_diverged_training_is_one_line_error_and_saves_nothing(demo, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--steps", "3", "--n", "12", "--lr", "1e300", "--out", str(out), "--quiet"]
+    assert demo.main([*argv, "--no-plots"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "training diverged" in err[0] and "smaller --lr" in err[0]
+    assert not out.exists() or os.listdir(out) == []
+
+
+def test_diverged_training_through_the_cli_is_not_an_internal_error(tmp_path):
+    command = [sys.executable, "-m", "autograd_mini", "demo", "moons", "--lr", "1e300"]
+    command += ["--steps", "3", "--n", "12", "--quiet", "--no-plots", "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "training diverged" in done.stderr and "internal error" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_moons_main_shows_a_progress_bar_with_loss_and_accuracy(tmp_path, capsys):
     moons.main(
         ["--steps", "10", "--n", "10", "--hidden", "3", "--out", str(tmp_path), "--no-plots"]
@@ -174,6 +193,27 @@ def test_bad_flags_exit_with_usage_error(argv, capsys):
         moons.main(argv)
     assert info.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("demo", "argv", "words"),
+    [
+        ("moons", ["--n", "2000000"], "1,000,000"),
+        ("spirals", ["--n", "2000000"], "1,000,000"),
+        ("gradflow", ["--n", "2000000"], "1,000,000"),
+        ("moons", ["--hidden", "100000", "100000"], "parameters"),
+        ("spirals", ["--classes", "10000000"], "parameters"),
+        ("gradflow", ["--width", "100000"], "parameters"),
+    ],
+)
+def test_oversized_demo_settings_are_a_usage_error_before_any_work(demo, argv, words, tmp_path):
+    command = [sys.executable, "-m", "autograd_mini", "demo", demo, *argv]
+    command += ["--steps", "1", "--no-plots", "--out", str(tmp_path / "o")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr and "internal error" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
 
 
 def test_spirals_main_rejects_one_class(capsys):

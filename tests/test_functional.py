@@ -127,6 +127,13 @@ def test_hvp_needs_one_entry_of_v_per_input() -> None:
         hvp(lambda x, y: x * y, [1.0, 2.0], [1.0])
 
 
+def test_inputs_and_v_may_be_any_iterable_read_once() -> None:
+    # hvp read `inputs` twice (to count them, then to call f): an iterator came back empty
+    assert hvp(lambda x, y: x * x * y, iter([2.0, 3.0]), iter([1.0, 1.0])) == [10.0, 4.0]
+    assert hessian(lambda x, y: x * x * y, iter([2.0, 3.0])) == [[6.0, 4.0], [4.0, 0.0]]
+    assert jacobian(lambda x, y: x * y, (v for v in [2.0, 3.0])) == [[3.0, 2.0]]
+
+
 def test_bad_inputs_are_type_errors_naming_the_function() -> None:
     with pytest.raises(TypeError, match=r"hessian: inputs\[1\] must be a real number"):
         hessian(lambda x, y: x * y, [1.0, "2"])

@@ -149,13 +149,18 @@ def test_mlp_16_16_1_fits_on_one_screen(tmp_path: Path) -> None:
 
 
 @needs_dot
-@pytest.mark.parametrize("label", ['"q"', "<b>x</b>", "a]b", "new\nline", "back\\"])
+@pytest.mark.parametrize(
+    "label",
+    ['"q"', "<b>x</b>", "a]b", "new\nline", "back\\", "\ud800lone", "nul\x00", "x" * 100_000],
+    ids=["quote", "html", "bracket", "newline", "backslash", "surrogate", "nul", "huge"],
+)
 def test_hostile_parameter_labels_still_render(label: str, tmp_path: Path) -> None:
     model = MLP(2, [2, 1], seed=0)
     for p in model.parameters():
         p.label = label + p.label
-    svg = render_graph(draw_network(model), tmp_path / "net.svg").read_text()
+    svg = render_graph(draw_network(model, [1.0, 2.0]), tmp_path / "net.svg").read_text()
     assert svg.count('class="edge"') == 6
+    assert len(svg) < 200_000  # a label is cut to MAX_LABEL characters, as in draw_graph
 
 
 @needs_dot

@@ -199,6 +199,33 @@ def test_bad_optimizer_state_raises_value_error_and_changes_nothing(mutate):
     assert opt.state_dict() == good
 
 
+@pytest.mark.parametrize("step", [10**400, 10**5000, 2**63], ids=["1e400", "1e5000", "2**63"])
+def test_adam_step_count_too_large_for_a_float_is_rejected_at_load(step):
+    # 0.9 ** (10**400) raised a raw OverflowError in the next step()
+    ps = [Value(1.0)]
+    opt = Adam(ps)
+    ps[0].grad = 1.0
+    opt.step()
+    good = opt.state_dict()
+    bad = json.loads(json.dumps(good))
+    bad["state"]["step"] = step
+    with pytest.raises(ValueError, match="step"):
+        opt.load_state_dict(bad)
+    assert opt.state_dict() == good
+
+
+def test_adam_resumes_from_a_large_step_count():
+    ps = [Value(1.0)]
+    opt = Adam(ps)
+    ps[0].grad = 1.0
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"]["step"] = 2**53
+    opt.load_state_dict(sd)
+    opt.step()
+    assert math.isfinite(ps[0].data)
+
+
 def test_adam_state_of_wrong_length_is_rejected():
     opt = Adam([Value(1.0)])
     sd = Adam([Value(1.0), Value(2.0)]).state_dict()

@@ -243,7 +243,11 @@ def test_missing_dot_says_how_to_install_and_still_writes_source(
 def test_value_displays_in_jupyter_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "")
     y = tanh_neuron()
-    assert y._repr_mimebundle_() == {"text/plain": repr(y)}
+    bundle = y._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    text, notice = bundle["text/plain"].split("\n")
+    assert text == repr(y)
+    assert "dot" in notice and "apt-get install graphviz" in notice
 
 
 @needs_dot

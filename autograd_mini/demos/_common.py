@@ -11,6 +11,7 @@ import argparse
 import gc
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -180,6 +181,19 @@ def _figure_class() -> Any:
     return Figure
 
 
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
+    """Save a matplotlib figure as PNG to ``path`` atomically, like every file the package
+    writes (:func:`autograd_mini.atomicfile.write_atomic`: recognisable temporaries, the mode
+    of an existing file kept, links followed, never half a picture)."""
+    import io
+
+    from autograd_mini.atomicfile import write_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    write_atomic(path, buffer.getvalue())
+
+
 def plot_decision_boundary(
     model: MLP,
     points: Sequence[Sequence[float]],
@@ -241,7 +255,7 @@ def plot_decision_boundary(
     ax.set_ylabel("x₂")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def plot_history(
@@ -267,7 +281,7 @@ def plot_history(
     ax2.set_ylim(0, 105)
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -292,6 +306,37 @@ def positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
     return v
+
+
+def sample_count(text: str) -> int:
+    """``--n``: an integer from 1 to :data:`autograd_mini.data.MAX_SAMPLES` (the points are
+    Python lists: more would exhaust memory before training starts)."""
+    from autograd_mini.data import MAX_SAMPLES
+
+    v = positive_int(text)
+    if v > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SAMPLES:,} points (autograd_mini.data.MAX_SAMPLES), got {v:,}"
+        )
+    return v
+
+
+def check_model_size(parser: argparse.ArgumentParser, nin: int, nouts: Sequence[int]) -> None:
+    """A usage error, before the model is built, when ``MLP(nin, nouts)`` would have more
+    than :data:`autograd_mini.nn.MAX_PARAMETERS` parameters (it would exhaust memory and time:
+    each one is a Python object)."""
+    from autograd_mini.nn import MAX_PARAMETERS
+
+    count, fan_in = 0, nin
+    for n in nouts:
+        count += (fan_in + 1) * n
+        fan_in = n
+    if count > MAX_PARAMETERS:
+        parser.error(
+            f"MLP({nin}, {list(nouts)}) would have {count:,} parameters, more than the "
+            f"{MAX_PARAMETERS:,} a demo trains (autograd_mini.nn.MAX_PARAMETERS): use smaller "
+            "layers"
+        )
 
 
 def non_negative_float(text: str) -> float:
@@ -453,9 +498,22 @@ def report_and_save(
     title: str,
     loss_name: str = "loss",
     accuracy_label: str = "training accuracy (%)",
-) -> None:
+) -> int:
     """Print the final numbers of a training demo's run and :func:`write_outputs` its files,
-    with the settings (``args`` but ``quiet``, and ``lr``) in metrics.json."""
+    with the settings (``args`` but ``quiet``, and ``lr``) in metrics.json; the exit status.
+
+    A run whose loss or weights ended as NaN or ±inf (a learning rate far too large) saves
+    nothing (JSON has no NaN, and such a model is useless): one line on stderr, status 1."""
+    final = result.losses[-1]
+    if not math.isfinite(final) or not all(
+        math.isfinite(p.data) for p in result.model.parameters()
+    ):
+        print(
+            f"{demo}: error: training diverged (final {loss_name} {final}, weights not finite); "
+            f"nothing saved: try a smaller --lr than {lr:g}",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"final accuracy: {100 * result.accuracy:.1f}% on the {args.n} training points "
         f"({100 * held_out:.1f}% on {args.n} fresh points); final {loss_name} "
@@ -473,3 +531,4 @@ def report_and_save(
         "train_seconds": result.seconds,
     }
     write_outputs(args.out, result, metrics, not args.no_plots, title, print, accuracy_label)
+    return 0

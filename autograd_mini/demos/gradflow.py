@@ -17,20 +17,26 @@ matplotlib, draws them (and the (¼)^depth bound) to ``gradflow.png`` in the out
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from autograd_mini.data import make_moons
 from autograd_mini.demos._common import (
     add_output_arguments,
+    check_model_size,
     demo_parser,
     ensure_output_folder,
     non_negative_float,
     parse_finite,
     paused_gc,
     positive_int,
+    sample_count,
+    save_figure,
 )
 from autograd_mini.engine import Value
 from autograd_mini.losses import binary_cross_entropy
@@ -111,6 +117,17 @@ def train(
     return flow
 
 
+def _finite_or_null(doc: Any) -> Any:
+    """``doc`` with every NaN or ±inf replaced by None (JSON has neither; a diverged run)."""
+    if isinstance(doc, float):
+        return doc if math.isfinite(doc) else None
+    if isinstance(doc, dict):
+        return {k: _finite_or_null(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_finite_or_null(v) for v in doc]
+    return doc
+
+
 def _table(flows: Sequence[GradFlow]) -> list[str]:
     lines = ["layer  " + "".join(f"{f.activation:>13}" for f in flows)]
     for k in range(DEPTH):
@@ -156,9 +173,7 @@ def _plot(flows: Sequence[GradFlow], path: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def _activation_list(text: str) -> list[str]:
@@ -180,7 +195,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         prog,
     )
     p.add_argument("--steps", type=positive_int, default=40, help="training steps (40)")
-    p.add_argument("--n", type=positive_int, default=64, help="moons points (64)")
+    p.add_argument("--n", type=sample_count, default=64, help="moons points (64)")
     p.add_argument("--width", type=positive_int, default=8, help="units per hidden layer (8)")
     p.add_argument("--lr", type=non_negative_float, default=0.1, help="SGD learning rate (0.1)")
     p.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (0)")
@@ -199,6 +214,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     in ``--help``)."""
     parser = _parser(prog)
     args = parse_finite(parser, argv, ("lr",))
+    check_model_size(parser, 2, [args.width] * (DEPTH - 1) + [1])
     ensure_output_folder(parser, args.out)  # gradflow.json is always written: check first
     print(
         f"MLP(2, [{args.width}]*{DEPTH - 1} + [1]) on {args.n} moons points, SGD(lr={args.lr}), "
@@ -213,6 +229,13 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             f"(final loss {flow.losses[-1]:.4f})"
         )
     print(f"bound for sigmoid: σ' ≤ ¼ per layer, (¼)^{DEPTH - 1} = {0.25 ** (DEPTH - 1):.3e}")
+    for flow in flows:
+        if not math.isfinite(flow.losses[-1]):
+            print(
+                f"note: {flow.activation} diverged (final loss {flow.losses[-1]}): try a smaller "
+                f"--lr than {args.lr:g}; gradflow.json has null for its non-finite numbers",
+                file=sys.stderr,
+            )
     doc = {
         "demo": "gradflow",
         "settings": vars(args),
@@ -227,7 +250,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             for f in flows
         ],
     }
-    _write_json_atomic(os.path.join(args.out, "gradflow.json"), doc)
+    _write_json_atomic(os.path.join(args.out, "gradflow.json"), _finite_or_null(doc))
     written = ["gradflow.json"]
     if not args.no_plots:
         try:
@@ -239,7 +262,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
                 file=sys.stderr,
             )
         else:
-            _plot(flows, os.path.join(args.out, "gradflow.png"))
+            with warnings.catch_warnings():
+                # a diverged run's inf on the log axis: numpy's overflow warning is noise here
+                # (the note above says what happened)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                _plot(flows, os.path.join(args.out, "gradflow.png"))
             written.append("gradflow.png")
     print(f"wrote {', '.join(written)} to {os.path.abspath(args.out)}")
     return 0

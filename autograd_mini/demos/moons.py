@@ -34,6 +34,7 @@ from autograd_mini.demos._common import (
     accuracy,
     add_output_arguments,
     add_training_arguments,
+    check_model_size,
     check_steps,
     decaying_optimizer,
     demo_parser,
@@ -47,6 +48,7 @@ from autograd_mini.demos._common import (
     positive_int,
     predict,
     report_and_save,
+    sample_count,
     timed_progress,
 )
 
@@ -226,7 +228,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--loss", type=str.lower, choices=("hinge", "bce"), default="hinge", help="(hinge)"
     )
-    p.add_argument("--n", type=positive_int, default=100, help="number of points (100)")
+    p.add_argument("--n", type=sample_count, default=100, help="number of points (100)")
     p.add_argument("--noise", type=non_negative_float, default=0.1, help="data noise (0.1)")
     add_output_arguments(p, "moons")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -252,6 +254,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         return 2
     # metrics.json's settings keep false/true for no flag/a bare --compiled; "jax" for jax
     args.compiled = "jax" if args.compiled == "jax" else args.compiled is not None
+    check_model_size(parser, 2, [*args.hidden, 1])
     ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, 1], seed=0)
@@ -278,7 +281,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     fresh, fresh_y = make_moons(args.n, args.noise, seed=args.seed + 1)
     held_out = accuracy(result.model, fresh, fresh_y)
     title = f"two moons: {100 * result.accuracy:.0f}% training accuracy after {args.steps} steps"
-    report_and_save("moons", args, lr, result, held_out, title)
+    status = report_and_save("moons", args, lr, result, held_out, title)
+    if status:
+        return status
     if not args.no_plots:
         write_network(result.model, args.out)
     return 0

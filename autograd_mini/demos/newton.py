@@ -28,6 +28,7 @@ from autograd_mini.demos._common import (
     ensure_output_folder,
     parse_finite,
     positive_int,
+    save_figure,
 )
 from autograd_mini.engine import Value, grad
 from autograd_mini.functional import hessian
@@ -48,14 +49,25 @@ def _value_and_grad(p: tuple[float, float]) -> tuple[float, list[float]]:
     return f.data, [g.data for g in grad(f, [x, y])]
 
 
+def _finite_value_and_grad(p: tuple[float, float]) -> tuple[float, list[float]] | None:
+    """f and ∇f at p, or None where they overflow a float (a diverging method gets there)."""
+    try:
+        value, g = _value_and_grad(p)
+    except OverflowError:
+        return None
+    return (value, g) if all(math.isfinite(v) for v in (value, *g)) else None
+
+
 @dataclass
 class Path:
-    """The points a method visited (the start first) and whether |∇f| < tol at the last."""
+    """The points a method visited (the start first), whether |∇f| < tol at the last, and
+    whether it stopped because the next point overflows a float (then the last is finite)."""
 
     method: str
     points: list[tuple[float, float]] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     converged: bool = False
+    diverged: bool = False
 
     @property
     def steps(self) -> int:
@@ -65,17 +77,21 @@ class Path:
 def gradient_descent(
     start: tuple[float, float], lr: float = 1e-3, tol: float = 1e-6, max_steps: int = 50_000
 ) -> Path:
-    """x ← x − lr·∇f until |∇f| < tol or ``max_steps`` steps."""
+    """x ← x − lr·∇f until |∇f| < tol or ``max_steps`` steps (or f overflows: diverged)."""
     path = Path("gradient descent")
     p = start
     for _ in range(max_steps + 1):
-        value, g = _value_and_grad(p)
+        here = _finite_value_and_grad(p)
+        if here is None:
+            path.diverged = True
+            break
+        value, g = here
         path.points.append(p)
         path.values.append(value)
         if math.hypot(*g) < tol:
             path.converged = True
             break
-        if len(path.points) > max_steps or not math.isfinite(value):
+        if len(path.points) > max_steps:
             break
         p = (p[0] - lr * g[0], p[1] - lr * g[1])
     return path
@@ -86,7 +102,11 @@ def newton(start: tuple[float, float], tol: float = 1e-6, max_steps: int = 100) 
     path = Path("Newton")
     p = start
     for _ in range(max_steps + 1):
-        value, g = _value_and_grad(p)
+        here = _finite_value_and_grad(p)
+        if here is None:
+            path.diverged = True
+            break
+        value, g = here
         path.points.append(p)
         path.values.append(value)
         if math.hypot(*g) < tol:
@@ -103,7 +123,8 @@ def newton(start: tuple[float, float], tol: float = 1e-6, max_steps: int = 100) 
         t = 1.0
         while True:
             q = (p[0] + t * d[0], p[1] + t * d[1])
-            if _value_and_grad(q)[0] < value or t < 1e-10:
+            there = _finite_value_and_grad(q)  # None: overflow, so not a decrease
+            if (there is not None and there[0] < value) or t < 1e-10:
                 break
             t /= 2.0
         p = q
@@ -142,9 +163,7 @@ def _plot(paths: Sequence[Path], path: str) -> None:
     ax.set_title("Rosenbrock (1 − x)² + 100(y − x²)²: contours of log(1 + f)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def _parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -172,9 +191,14 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     args = parse_finite(parser, argv, ("x0", "y0", "lr", "tol"))
     if not args.lr > 0.0 or not args.tol > 0.0:
         parser.error("--lr and --tol must be > 0")
+    start = (args.x0, args.y0)
+    if _finite_value_and_grad(start) is None:
+        parser.error(
+            f"f overflows a float at the start ({args.x0:g}, {args.y0:g}): choose --x0 and "
+            "--y0 nearer the minimum (1, 1)"
+        )
     if not args.no_plots:
         ensure_output_folder(parser, args.out)
-    start = (args.x0, args.y0)
     paths = [
         gradient_descent(start, args.lr, args.tol, args.max_steps),
         newton(start, args.tol, args.max_steps),
@@ -184,6 +208,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     for p in paths:
         end = p.points[-1]
         status = f"converged in {p.steps} steps" if p.converged else (
+            f"diverged (overflow) after {p.steps} steps" if p.diverged else
             f"did not converge in {p.steps} steps")  # fmt: skip
         print(
             f"{p.method:>16}: {status}; ends at ({end[0]:.6f}, {end[1]:.6f}), "

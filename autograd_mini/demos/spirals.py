@@ -23,6 +23,7 @@ from autograd_mini.demos._common import (
     accuracy,
     add_output_arguments,
     add_training_arguments,
+    check_model_size,
     check_steps,
     decaying_optimizer,
     demo_parser,
@@ -32,6 +33,7 @@ from autograd_mini.demos._common import (
     paused_gc,
     positive_int,
     report_and_save,
+    sample_count,
     timed_progress,
 )
 from autograd_mini.engine import Value
@@ -109,7 +111,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--steps", type=positive_int, default=300, help="minibatch steps (300)")
     add_training_arguments(p, DEFAULT_LR)
-    p.add_argument("--n", type=positive_int, default=300, help="number of points (300)")
+    p.add_argument("--n", type=sample_count, default=300, help="number of points (300)")
     p.add_argument("--classes", type=positive_int, default=3, help="spiral arms / classes (3)")
     p.add_argument("--noise", type=non_negative_float, default=0.2, help="angle noise (0.2)")
     p.add_argument("--batch-size", type=positive_int, default=50, help="minibatch size (50)")
@@ -125,6 +127,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     args = parser.parse_args(None if argv is None else list(argv))
     if args.classes < 2:
         parser.error("--classes must be at least 2")
+    check_model_size(parser, 2, [*args.hidden, args.classes])
     ensure_output_folder(parser, args.out)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     arch = MLP(2, [*args.hidden, args.classes], seed=0)
@@ -153,8 +156,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     held_out = accuracy(result.model, fresh, fresh_y)
     title = f"{args.classes} spirals: {100 * result.accuracy:.0f}% training accuracy"
     accuracy_label = "accuracy on the step's batch (%)"
-    report_and_save("spirals", args, lr, result, held_out, title, "batch loss", accuracy_label)
-    return 0
+    return report_and_save(
+        "spirals", args, lr, result, held_out, title, "batch loss", accuracy_label
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from autograd_mini.demos._common import (
     demo_parser,
     ensure_output_folder,
     parse_finite,
+    save_figure,
 )
 from autograd_mini.engine import Value, grad
 
@@ -102,9 +103,7 @@ def _plot(rows: Sequence[DepthRow], path: str, w: float, b: float, x: float) -> 
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = f"{path}.tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def _depth_list(text: str) -> list[int]:
