@@ -207,7 +207,9 @@ def pow_vjp(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
     elif xf == 0.0 and nf >= 0.0:
         dn = 0.0  # PyTorch: d(0**b)/db = 0 for b ≥ 0
     else:
-        dn = NAN  # ln of a negative base is not real
+        # ln of a negative base is not real: NaN, recorded as g·out·NaN so that its own
+        # derivatives are NaN too (a constant NaN would differentiate to 0; torch gives NaN)
+        dn = g * out * NAN
     return dx, dn
 
 

@@ -189,3 +189,17 @@ def test_hessian_and_hvp_match_torch_autograd_functional(
     _, want_hv = functional.hvp(f, as_tensors(xs), as_tensors(v))
     for a, b in zip(hvp(f, xs, v), want_hv, strict=True):
         assert close(a, b.item())
+
+
+@pytest.mark.torch
+def test_hessian_of_a_power_with_negative_base_is_nan_where_torch_is() -> None:
+    """∂(xʸ)/∂y = xʸ·ln x is NaN for x < 0, and so are its own derivatives (not 0)."""
+    torch = pytest.importorskip("torch")
+    xs = [-1.0, 2.0]
+    got = hessian(lambda x, y: x**y, xs)
+    want = torch.autograd.functional.hessian(lambda x, y: x**y, as_tensors(xs))
+    for i in range(2):
+        for j in range(2):
+            w = want[i][j].item()
+            assert (math.isnan(got[i][j]) and math.isnan(w)) or close(got[i][j], w), (i, j, got)
+    assert math.isnan(got[1][1])
