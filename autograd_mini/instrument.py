@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -172,3 +172,17 @@ def drop_released(order: list[Value]) -> None:
 def is_finite(x: Any) -> bool:
     """Whether a float, or a Value's data, is finite."""
     return math.isfinite(x if type(x) is float else float(x))
+
+
+def refuse_hooks(values: Iterable[Value], who: str) -> None:
+    """ValueError if any of ``values`` has a hook: compiled code (``trace``) runs none, and
+    silently skipping one would give other gradients than eager ``backward()``."""
+    if not HOOKS:
+        return
+    for v in values:
+        if v in HOOKS:
+            name = repr(v.label) if v.label else f"a Value with data {v.data!r}"
+            raise ValueError(
+                f"{who}: {name} has a gradient hook (register_hook), and compiled code runs no "
+                "hooks: remove it (handle.remove()) or use eager backward()"
+            )

@@ -382,3 +382,26 @@ def test_hooks_rerun_through_a_reused_output_as_in_torch() -> None:
     (tggx,) = torch.autograd.grad(tgx, [tx])
     assert math.isclose(ggx.data, tggx.item(), rel_tol=1e-14)
     assert math.isclose(ggx.data, 0.25 * math.exp(0.7), rel_tol=1e-14)
+
+
+def test_trace_refuses_a_graph_with_a_hook_instead_of_skipping_it() -> None:
+    from autograd_mini import trace
+    from autograd_mini.nn import MLP
+
+    m = MLP(2, [2, 1], seed=0)
+    handle = m.parameters()[0].register_hook(lambda g: 2.0 * g)
+    try:
+        with pytest.raises(ValueError, match="hook"):
+            trace(lambda a, b: m([a, b]), 2, params=m)
+    finally:
+        handle.remove()
+    t = trace(lambda a, b: m([a, b]), 2, params=m)
+    handle = m.parameters()[0].register_hook(lambda g: 2.0 * g)
+    before = [p.grad for p in m.parameters()]
+    try:
+        with pytest.raises(ValueError, match="hook"):
+            t.backward([1.0, 2.0])
+        assert [p.grad for p in m.parameters()] == before  # nothing half-written
+    finally:
+        handle.remove()
+    t.backward([1.0, 2.0])

@@ -23,6 +23,7 @@ from autograd_mini.engine import (
     enable_grad,
     topological_order,
 )
+from autograd_mini.instrument import refuse_hooks
 
 __all__ = ["Comparison", "Graph", "record", "to_program"]
 
@@ -82,6 +83,7 @@ class Graph:
         roots = [o for o in outputs if isinstance(o, Value)]
         roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
         nodes += topological_order(roots, done=nodes)
+        refuse_hooks(nodes, "trace")
         index.update((v, i) for i, v in enumerate(nodes) if i >= len(index))
         self.nodes = nodes
         self.index = index

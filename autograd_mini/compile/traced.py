@@ -20,6 +20,7 @@ from autograd_mini.compile.to_jax import BatchRunner, load_jax, lower
 from autograd_mini.compile.to_numpy import column, columns, compile_levels
 from autograd_mini.compile.to_python import compile_python
 from autograd_mini.engine import Value, _as_float
+from autograd_mini.instrument import refuse_hooks
 
 # g ↦ 0.0 + g: eager accumulates every gradient onto 0.0, which turns -0.0 into 0.0 (the
 # gradient program's final `g = add 0.0 g`, applied here so the source keeps one line per node)
@@ -260,6 +261,7 @@ class Traced:
         if self.n_outputs is not None:
             raise ValueError("backward needs a function with one output (a Value)")
         seed = _as_float(grad, "backward: grad")
+        refuse_hooks(self.params, "backward")  # a hook added after tracing: refuse, not skip
         fn = self._program("grad", "params", seed != 1.0)[0]
         value, grads = fn(
             self._inputs(xs), self._param_values(None), (seed,) if seed != 1.0 else ()
