@@ -279,9 +279,11 @@ def _graph(args: argparse.Namespace) -> int:
 
 def _write_picture(root: Value, out: Path, args: argparse.Namespace) -> int:
     from autograd_mini.viz import (
+        DOT_MAX_LAYOUT,
         DotNotFoundError,
         DotTimeoutError,
         draw_graph,
+        layout_size,
         render_graph,
         source_path,
     )

@@ -19,7 +19,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from autograd_mini.demos._common import (
@@ -74,46 +74,24 @@ class Path:
         return len(self.points) - 1
 
 
+Point = tuple[float, float]
+
+
 def gradient_descent(
     start: tuple[float, float], lr: float = 1e-3, tol: float = 1e-6, max_steps: int = 50_000
 ) -> Path:
     """x ← x − lr·∇f until |∇f| < tol or ``max_steps`` steps (or f overflows: diverged)."""
-    path = Path("gradient descent")
-    p = start
-    for _ in range(max_steps + 1):
-        here = _finite_value_and_grad(p)
-        if here is None:
-            path.diverged = True
-            break
-        value, g = here
-        path.points.append(p)
-        path.values.append(value)
-        if math.hypot(*g) < tol:
-            path.converged = True
-            break
-        if len(path.points) > max_steps:
-            break
-        p = (p[0] - lr * g[0], p[1] - lr * g[1])
-    return path
+
+    def step(p: Point, value: float, g: Sequence[float]) -> Point:
+        return (p[0] - lr * g[0], p[1] - lr * g[1])
+
+    return _descend(Path("gradient descent"), start, step, tol, max_steps)
 
 
 def newton(start: tuple[float, float], tol: float = 1e-6, max_steps: int = 100) -> Path:
     """x ← x + t·d with H·d = −∇f (H from :func:`hessian`), t halved until f decreases."""
-    path = Path("Newton")
-    p = start
-    for _ in range(max_steps + 1):
-        here = _finite_value_and_grad(p)
-        if here is None:
-            path.diverged = True
-            break
-        value, g = here
-        path.points.append(p)
-        path.values.append(value)
-        if math.hypot(*g) < tol:
-            path.converged = True
-            break
-        if len(path.points) > max_steps:
-            break
+
+    def step(p: Point, value: float, g: Sequence[float]) -> Point:
         (h11, h12), (h21, h22) = hessian(rosenbrock, list(p))
         det = h11 * h22 - h12 * h21
         if det == 0.0:
@@ -125,9 +103,36 @@ def newton(start: tuple[float, float], tol: float = 1e-6, max_steps: int = 100) 
             q = (p[0] + t * d[0], p[1] + t * d[1])
             there = _finite_value_and_grad(q)  # None: overflow, so not a decrease
             if (there is not None and there[0] < value) or t < 1e-10:
-                break
+                return q
             t /= 2.0
-        p = q
+
+    return _descend(Path("Newton"), start, step, tol, max_steps)
+
+
+def _descend(
+    path: Path,
+    start: Point,
+    step: Callable[[Point, float, Sequence[float]], Point],
+    tol: float,
+    max_steps: int,
+) -> Path:
+    """The loop both methods share: record each point, stop when |∇f| < tol (converged), after
+    ``max_steps`` steps, or when f overflows (diverged); else move to ``step(p, f(p), ∇f(p))``."""
+    p = start
+    for _ in range(max_steps + 1):
+        here = _finite_value_and_grad(p)
+        if here is None:
+            path.diverged = True
+            break
+        value, g = here
+        path.points.append(p)
+        path.values.append(value)
+        if math.hypot(*g) < tol:
+            path.converged = True
+            break
+        if len(path.points) > max_steps:
+            break
+        p = step(p, value, g)
     return path
 
 
