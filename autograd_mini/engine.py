@@ -20,13 +20,9 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
+from autograd_mini import grad_mode as _grad_mode
 from autograd_mini import instrument as _inst
 from autograd_mini import ops as _ops
-
-# grad_mode imports nothing from here: bound at import, so the node constructor and the
-# comparisons read _grad_enabled and _COMPARISON_HOOK as globals of this module; the public
-# names are re-exported (``X as X``: an explicit re-export for mypy --strict).
-from autograd_mini.grad_mode import _COMPARISON_HOOK as _COMPARISON_HOOK
 from autograd_mini.grad_mode import ComparisonHook as ComparisonHook
 from autograd_mini.grad_mode import _grad_enabled
 from autograd_mini.grad_mode import comparison_hook as comparison_hook
@@ -53,6 +49,13 @@ from autograd_mini.ops import (
     TANH,
     Op,
 )
+
+# grad_mode imports nothing from here, so its names are bound at import: the node constructor and
+# the comparisons read _grad_enabled and _COMPARISON_HOOK as globals of this module, and the public
+# names are re-exported (``X as X``: an explicit re-export for mypy --strict).  _COMPARISON_HOOK is
+# assigned, not imported: CPython compiles ``name.get()`` on a name bound by an import statement as
+# an attribute load plus call instead of a method call (a bound method allocated per comparison).
+_COMPARISON_HOOK = _grad_mode._COMPARISON_HOOK
 
 __all__ = [
     "Value",
