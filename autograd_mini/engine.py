@@ -1,23 +1,34 @@
-"""The engine: :class:`Value` records a graph of scalar operations; :meth:`Value.backward` and
-:func:`grad` run reverse-mode differentiation over it with the rules in :mod:`autograd_mini.ops`.
+"""The engine: :class:`Value` records a graph of scalar operations, one node per operation, with
+the rules in :mod:`autograd_mini.ops`.  Its neighbours do the rest: :mod:`autograd_mini.backprop`
+orders the graph and runs reverse mode over it (:meth:`Value.backward`, :func:`grad`), and
+:mod:`autograd_mini.grad_mode` says whether operations are recorded (:class:`no_grad`).  Their
+public names are importable from here too.
 
-Reverse mode in one line: visit the nodes in reverse topological order and, for each node with
-gradient ḡ = ∂L/∂node, send ḡ·∂node/∂input to each of its inputs (the op's VJP); a node used in
-several places receives the sum over all paths (the multivariable chain rule).
+Every node is built in this module, by :func:`_node` (and :func:`_leaf` for constants), and every
+op's float forward is found through this module's ``_ops`` global.  Anomaly mode relies on that:
+while a ``detect_anomaly`` block is open it swaps this module's ``_node`` and ``_ops`` globals for
+checking versions, which reaches every place that builds a node (the Value methods,
+:func:`apply_op`, and the backward passes with ``create_graph``, whose arithmetic on Values calls
+these methods).  So code that builds nodes lives here and looks both names up as globals of this
+module at call time: a copy bound elsewhere (``from autograd_mini.engine import _node``) would
+escape the swap.
 """
 
 from __future__ import annotations
 
 import numbers
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from functools import wraps
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
+from autograd_mini import grad_mode as _grad_mode
 from autograd_mini import instrument as _inst
 from autograd_mini import ops as _ops
+from autograd_mini.grad_mode import ComparisonHook as ComparisonHook
+from autograd_mini.grad_mode import _grad_enabled
+from autograd_mini.grad_mode import comparison_hook as comparison_hook
+from autograd_mini.grad_mode import enable_grad as enable_grad
+from autograd_mini.grad_mode import is_grad_enabled as is_grad_enabled
+from autograd_mini.grad_mode import no_grad as no_grad
 from autograd_mini.ops import (
     ABS,
     ADD,
@@ -39,6 +50,13 @@ from autograd_mini.ops import (
     Op,
 )
 
+# grad_mode imports nothing from here, so its names are bound at import: the node constructor and
+# the comparisons read _grad_enabled and _COMPARISON_HOOK as globals of this module, and the public
+# names are re-exported (``X as X``: an explicit re-export for mypy --strict).  _COMPARISON_HOOK is
+# assigned, not imported: CPython compiles ``name.get()`` on a name bound by an import statement as
+# an attribute load plus call instead of a method call (a bound method allocated per comparison).
+_COMPARISON_HOOK = _grad_mode._COMPARISON_HOOK
+
 __all__ = [
     "Value",
     "apply_op",
@@ -51,61 +69,6 @@ __all__ = [
 
 Number: TypeAlias = "int | float"  # what users pass; anything numbers.Real is accepted at run time
 Operand: TypeAlias = "Value | float | int"
-F = TypeVar("F", bound=Callable[..., Any])
-
-# Whether operations record the graph. A ContextVar, so `no_grad` in one thread (or asyncio task)
-# does not switch recording off in another.
-_GRAD_ENABLED: ContextVar[bool] = ContextVar("autograd_mini_grad_enabled", default=True)
-_grad_enabled = _GRAD_ENABLED.get
-
-
-ComparisonHook: TypeAlias = "Callable[[Value, str, object, bool], None]"
-# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``) with
-# the left operand, the symbol, the right operand as given and the outcome.  Tracing switches
-# it on for its own context (a ContextVar: other threads and tasks are not watched); None: off.
-_COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
-    "autograd_mini_comparison_hook", default=None
-)
-
-
-@contextmanager
-def comparison_hook(hook: ComparisonHook) -> Iterator[None]:
-    """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison made in this
-    context (how :func:`autograd_mini.trace` records the branches ``f`` took)."""
-    token = _COMPARISON_HOOK.set(hook)
-    try:
-        yield
-    finally:
-        _COMPARISON_HOOK.reset(token)
-
-
-class _Mark:
-    """A named marker stored in a node's scratch-gradient slot ``_g`` instead of a number."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-# An interior node whose graph a backward pass released (``backward`` without retain_graph).
-_FREED = _Mark("freed")
-# A node whose inputs are being ordered by the pass that is starting (see _begin_pass).
-_VISITING = _Mark("visiting")
-
-# backward() and grad() keep their working state in the nodes (the scratch slot _g), so two
-# passes over graphs that share a node (parameters, in training) must not interleave: threads
-# take turns. Under the GIL they could not run at the same time anyway.
-_PASS_LOCK = threading.RLock()
-
-_SECOND_BACKWARD = (
-    "Trying to backward through the graph a second time: its intermediate results were released "
-    "by the first backward() (running it again would double-count every gradient). Pass "
-    "retain_graph=True to the first backward() call if you need to backward twice."
-)
 
 
 def _is_real_array_scalar(x: object) -> bool:
@@ -779,240 +742,13 @@ def apply_op(op: Op, args: Sequence[object]) -> Any:
     return _node(_forward(op, (x._data, y._data)), x, y, op)
 
 
-class GraphTooLargeError(ValueError):
-    """:func:`topological_order` reached more than ``max_nodes`` nodes."""
-
-
-def topological_order(
-    root: Value | Sequence[Value],
-    *,
-    done: Iterable[Value] = (),
-    max_nodes: int | None = None,
-) -> list[Value]:
-    """Every node ``root`` depends on (itself included), inputs before the nodes computed from
-    them; the order backward visits them is the reverse.  The one ordering of the package:
-    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its specialised
-    twin :func:`_begin_pass`, measured faster in ``benchmarks/bench_trace.py``).
-
-    ``root`` may be several Values (ordered one after the other, each node once).  Nodes in
-    ``done`` count as already ordered: they and their inputs are left out unless reached
-    another way.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon as more nodes than
-    that are reached (a huge graph is refused without walking it all).
-
-    Iterative depth-first search in argument order, so there is no recursion limit and the order
-    is the same every run.  A node is marked when it is *expanded* and emitted only after all its
-    inputs (marking on push would emit ``b`` in ``b = x*1; r = b + b*2`` before one of its uses).
-    Reads the graph only.
-    """
-    order: list[Value] = []
-    seen: set[Value] = set(done)
-    limit = len(seen) + max_nodes if max_nodes is not None else -1
-    stack: list[tuple[Value, bool]] = []
-    push = stack.append
-    pop = stack.pop
-    for start in reversed([root] if isinstance(root, Value) else list(root)):
-        push((start, False))
-    while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        if len(seen) == limit + 1:
-            raise GraphTooLargeError(f"the graph has more than max_nodes={max_nodes} Values")
-        push((node, True))
-        for parent in reversed(node._parents):
-            if parent not in seen:
-                push((parent, False))
-    return order
-
-
-def _begin_pass(root: Value) -> list[Value]:
-    """The nodes of a backward pass from ``root`` in topological order (inputs first), each with
-    its scratch gradient ``_g`` set to 0.0.
-
-    The same depth-first search as :func:`topological_order`, but the visited marks live in the
-    nodes' ``_g`` slots (None: not seen; _VISITING: its inputs are being ordered; 0.0: in the
-    order) instead of a set, and the stack holds plain nodes instead of (node, expanded) pairs.
-    One pass instead of :func:`topological_order` plus a loop setting 0.0: faster, as
-    ``benchmarks/bench_trace.py`` measures ("ordering the eager step's graph").
-
-    Raises RuntimeError, leaving every node as it was, if part of the graph was released.
-    """
-    order: list[Value] = []
-    emit = order.append
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
-    try:
-        while stack:
-            node = pop()
-            g = node._g
-            if g is None:  # first visit
-                x, y = node._x, node._y
-                if x is None:  # a leaf: nothing to wait for
-                    node._g = 0.0
-                    emit(node)
-                    continue
-                node._g = _VISITING  # come back to it after its inputs
-                push(node)
-                if y is not None:  # pushed before x, so x is expanded first: argument order
-                    if y._g is None:
-                        push(y)
-                    elif y._g is _FREED:
-                        raise RuntimeError(_SECOND_BACKWARD)
-                if x._g is None:
-                    push(x)
-                elif x._g is _FREED:
-                    raise RuntimeError(_SECOND_BACKWARD)
-            elif g is _VISITING:  # all its inputs are in the order now
-                node._g = 0.0
-                emit(node)
-            elif g is _FREED:  # only the root gets here; released parents are caught above
-                raise RuntimeError(_SECOND_BACKWARD)
-            # else 0.0: already in the order (a node pushed by two consumers)
-    except BaseException:
-        _unmark(root)
-        raise
-    return order
-
-
-def _unmark(root: Value) -> None:
-    """Undo a ``_begin_pass`` that stopped half-way: every reached node's ``_g`` back to None
-    (released nodes stay released)."""
-    seen: set[Value] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node._g is not _FREED:
-            node._g = None
-        stack.extend(node._parents)
-
-
-def _backprop_floats(order: list[Value]) -> None:
-    """Float backward pass: each node's ``_g`` ends as ∂root/∂node (root's ``_g`` is the seed)."""
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        x: Value = node._x  # type: ignore[assignment]  # every recorded node has an input
-        y = node._y
-        if y is None:
-            (gx,) = op.vjp(node._g, node._data, x._data)
-            x._g += gx
-        else:
-            gx, gy = op.vjp(node._g, node._data, x._data, y._data)
-            x._g += gx
-            y._g += gy
-
-
-def _backprop_values(order: list[Value]) -> None:
-    """Value backward pass: the same rules, recorded, so the gradients can be differentiated."""
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        parents = node._parents
-        for parent, gp in zip(parents, op.vjp(node._g, node, *parents), strict=True):
-            acc = parent._g
-            if type(gp) is float and gp == 0.0:
-                continue  # nothing to add: keep the recorded graph small
-            parent._g = gp if (type(acc) is float and acc == 0.0) else acc + gp
-
-
-def _release(order: list[Value], marker: Any) -> None:
-    for node in order:
-        node._g = None if node._op is None else marker
-
-
-def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Value]:
-    """∂output/∂input for each input, as a list of Values; no ``.grad`` is touched.
-
-    With ``create_graph=True`` the backward pass is recorded with the same rules, so the results
-    are Values with their own graph and can be differentiated again (second and higher
-    derivatives).  An input that ``output`` does not depend on gets 0.  Unlike ``backward()``,
-    ``grad()`` does not release the graph, so it can be called repeatedly.
-    """
-    if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    wanted = [inputs] if isinstance(inputs, Value) else list(inputs)
-    for i, x in enumerate(wanted):
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    with _PASS_LOCK:
-        order = _begin_pass(output)
-        try:
-            instrumented = bool(_inst.HOOKS or _inst.anomaly_blocks)  # once per pass
-            if create_graph:
-                with enable_grad():
-                    output._g = Value(1.0)
-                    if instrumented:
-                        _inst.backprop(order, values=True, wanted=wanted)
-                    else:
-                        _backprop_values(order)
-            else:
-                output._g = 1.0
-                if instrumented:
-                    _inst.backprop(order, values=False, wanted=wanted)
-                else:
-                    _backprop_floats(order)
-            results = []
-            for x in wanted:
-                g = x._g
-                if g is None or g is _FREED:
-                    g = 0.0  # not reached from output
-                results.append(g if isinstance(g, Value) else Value(g))
-        finally:
-            _release(order, None)
-    return results
-
-
-# --- recording on and off ----------------------------------------------------------------------
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations are being recorded in this thread / context."""
-    return _grad_enabled()
-
-
-class _GradMode:
-    """Context manager and decorator that sets whether operations are recorded."""
-
-    _enabled = True
-
-    def __init__(self) -> None:
-        self._tokens: list[Any] = []
-
-    def __enter__(self) -> None:
-        self._tokens.append(_GRAD_ENABLED.set(self._enabled))
-
-    def __exit__(self, *exc: object) -> None:
-        _GRAD_ENABLED.reset(self._tokens.pop())
-
-    def __call__(self, func: F) -> F:
-        @wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_GradMode):  # noqa: N801 - named like torch.no_grad
-    """``with no_grad():`` (or ``@no_grad()``) records no graph: results are leaves.
-
-    Use it for evaluation and for parameter updates.  Per thread / asyncio task (a ContextVar).
-    """
-
-    _enabled = False
-
-
-class enable_grad(_GradMode):  # noqa: N801
-    """Turn recording back on inside a ``no_grad`` block."""
-
-    _enabled = True
+# backprop imports Value from this module, so it is imported last, once Value exists (a top import
+# would be a cycle). Value.backward reads these as globals of this module, bound here once.
+from autograd_mini.backprop import _FREED as _FREED  # noqa: E402
+from autograd_mini.backprop import _PASS_LOCK as _PASS_LOCK  # noqa: E402
+from autograd_mini.backprop import GraphTooLargeError as GraphTooLargeError  # noqa: E402
+from autograd_mini.backprop import _backprop_floats as _backprop_floats  # noqa: E402
+from autograd_mini.backprop import _begin_pass as _begin_pass  # noqa: E402
+from autograd_mini.backprop import _release as _release  # noqa: E402
+from autograd_mini.backprop import grad as grad  # noqa: E402
+from autograd_mini.backprop import topological_order as topological_order  # noqa: E402
