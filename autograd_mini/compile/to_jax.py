@@ -18,10 +18,12 @@ This module imports jax only inside its functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
-from autograd_mini.compile.passes import Layout, group_by_level
-from autograd_mini.compile.program import Atom, Program, UnsupportedOpError
+from autograd_mini.compile.program import Atom, Eqn, Program, UnsupportedOpError
+from autograd_mini.compile.sum_chains import Sum, sum_chains
+from autograd_mini.ops import Op
 
 __all__ = ["BatchRunner", "check_lowerable", "load_jax", "lower"]
 
@@ -50,36 +52,42 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     ``ps`` (n_params,); ``outputs`` has shape (m,); ``ok`` is True where every guard holds
     (a boolean scalar, or True when there are no guards).
 
-    One vectorised operation per group of :func:`~.passes.group_by_level` over a flat vector
-    of all values, not one per equation: XLA compiles thousands of scalar operations slowly
-    (measured on the MLP: ~30-80 s; grouped, a few seconds) and runs them no faster."""
+    One vectorised operation per group of same-op nodes at the same depth (:func:`_steps`),
+    not one per equation: XLA compiles thousands of scalar operations slowly (measured on the
+    MLP: ~30-80 s; grouped, a few seconds) and runs them no faster.  Chains of adds are
+    first collapsed into sums (:func:`~.sum_chains.sum_chains`), each group of sums one
+    ``jnp.sum`` over (count, k) blocks: float sums in another order than eager's, equal to
+    1e-12 (the Python and NumPy lowerings keep eager's order)."""
     check_lowerable(program)
     jax = load_jax()
     jnp = jax.numpy
-    layout = group_by_level(program)
-    where = _sources(layout, len(program.inputs), len(program.params))
-    reads = [
-        [None if isinstance(a, float) else _read_plan([where[i] for i in a]) for a in g.operands]
-        for g in layout.groups
-    ]
+    steps, where = _steps(program)
     compare = {"<": jnp.less, "<=": jnp.less_equal, ">": jnp.greater, ">=": jnp.greater_equal}
 
     def place(a: Atom) -> tuple[int, int] | float:
-        return where[layout.slot[a]] if isinstance(a, str) else float(a)
+        return where[a] if isinstance(a, str) else float(a)
 
     outputs = [place(a) for a in program.outputs]
     guards = [(place(g.lhs), compare[g.symbol], place(g.rhs), g.outcome) for g in program.guards]
 
     def run(xs: Any, ps: Any) -> tuple[Any, Any]:
         arrays = [jnp.asarray(xs, jnp.float64), jnp.asarray(ps, jnp.float64)]
-        for group, plans in zip(layout.groups, reads, strict=True):
-            args = [
-                a if plan is None else _gather(jnp, arrays, plan)
-                for a, plan in zip(group.operands, plans, strict=True)
-            ]
-            fn = group.op.jax
+        for step in steps:
+            if step.op is None:  # a group of sums: each block (count, k) summed along k
+                total: Any = None
+                for plan, k in step.reads:
+                    assert not isinstance(plan, float)
+                    part = _gather(jnp, arrays, plan).reshape(step.count, k).sum(axis=1)
+                    total = part if total is None else total + part
+                if step.consts is not None:
+                    part = jnp.asarray(step.consts).sum(axis=1)
+                    total = part if total is None else total + part
+                arrays.append(total)
+                continue
+            args = [a if isinstance(a, float) else _gather(jnp, arrays, a) for a, _ in step.reads]
+            fn = step.op.jax
             assert fn is not None
-            arrays.append(jnp.broadcast_to(fn(*args), (group.count,)))
+            arrays.append(jnp.broadcast_to(fn(*args), (step.count,)))
 
         def read(a: tuple[int, int] | float) -> Any:
             return arrays[a[0]][a[1]] if isinstance(a, tuple) else jnp.float64(a)
@@ -94,15 +102,100 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     return run
 
 
-def _sources(layout: Layout, n_inputs: int, n_params: int) -> list[tuple[int, int]]:
-    """Where each slot's value lives: (array, position), array 0 the inputs, 1 the
-    parameters, 2 + q group q's results.  Each group's results are an array of their own (a
-    growing vector of all values would be saved whole for the backward pass at every group:
-    measured ~100x slower on the MLP)."""
-    where = [(0, k) for k in range(n_inputs)] + [(1, k) for k in range(n_params)]
-    for q, group in enumerate(layout.groups):
-        where += [(2 + q, j) for j in range(group.count)]
-    return where
+Plan: TypeAlias = "tuple[tuple[int, ...], Any]"
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One vectorised operation making array ``2 + q`` of ``count`` values.  ``op``: the op
+    on its operands' ``reads`` (a read plan or a constant each, k unused); ``None``: sums, each
+    read a (count, k) block of terms from one array, plus ``consts`` (count, c) when the sums
+    have constant terms."""
+
+    op: Op | None
+    reads: tuple[tuple[Plan | float, int], ...]
+    count: int
+    consts: Any = None
+
+
+def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
+    """The program as vectorised steps, and where every variable's value lives: (array,
+    position), array 0 the inputs, 1 the parameters, 2 + q step q's results (each step's
+    results are an array of their own: a growing vector of all values would be saved whole
+    for the backward pass at every step, measured ~100x slower on the MLP).
+
+    Nodes (equations and :class:`~.sum_chains.Sum` s) are grouped by depth, then by op and
+    constant operands (equations) or by how many terms each array gives (sums)."""
+    import numpy as np
+
+    where: dict[str, tuple[int, int]] = {}
+    for k, name in enumerate(program.inputs):
+        where[name] = (0, k)
+    for k, name in enumerate(program.params):
+        where[name] = (1, k)
+    depth: dict[str, int] = dict.fromkeys(where, 0)
+    levels: dict[int, list[Eqn | Sum]] = {}
+    for node in sum_chains(program):
+        ins = node.terms if isinstance(node, Sum) else node.ins
+        d = 1 + max((depth[a] for a in ins if isinstance(a, str)), default=0)
+        depth[_out(node)] = d
+        levels.setdefault(d, []).append(node)
+    steps: list[_Step] = []
+    for d in sorted(levels):
+        buckets: dict[tuple[object, ...], list[Eqn | Sum]] = {}  # first-seen order
+        for node in levels[d]:
+            if isinstance(node, Sum):
+                shape = tuple((a, len(ks)) for a, ks in _blocks(where, node).items())
+                consts = sum(1 for t in node.terms if not isinstance(t, str))
+                key: tuple[object, ...] = ("sum", shape, consts)
+            else:
+                pattern = tuple(None if isinstance(a, str) else repr(a) for a in node.ins)
+                key = ("op", node.op.name, id(node.op), pattern)
+            buckets.setdefault(key, []).append(node)
+        for key, members in buckets.items():
+            q = 2 + len(steps)
+            if key[0] == "sum":
+                sums = [m for m in members if isinstance(m, Sum)]
+                blocks = [_blocks(where, m) for m in sums]
+                reads: list[tuple[Plan | float, int]] = []
+                for arr, ks in blocks[0].items():  # the same arrays and sizes in every sum
+                    places = [(arr, i) for b in blocks for i in b[arr]]
+                    reads.append((_read_plan(places), len(ks)))
+                c = [[float(t) for t in s.terms if not isinstance(t, str)] for s in sums]
+                steps.append(_Step(None, tuple(reads), len(sums), np.array(c) if key[2] else None))
+            else:
+                eqns = [m for m in members if isinstance(m, Eqn)]
+                first = eqns[0]
+                operands: list[tuple[Plan | float, int]] = []
+                for i, atom in enumerate(first.ins):
+                    if isinstance(atom, str):
+                        operands.append((_read_plan([where[str(e.ins[i])] for e in eqns]), 0))
+                    else:
+                        operands.append((float(atom), 0))
+                steps.append(_Step(first.op, tuple(operands), len(eqns)))
+            for j, node in enumerate(members):
+                where[_out(node)] = (q, j)
+    return steps, where
+
+
+def _out(node: Eqn | Sum) -> str:
+    if isinstance(node, Sum):
+        return node.out
+    (out,) = node.outs
+    assert out is not None
+    return out
+
+
+def _blocks(where: dict[str, tuple[int, int]], node: Sum) -> dict[int, list[int]]:
+    """The positions of a sum's variable terms, by array (in order of first use), sorted:
+    consecutive in the array for a layer's products, so a block is a slice (its transpose a
+    pad, not a scatter)."""
+    blocks: dict[int, list[int]] = {}
+    for t in node.terms:
+        if isinstance(t, str):
+            a, i = where[t]
+            blocks.setdefault(a, []).append(i)
+    return {a: sorted(ks) for a, ks in blocks.items()}
 
 
 def _read_plan(places: list[tuple[int, int]]) -> tuple[tuple[int, ...], Any]:
