@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 
 from autograd_mini.compile.program import Atom, Eqn, Program, UnsupportedOpError
 from autograd_mini.compile.sum_chains import Sum, sum_chains
-from autograd_mini.ops import Op
+from autograd_mini.ops import OPS, Op
 
 __all__ = ["BatchRunner", "check_lowerable", "load_jax", "lower"]
 
@@ -76,15 +76,21 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
             if step.op is None:  # a group of sums: each block (count, k) summed along k
                 total: Any = None
                 for plan, k in step.reads:
-                    assert not isinstance(plan, float)
-                    part = _gather(jnp, arrays, plan).reshape(step.count, k).sum(axis=1)
+                    if isinstance(plan, _Dot):
+                        part = plan.value(jnp, arrays, step.count)
+                    else:
+                        assert not isinstance(plan, float)
+                        part = _gather(jnp, arrays, plan).reshape(step.count, k).sum(axis=1)
                     total = part if total is None else total + part
                 if step.consts is not None:
                     part = jnp.asarray(step.consts).sum(axis=1)
                     total = part if total is None else total + part
                 arrays.append(total)
                 continue
-            args = [a if isinstance(a, float) else _gather(jnp, arrays, a) for a, _ in step.reads]
+            args = []
+            for a, _ in step.reads:
+                assert not isinstance(a, _Dot)
+                args.append(a if isinstance(a, float) else _gather(jnp, arrays, a))
             fn = step.op.jax
             assert fn is not None
             arrays.append(jnp.broadcast_to(fn(*args), (step.count,)))
@@ -113,9 +119,33 @@ class _Step:
     have constant terms."""
 
     op: Op | None
-    reads: tuple[tuple[Plan | float, int], ...]
+    reads: tuple[tuple[Plan | _Dot | float, int], ...]
     count: int
     consts: Any = None
+
+
+@dataclass(frozen=True)
+class _Dot:
+    """A block of a group of sums whose terms are exactly a group of products, in order:
+    Σₖ a[j, k]·b[j, k] for each sum j, read straight from the products' operands, so XLA
+    sees a matrix-vector product (one dot) instead of "multiply, then sum" (the products
+    stay computed only if something else reads them).  ``shared``: b is one row of k values
+    that every sum reads (a layer's activations; or there is one sum): then it is ``a @ b``."""
+
+    a: Plan
+    b: Plan
+    k: int
+    shared: bool
+
+    def value(self, jnp: Any, arrays: list[Any], count: int) -> Any:
+        a = _gather(jnp, arrays, self.a).reshape(count, self.k)
+        if not self.shared:
+            return (a * _gather(jnp, arrays, self.b).reshape(count, self.k)).sum(axis=1)
+        sources, index = self.b
+        if isinstance(index, _Grid) and index.row_step == 0 and index.rows == count:
+            stop = index.start + index.cols * index.col_step
+            return a @ arrays[sources[0]][index.start : stop : index.col_step]
+        return a @ _gather(jnp, arrays, self.b)  # one sum: b is its k values
 
 
 def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
@@ -141,6 +171,7 @@ def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
         depth[_out(node)] = d
         levels.setdefault(d, []).append(node)
     steps: list[_Step] = []
+    sizes = [len(program.inputs), len(program.params)]  # each array's length
     for d in sorted(levels):
         buckets: dict[tuple[object, ...], list[Eqn | Sum]] = {}  # first-seen order
         for node in levels[d]:
@@ -157,10 +188,12 @@ def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
             if key[0] == "sum":
                 sums = [m for m in members if isinstance(m, Sum)]
                 blocks = [_blocks(where, m) for m in sums]
-                reads: list[tuple[Plan | float, int]] = []
+                reads: list[tuple[Plan | _Dot | float, int]] = []
                 for arr, ks in blocks[0].items():  # the same arrays and sizes in every sum
                     places = [(arr, i) for b in blocks for i in b[arr]]
-                    reads.append((_read_plan(places), len(ks)))
+                    plan = _read_plan(places, sizes)
+                    dot = _dot(plan, steps[arr - 2] if arr >= 2 else None, len(sums), len(ks))
+                    reads.append((plan if dot is None else dot, len(ks)))
                 c = [[float(t) for t in s.terms if not isinstance(t, str)] for s in sums]
                 steps.append(_Step(None, tuple(reads), len(sums), np.array(c) if key[2] else None))
             else:
@@ -169,13 +202,33 @@ def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
                 operands: list[tuple[Plan | float, int]] = []
                 for i, atom in enumerate(first.ins):
                     if isinstance(atom, str):
-                        operands.append((_read_plan([where[str(e.ins[i])] for e in eqns]), 0))
+                        places = [where[str(e.ins[i])] for e in eqns]
+                        operands.append((_read_plan(places, sizes), 0))
                     else:
                         operands.append((float(atom), 0))
                 steps.append(_Step(first.op, tuple(operands), len(eqns)))
+            sizes.append(len(members))
             for j, node in enumerate(members):
                 where[_out(node)] = (q, j)
     return steps, where
+
+
+def _dot(plan: Plan, products: _Step | None, count: int, k: int) -> _Dot | None:
+    """The block ``plan`` of ``count`` sums of ``k`` terms as a :class:`_Dot`, when it reads
+    all the results of a step of products, in order; else None."""
+    if products is None or products.op is not OPS["mul"] or products.count != count * k:
+        return None
+    if plan[1] != slice(0, count * k, 1):
+        return None
+    (a, _), (b, _) = products.reads
+    if isinstance(a, (float, _Dot)) or isinstance(b, (float, _Dot)):
+        return None
+    for x, y in ((a, b), (b, a)):
+        index = y[1]
+        row = isinstance(index, _Grid) and index.row_step == 0 and index.rows == count
+        if count == 1 or (row and len(y[0]) == 1 and index.cols == k):
+            return _Dot(x, y, k, shared=True)
+    return _Dot(a, b, k, shared=False)
 
 
 def _out(node: Eqn | Sum) -> str:
@@ -198,34 +251,81 @@ def _blocks(where: dict[str, tuple[int, int]], node: Sum) -> dict[int, list[int]
     return {a: sorted(ks) for a, ks in blocks.items()}
 
 
-def _read_plan(places: list[tuple[int, int]]) -> tuple[tuple[int, ...], Any]:
-    """How to read values from their places: the arrays involved (concatenated when several)
-    and an index into them, a slice where it steps evenly (a view; its transpose is a pad,
-    not a scatter), else a NumPy index array."""
+def _read_plan(places: list[tuple[int, int]], sizes: Sequence[int]) -> Plan:
+    """How to read values from their places (``sizes``: each array's length): the arrays
+    involved (concatenated when several) and an index into them — a slice where it steps
+    evenly (a view; its transpose is a pad, not a scatter), a :class:`_Grid` where it is a
+    strided 2-D window or a broadcast (a layer's weights, each row's activations: what a
+    matrix product reads), else a NumPy index array (a gather; its transpose a scatter)."""
     import numpy as np
 
     arrays = tuple(dict.fromkeys(a for a, _ in places))
     if len(arrays) > 1:  # positions in the concatenation, by each array's size so far
-        sizes: dict[int, int] = {}
+        used: dict[int, int] = {}
         for a, k in places:
-            sizes[a] = max(sizes.get(a, 0), k + 1)
+            used[a] = max(used.get(a, 0), k + 1)
         base, offset = {}, 0
         for a in arrays:
             base[a] = offset
-            offset += sizes[a]
+            offset += used[a]
         slots = [base[a] + k for a, k in places]
-        return arrays, (np.asarray(slots, dtype=np.intp), tuple(sizes[a] for a in arrays))
+        return arrays, (np.asarray(slots, dtype=np.intp), tuple(used[a] for a in arrays))
     slots = [k for _, k in places]
     step = slots[1] - slots[0] if len(slots) > 1 else 1
     if step > 0 and slots == list(range(slots[0], slots[0] + step * len(slots), step)):
         return arrays, slice(slots[0], slots[-1] + 1, step)
-    return arrays, np.asarray(slots, dtype=np.intp)
+    grid = _grid(slots, sizes[arrays[0]])
+    return arrays, np.asarray(slots, dtype=np.intp) if grid is None else grid
 
 
-def _gather(jnp: Any, arrays: list[Any], plan: tuple[tuple[int, ...], Any]) -> Any:
+@dataclass(frozen=True)
+class _Grid:
+    """Positions ``start + r·row_step + c·col_step`` for r < rows, c < cols, row by row."""
+
+    start: int
+    rows: int
+    cols: int
+    row_step: int
+    col_step: int
+
+    def read(self, jnp: Any, x: Any) -> Any:
+        """The values at the positions, flat, by slicing, reshaping and broadcasting only."""
+        first, shape = self.start, (self.rows, self.cols)
+        if self.row_step == 0:  # every row the same
+            row = x[first : first + self.cols * self.col_step : self.col_step]
+            return jnp.broadcast_to(row[None, :], shape).reshape(-1)
+        if self.col_step == 0:  # each row one value, repeated
+            column = x[first : first + self.rows * self.row_step : self.row_step]
+            return jnp.broadcast_to(column[:, None], shape).reshape(-1)
+        block = x[first : first + self.rows * self.row_step].reshape(self.rows, self.row_step)
+        return block[:, : self.cols * self.col_step : self.col_step].reshape(-1)
+
+
+def _grid(slots: list[int], size: int) -> _Grid | None:
+    """``slots`` as a :class:`_Grid` inside an array of ``size`` values, or None."""
+    n = len(slots)
+    if n < 2:
+        return None
+    col_step = slots[1] - slots[0]
+    cols = 1
+    while cols < n and slots[cols] - slots[cols - 1] == col_step:
+        cols += 1
+    if cols == n or n % cols:
+        return None
+    rows, row_step = n // cols, slots[cols] - slots[0]
+    if col_step < 0 or row_step < 0 or (col_step == 0 and row_step == 0):
+        return None
+    if col_step and row_step and (cols * col_step > row_step or slots[0] + rows * row_step > size):
+        return None  # overlapping rows, or the window would run past the array's end
+    expected = [slots[0] + r * row_step + c * col_step for r in range(rows) for c in range(cols)]
+    return _Grid(slots[0], rows, cols, row_step, col_step) if slots == expected else None
+
+
+def _gather(jnp: Any, arrays: list[Any], plan: Plan) -> Any:
     sources, index = plan
     if len(sources) == 1:
-        return arrays[sources[0]][index]
+        x = arrays[sources[0]]
+        return index.read(jnp, x) if isinstance(index, _Grid) else x[index]
     slots, sizes = index
     return jnp.concatenate([arrays[a][:n] for a, n in zip(sources, sizes, strict=True)])[slots]
 
