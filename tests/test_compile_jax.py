@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_mini import Value, engine, trace
+from autograd_mini.compile._sum_chains import Sum, sum_chains
 from autograd_mini.compile.program import Eqn, Program, UnsupportedOpError
-from autograd_mini.compile.sum_chains import Sum, sum_chains
 from autograd_mini.compile.to_jax import _Dot, _steps
 from autograd_mini.nn import MLP
 from autograd_mini.ops import OPS, Op

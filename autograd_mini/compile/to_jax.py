@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from autograd_mini.compile._sum_chains import Sum, sum_chains
 from autograd_mini.compile.program import Atom, Eqn, Program, UnsupportedOpError
-from autograd_mini.compile.sum_chains import Sum, sum_chains
 from autograd_mini.ops import OPS, Op
 
 __all__ = ["BatchRunner", "check_lowerable", "load_jax", "lower"]
@@ -55,7 +55,7 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     One vectorised operation per group of same-op nodes at the same depth (:func:`_steps`),
     not one per equation: XLA compiles thousands of scalar operations slowly (measured on the
     MLP: ~30-80 s; grouped, a few seconds) and runs them no faster.  Chains of adds are
-    first collapsed into sums (:func:`~.sum_chains.sum_chains`), each group of sums one
+    first collapsed into sums (``_sum_chains.sum_chains``), each group of sums one
     ``jnp.sum`` over (count, k) blocks: float sums in another order than eager's, equal to
     1e-12 (the Python and NumPy lowerings keep eager's order)."""
     check_lowerable(program)
@@ -154,7 +154,7 @@ def _steps(program: Program) -> tuple[list[_Step], dict[str, tuple[int, int]]]:
     results are an array of their own: a growing vector of all values would be saved whole
     for the backward pass at every step, measured ~100x slower on the MLP).
 
-    Nodes (equations and :class:`~.sum_chains.Sum` s) are grouped by depth, then by op and
+    Nodes (equations and ``_sum_chains.Sum`` nodes) are grouped by depth, then by op and
     constant operands (equations) or by how many terms each array gives (sums)."""
     import numpy as np
 
