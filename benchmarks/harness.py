@@ -116,7 +116,7 @@ def calibrated(cases: Sequence[Case], min_seconds: float, max_calls: int = 1000)
 
     Why: a sample starts with ``gc.collect()`` and follows the other contenders, so a single
     sub-millisecond call measures a cold start — caches evicted, XLA's worker threads asleep
-    — as much as the step (measured: a jitted JAX step 0.19 ms back to back, 0.6-5 ms as one
+    — as much as the step (measured: a jitted JAX step 0.19 ms back to back, 0.6-7 ms as one
     call after a collection, on a loaded 2-core machine).  Consecutive calls are what a
     training loop runs; every contender gets the same rule, slow ones stay at one call."""
     out = []
