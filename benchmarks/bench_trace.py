@@ -29,10 +29,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.harness import Case, agree, machine, median, run_interleaved, write_json
+from benchmarks.harness import (
+    Case,
+    agree,
+    calibrated,
+    machine,
+    median,
+    run_interleaved,
+    write_json,
+)
 from benchmarks.workloads import _MLP, ALPHA, LR, MLP_POINTS, Workload, _Adapter, make, moons
 
 __all__ = ["main", "numpy_step"]
+
+SAMPLE_S = 0.02
+"""Shortest timed sample (seconds): fast contenders run several consecutive calls per sample."""
 
 
 # --- hand-written NumPy ------------------------------------------------------------------------
@@ -352,12 +363,19 @@ def main(argv: list[str] | None = None) -> int:
         print("note: jax is not installed; its rows are skipped")
         with_jax = False
     repeats = 3 if args.quick else 9
-    print("trace once, run fast: MLP(2, [16, 16, 1]), 100 moons points (gc on, medians)")
+    print(
+        "trace once, run fast: MLP(2, [16, 16, 1]), 100 moons points "
+        f"(gc on, medians of samples >= {SAMPLE_S * 1e3:.0f} ms)"
+    )
 
     cases, info = step_cases(with_micrograd, with_jax)
-    step = run_interleaved(cases, repeats=repeats, gc_enabled=True)
-    sample = run_interleaved(sample_cases(), repeats=repeats, gc_enabled=True)
-    passes = run_interleaved(pass_cases(), repeats=repeats, gc_enabled=True)
+    # the same rules for every contender: gc on, garbage of earlier samples collected before
+    # each sample, samples of consecutive calls lasting >= SAMPLE_S (a cold single call of a
+    # sub-millisecond step measures the machine, see harness.calibrated), JAX results
+    # blocked on inside each call, compilation before timing (reported above)
+    step = run_interleaved(calibrated(cases, SAMPLE_S), repeats, gc_enabled=True, warmup=0)
+    sample = run_interleaved(calibrated(sample_cases(), SAMPLE_S), repeats, True, warmup=0)
+    passes = run_interleaved(calibrated(pass_cases(), SAMPLE_S), repeats, True, warmup=0)
 
     def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
         return median([a / b for a, b in zip(samples[slow], samples[fast], strict=True)])

@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_mini import Value, engine, trace
-from autograd_mini.compile.program import UnsupportedOpError
+from autograd_mini.compile._sum_chains import Sum, sum_chains
+from autograd_mini.compile.program import Eqn, Program, UnsupportedOpError
+from autograd_mini.compile.to_jax import _Dot, _steps
 from autograd_mini.nn import MLP
 from autograd_mini.ops import OPS, Op
 from autograd_mini.testing import Expression, expressions, reals
@@ -240,6 +242,131 @@ def test_jax_batch_rejects_an_unknown_backend() -> None:
     t = trace(lambda x: x * 2.0, 1)
     with pytest.raises(ValueError, match="backend must be 'numpy' or 'jax'"):
         t.batch(np.array([[1.0]]), backend="torch")  # type: ignore[arg-type]
+
+
+# --- the reduced lowering: sum chains, strided reads, dots --------------------------------------
+
+
+def test_sum_chains_collapses_a_tree_of_adds_into_one_sum_of_all_its_terms() -> None:
+    t = trace(lambda a, b, c: a + b * 2.0 + c + 1.0 + a, 3)
+    nodes = sum_chains(t.program)
+    sums = [n for n in nodes if isinstance(n, Sum)]
+    assert len(sums) == 1 and len(nodes) == 2  # the product, then one sum of five terms
+    a, _, c = t.program.inputs
+    product = nodes[0]
+    assert isinstance(product, Eqn) and product.op is OPS["mul"]
+    assert sorted(map(str, sums[0].terms)) == sorted([a, str(product.outs[0]), c, "1.0", a])
+    assert sums[0].out == t.program.outputs[0]
+
+
+def test_sum_chains_keeps_adds_whose_value_is_read_elsewhere() -> None:
+    def f(a: Value, b: Value, c: Value, d: Value) -> list[Value]:
+        s = a + b  # read twice: stays an add of its own
+        return [s + c + d, s * 2.0, a + b]
+
+    t = trace(f, 4)
+    nodes = sum_chains(t.program)
+    (total,) = [n for n in nodes if isinstance(n, Sum)]
+    assert len(total.terms) == 3 and total.out == t.program.outputs[0]
+    assert sum(1 for n in nodes if not isinstance(n, Sum) and n.op is OPS["add"]) == 2
+    X = np.random.default_rng(4).normal(size=(6, 4))
+    seeds = [1.0, -2.0, 0.5]
+    got = t.batch(X, grad_outputs=seeds, backend="jax")
+    want = t.batch(X, grad_outputs=seeds)
+    assert all_close(got.value, want.value) and all_close(got.grad, want.grad)
+
+
+def test_sum_chains_of_a_long_chain_walks_without_recursion() -> None:
+    n = 200_000
+    eqns = [Eqn(OPS["add"], ("x0", "x1"), ("s1",))]
+    eqns += [Eqn(OPS["add"], (f"s{k}", "x1"), (f"s{k + 1}",)) for k in range(1, n)]
+    program = Program(("x0", "x1"), (), tuple(eqns), (f"s{n}",))
+    (node,) = sum_chains(program)
+    assert isinstance(node, Sum) and len(node.terms) == n + 1 and node.out == f"s{n}"
+
+
+def test_jax_lowering_of_the_bench_mlp_is_a_few_matrix_products() -> None:
+    random.seed(0)
+    model = MLP(2, [16, 16, 1])
+    t = trace(lambda a, b, y: (1 + -y * model([a, b])).relu(), 3, params=model)
+    steps, _ = _steps(t.program)
+    dots = [r for step in steps for r, _ in step.reads if isinstance(r, _Dot)]
+    assert len(t.program.eqns) > 600 and len(steps) <= 12
+    assert len(dots) == 3 and all(d.shared for d in dots)  # one per layer: weights @ activations
+    X = np.column_stack(
+        [np.random.default_rng(5).normal(size=(20, 2)), np.sign(np.arange(20) - 9.5)]
+    )
+    got, want = t.batch(X, wrt="all", backend="jax"), t.batch(X, wrt="all")
+    for k, row in enumerate(X.tolist()):
+        value, grads = t.value_and_grad(row, wrt="all")
+        assert isinstance(value, float)
+        assert close(got.value[k], value) and close(want.value[k], value)
+        assert all_close(got.grad[k], grads[:3])
+    assert all_close(got.param_grad, want.param_grad)
+
+
+def test_jax_sums_of_products_with_operands_no_two_sums_share_equal_eager() -> None:
+    ws = [Value(w) for w in (0.5, -1.5, 2.0, 0.25, -0.75, 1.25)]
+
+    def f(a: Value, b: Value, c: Value, d: Value) -> list[Value]:
+        return [a * ws[0] + b * ws[1] + c * ws[2], b * ws[3] + d * ws[4] + a * ws[5]]
+
+    t = trace(f, 4, params=ws)
+    steps, _ = _steps(t.program)
+    (dot,) = [r for step in steps for r, _ in step.reads if isinstance(r, _Dot)]
+    assert not dot.shared  # each sum reads its own inputs: products summed row by row
+    X = np.random.default_rng(6).normal(size=(7, 4))
+    got = t.batch(X, wrt="all", per_sample=True, grad_outputs=[1.0, -0.5], backend="jax")
+    for k, row in enumerate(X.tolist()):
+        value, grads = t.value_and_grad(row, wrt="all", grad_outputs=[1.0, -0.5])
+        assert all_close(got.value[k], value)
+        assert all_close([*got.grad[k], *got.param_grad[k]], grads)
+
+
+@st.composite
+def positive_networks(draw: st.DrawFn) -> tuple[int, list[list[tuple[int, float]]], list[float]]:
+    """A random DAG of sums of weighted products ``sᵢ = cᵢ + Σ w·v`` over earlier values
+    (inputs or earlier sums squashed by sigmoid), ragged fan-in, repeated operands; every
+    weight, constant and input positive, so no sum cancels and reordering it stays within
+    1e-12 of eager (values and gradients)."""
+    n_inputs = draw(st.integers(1, 4))
+    n_nodes = draw(st.integers(1, 12))
+    weight = st.floats(0.1, 1.5)
+    nodes = []
+    for i in range(n_nodes):
+        fan = draw(st.integers(1, 6))
+        nodes.append([(draw(st.integers(0, n_inputs + i - 1)), draw(weight)) for _ in range(fan)])
+    consts = [draw(weight) for _ in range(n_nodes)]
+    return n_inputs, nodes, consts
+
+
+@settings(max_examples=25, deadline=None)
+@given(positive_networks(), st.integers(0, 2**16))
+def test_reduced_jax_lowering_equals_eager_on_random_sum_of_product_dags(
+    net: tuple[int, list[list[tuple[int, float]]], list[float]], seed: int
+) -> None:
+    n_inputs, nodes, consts = net
+    ws = [[Value(w) for _, w in node] for node in nodes]
+    params = [w for row in ws for w in row]
+
+    def f(*xs: Value) -> Value:
+        values = list(xs)
+        for node, row, c in zip(nodes, ws, consts, strict=True):
+            s: Any = c
+            for (j, _), w in zip(node, row, strict=True):
+                s = s + w * values[j]  # a chain of adds: one Sum, a dot where it lines up
+            values.append(s.sigmoid())
+        return values[-1]
+
+    t = trace(f, n_inputs, params=params)
+    X = np.random.default_rng(seed).uniform(0.5, 2.0, size=(4, n_inputs))
+    got = t.batch(X, wrt="all", per_sample=True, backend="jax")
+    for k, row in enumerate(X.tolist()):
+        ev, eg = eager(lambda *xs: f(*xs), row)
+        value, grads = t.value_and_grad(row, wrt="all")
+        assert close(got.value[k], ev) and close(value, ev)
+        assert all_close(got.grad[k], eg)
+        assert all_close(got.param_grad[k], grads[n_inputs:])
 
 
 @pytest.mark.slow
