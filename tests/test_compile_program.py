@@ -202,3 +202,15 @@ def test_evaluate_raises_the_ops_domain_errors() -> None:
     t = trace(lambda x: x.log(), 1)
     with pytest.raises(ValueError, match="log: math domain error"):
         evaluate(t.program, [-1.0])
+
+
+def test_source_of_refuses_a_kind_that_is_not_one_of_its_programs() -> None:
+    """The kind names the generated function: text from a caller must never reach the source."""
+    from autograd_mini import trace
+
+    t = trace(lambda x: x * 2.0, 1)
+    injected = "a(xs, ps, ss):\n    pass\nraise SystemExit('injected')\ndef b"
+    for kind in (injected, "nope", 3, None):
+        with pytest.raises(ValueError, match="kind must be one of"):
+            t.source_of(kind)  # type: ignore[arg-type]
+    assert "def traced_forward" in t.source_of("forward")

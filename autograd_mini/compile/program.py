@@ -41,7 +41,7 @@ class UnsupportedOpError(NotImplementedError):
     def __init__(self, op: str, backend: str, hint: str = "") -> None:
         super().__init__(
             f"op {op!r} has no lowering for backend {backend!r}"
-            + (f": {hint}" if hint else f" (declare one with Op(..., {backend}=...))")
+            + (f": {hint}" if hint else f" (give one with defop(..., {backend}=...))")
         )
         self.op = op
         self.backend = backend

@@ -236,6 +236,9 @@ class _Builder(_Emitter):
 
 
 def _function(name: str, params: Sequence[str], body: list[ast.stmt]) -> ast.Module:
+    # the name is unparsed into source as is: only our own identifiers may reach it
+    if not name.isidentifier() or not all(p.isidentifier() for p in params):
+        raise ValueError(f"generated function name {name!r} is not an identifier")
     args = ast.arguments([], [ast.arg(p) for p in params], None, [], [], None, [])
     fdef = ast.FunctionDef(name, args, body or [ast.Pass()], [], None, None)
     _number_statements([fdef])

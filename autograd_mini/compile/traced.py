@@ -35,6 +35,8 @@ _WRT = ("inputs", "params", "all")
 _NUMPY_MISSING = "Traced.batch needs NumPy, an optional extra: pip install autograd_mini[numpy]"
 
 
+_SOURCE_KINDS = ("forward", "grad", "sum", "batch", "batch_per_sample", "batch_nodes")
+
 class TraceGuardError(ValueError):
     """The inputs make a recorded comparison come out differently from when ``f`` was traced:
     ``f`` would take another branch, which the compiled code does not contain."""
@@ -157,6 +159,11 @@ class Traced:
         wrt: Wrt = "all",
     ) -> str:
         """The source of one of the generated programs."""
+        if not isinstance(kind, str) or kind not in _SOURCE_KINDS:
+            raise ValueError(
+                f"source_of: kind must be one of {', '.join(map(repr, _SOURCE_KINDS))}, "
+                f"got {kind!r}"
+            )
         return self._program(kind, _check_wrt(wrt), False)[1]
 
     @property
