@@ -37,6 +37,7 @@ _NUMPY_MISSING = "Traced.batch needs NumPy, an optional extra: pip install autog
 
 _SOURCE_KINDS = ("forward", "grad", "sum", "batch", "batch_per_sample", "batch_nodes")
 
+
 class TraceGuardError(ValueError):
     """The inputs make a recorded comparison come out differently from when ``f`` was traced:
     ``f`` would take another branch, which the compiled code does not contain."""
