@@ -127,3 +127,7 @@ def test_mkdocs_build_strict_publishes_every_public_function_and_class(tmp_path:
     assert not missing, missing
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "Trace once, run fast" in home and 'src="graph.svg"' in home
+    # every relative link of the home page resolves inside the site (the notebook included)
+    links = re.findall(r'href="([^"#:]+)"', home)
+    assert "demos/calculus_in_action.ipynb" in links
+    assert [link for link in links if not (site / link).exists()] == []

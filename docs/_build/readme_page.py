@@ -18,3 +18,13 @@ def on_page_markdown(markdown: str, *, page: Any, config: Any, files: Any) -> st
     readme = Path(config.config_file_path).parent / "README.md"
     text = readme.read_text(encoding="utf-8")
     return re.sub(r"\]\(docs/", "](", text)
+
+
+def on_post_build(*, config: Any) -> None:
+    """The README links the notebook ``demos/calculus_in_action.ipynb`` (outside ``docs/``):
+    copy it into the site at the same relative path, so the home page's link works there too."""
+    root = Path(config.config_file_path).parent
+    notebook = Path("demos") / "calculus_in_action.ipynb"
+    target = Path(config.site_dir) / notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((root / notebook).read_bytes())
