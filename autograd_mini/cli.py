@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograd_mini import __version__
-from autograd_mini.engine import Value
+from autograd_mini.engine import GraphTooLargeError, Value, topological_order
 
 __all__ = ["DEMOS", "main"]
 
@@ -251,6 +251,14 @@ def _graph(args: argparse.Namespace) -> int:
         root = expr.evaluate(leaves)
     except ExpressionError as exc:
         raise UsageError(str(exc)) from None
+    if args.explain or out is not None:  # both walk the graph: its size first, in CLI words
+        try:
+            topological_order(root, max_nodes=args.max_nodes)
+        except GraphTooLargeError:
+            raise UsageError(
+                f"the graph has more than --max-nodes {args.max_nodes} Values: pass a larger "
+                "--max-nodes, or draw or explain a smaller expression"
+            ) from None
     root_name = next(n for n in (*_ROOT_NAMES, "f_") if n not in leaves)
     if not root.label:
         root.label = root_name
