@@ -22,10 +22,6 @@ from autograd_mini.compile.to_python import compile_python
 from autograd_mini.engine import Value, _as_float
 from autograd_mini.instrument import refuse_hooks
 
-# g ↦ 0.0 + g: eager accumulates every gradient onto 0.0, which turns -0.0 into 0.0 (the
-# gradient program's final `g = add 0.0 g`, applied here so the source keeps one line per node)
-_PLUS_ZERO = (0.0).__add__
-
 __all__ = ["BatchResult", "InputCountError", "TraceGuardError", "Traced", "Wrt"]
 
 Wrt: TypeAlias = Literal["inputs", "params", "all"]
@@ -261,7 +257,10 @@ class Traced:
         seeds = self._seeds(grad_outputs)
         fn = self._program("grad", mode, bool(seeds))[0]
         value, grads = fn(self._inputs(xs), self._param_values(param_values), seeds)
-        return value, list(map(_PLUS_ZERO, grads))  # eager's sign of zero (_Builder.backward)
+        # 0.0 + g: eager accumulates every gradient onto 0.0, which turns -0.0 into 0.0 (the
+        # gradient program's final `g = add 0.0 g`, applied here so the source keeps one line per
+        # node; a comprehension, not map((0.0).__add__, …), which costs a call per gradient)
+        return value, [0.0 + g for g in grads]
 
     def backward(self, xs: Sequence[float], grad: float = 1.0) -> float:
         """Like ``f(*xs).backward(grad)`` in eager mode for the parameters: adds
