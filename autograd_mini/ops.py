@@ -627,6 +627,8 @@ def elu_vjp(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
     """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink);  ∂/∂alpha = 0 or eˣ − 1"""
     if x > 0.0:
         return g, 0.0
+    if x == 0.0:  # alpha, without eˣ: PyTorch's elu''(0) is 0 (its double backward is x < 0)
+        return g * alpha, g * _expm1(x)
     return g * alpha * _exp(x), g * _expm1(x)
 
 
