@@ -273,3 +273,14 @@ def test_user_op_with_jax_and_numpy_lowerings_runs_in_both_backends() -> None:
         for k, (x, y) in enumerate(rows.tolist()):
             assert float(batch.value[k]) == pytest.approx(x**3 * y, rel=1e-12)
             assert batch.grad[k].tolist() == pytest.approx([3 * x * x * y, x**3], rel=1e-12)
+
+
+def test_a_numpy_lowering_that_ignores_its_operand_is_broadcast_over_the_batch() -> None:
+    np = pytest.importorskip("numpy")
+    op = defop(
+        "t_two", lambda x: 2.0, lambda g, out, x: (0.0 * g,), numpy=lambda x: 2.0
+    )  # a constant function: its NumPy lowering returns a scalar, not one value per row
+    t = trace(lambda x: op(x) * x, 1)
+    batch = t.batch(np.array([[1.0], [3.0]]))
+    assert batch.value.tolist() == [2.0, 6.0]
+    assert batch.grad.tolist() == [[2.0], [2.0]]
