@@ -284,3 +284,25 @@ def test_a_numpy_lowering_that_ignores_its_operand_is_broadcast_over_the_batch()
     batch = t.batch(np.array([[1.0], [3.0]]))
     assert batch.value.tolist() == [2.0, 6.0]
     assert batch.grad.tolist() == [[2.0], [2.0]]
+
+
+def test_traced_and_batched_user_op_errors_name_the_op_as_eager_does() -> None:
+    np = pytest.importorskip("numpy")
+
+    def checked_sqrt(x: float) -> float:
+        if x < 0.0:
+            raise ValueError("needs x >= 0")
+        return math.sqrt(x)
+
+    op = defop("t_checked_sqrt", checked_sqrt, lambda g, out, x: (g * 0.5 / out,))
+    t = trace(lambda x: op(x) * x, 1, example=[4.0])
+    message = r"^t_checked_sqrt: needs x >= 0 \(x = -1\.0\)"
+    with pytest.raises(ValueError, match=message):
+        op(Value(-1.0))
+    with pytest.raises(ValueError, match=message):
+        t.forward([-1.0])
+    with pytest.raises(ValueError, match=message):
+        t.value_and_grad([-1.0])
+    with pytest.raises(ValueError, match=message):
+        t.batch(np.array([[4.0], [-1.0]]))
+    assert t.value_and_grad([4.0]) == (8.0, [3.0])
