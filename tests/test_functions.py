@@ -377,6 +377,32 @@ def test_second_derivative_at_a_kink_follows_pytorch(name: str, x: float, a: flo
     assert (d.data, d2.data) == (dt.item(), expected)
 
 
+EDGES: list[tuple[str, float]] = [
+    ("sqrt", 0.0),
+    ("asin", 1.0),
+    ("asin", -1.0),
+    ("acos", 1.0),
+    ("acos", -1.0),
+    ("acosh", 1.0),
+]
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "x"), EDGES, ids=str)
+def test_second_derivative_at_a_domain_edge_is_the_infinity_pytorch_gives(
+    name: str, x: float
+) -> None:
+    v = Value(x)
+    (d,) = grad(getattr(v, name)(), [v], create_graph=True)
+    (d2,) = grad(d, [v])
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (dt,) = torch.autograd.grad(getattr(torch, name)(t), t, create_graph=True)
+    (d2t,) = torch.autograd.grad(dt, t)
+    assert (d.data, d2.data) == (dt.item(), d2t.item())
+    assert math.isinf(d2.data)
+
+
 def test_elu_slope_at_the_kink_is_alpha_and_its_alpha_gradient_is_exp_minus_one() -> None:
     x, a = Value(0.0), Value(0.5)
     y = x.elu(a)
