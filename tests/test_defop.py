@@ -306,3 +306,30 @@ def test_traced_and_batched_user_op_errors_name_the_op_as_eager_does() -> None:
     with pytest.raises(ValueError, match=message):
         t.batch(np.array([[4.0], [-1.0]]))
     assert t.value_and_grad([4.0]) == (8.0, [3.0])
+
+
+def test_jax_backend_differentiates_a_user_op_by_its_own_vjp() -> None:
+    jax = pytest.importorskip("jax")
+    np = pytest.importorskip("numpy")
+
+    # a straight-through rounding: forward rounds, the rule passes g through unchanged (JAX's
+    # own derivative of jnp.round is 0, which would silently give other gradients)
+    ste = defop(
+        "t_ste_round",
+        lambda x: float(round(x)),
+        lambda g, out, x: (g,),
+        numpy=np.round,
+        jax=jax.numpy.round,
+    )
+    t = trace(lambda x, y: ste(x) * y + ste(2.0) * x, 2)
+    rows = [[1.3, 0.5], [-2.6, 3.0]]
+    batch = t.batch(np.array(rows), backend="jax")
+    fn = t.to_jax()
+    for k, row in enumerate(rows):
+        value, grads = t.value_and_grad(row)
+        assert grads == [row[1] + 2.0, float(round(row[0]))]
+        assert float(batch.value[k]) == value
+        assert batch.grad[k].tolist() == grads
+        assert jax.grad(fn)(np.array(row)).tolist() == grads
+        hessian = jax.hessian(fn)(np.array(row))  # forward mode over reverse mode works too
+        assert hessian.tolist() == [[0.0, 1.0], [1.0, 0.0]]
