@@ -252,6 +252,12 @@ def defop(
     for what, fn in (("forward", forward), ("vjp", vjp)):
         if not callable(fn):
             raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {fn!r}")
+    for what, fn in (("numpy", numpy), ("jax", jax)):
+        if fn is not None and not callable(fn):
+            raise TypeError(
+                f"defop: {what}= must be a callable lowering or None, got {type(fn).__name__}: "
+                f"{fn!r}"
+            )
     existing = OPS.get(name)
     if existing is not None and not _replaces(name, forward, vjp):
         kind = "user-defined op" if existing.user else "built-in op"

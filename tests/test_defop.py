@@ -333,3 +333,11 @@ def test_jax_backend_differentiates_a_user_op_by_its_own_vjp() -> None:
         assert jax.grad(fn)(np.array(row)).tolist() == grads
         hessian = jax.hessian(fn)(np.array(row))  # forward mode over reverse mode works too
         assert hessian.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_a_lowering_that_is_not_callable_is_a_type_error_before_registering(backend: str) -> None:
+    name = f"t_uncallable_{backend}"
+    with pytest.raises(TypeError, match=rf"defop: {backend}= must be a callable .*str"):
+        defop(name, cube, cube_vjp, **{backend: "np.cbrt"})
+    assert name not in OPS
