@@ -261,8 +261,8 @@ def sqrt(x: float) -> float:
 
 def sqrt_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂√x/∂x = 1/(2√x) = 1/(2·out)  (+inf at x = 0)"""
-    if float(out) == 0.0:
-        return (g * INF,)
+    if float(out) == 0.0:  # +inf; written so that its own slope is −inf (PyTorch's √''(0))
+        return (g * ((1.0 - x) * INF),)
     return (g / (2.0 * out),)
 
 
@@ -400,8 +400,8 @@ def asin(x: float) -> float:
 def asin_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂asin x/∂x = 1/√(1 − x²)  (+inf at x = ±1)"""
     d = 1.0 - x * x
-    if d == 0.0:
-        return (g * INF,)
+    if d == 0.0:  # +inf; written so that its own slope is ±inf at ±1 (PyTorch's asin''(±1))
+        return (g * (x * x * INF),)
     return (g / _sqrt(d),)
 
 
@@ -415,8 +415,8 @@ def acos(x: float) -> float:
 def acos_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂acos x/∂x = −1/√(1 − x²)  (−inf at x = ±1)"""
     d = 1.0 - x * x
-    if d == 0.0:
-        return (-g * INF,)
+    if d == 0.0:  # −inf; its own slope ∓inf at ±1 (PyTorch's acos''(±1))
+        return (-g * (x * x * INF),)
     return (-g / _sqrt(d),)
 
 
@@ -450,8 +450,8 @@ def acosh(x: float) -> float:
 def acosh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂acosh x/∂x = 1/√(x² − 1)  (+inf at x = 1)"""
     d = x * x - 1.0
-    if d == 0.0:
-        return (g * INF,)
+    if d == 0.0:  # +inf; written so that its own slope is −inf (PyTorch's acosh''(1))
+        return (g * ((2.0 - x * x) * INF),)
     return (g / _sqrt(d),)
 
 
@@ -627,6 +627,8 @@ def elu_vjp(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
     """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink);  ∂/∂alpha = 0 or eˣ − 1"""
     if x > 0.0:
         return g, 0.0
+    if x == 0.0:  # alpha, without eˣ: PyTorch's elu''(0) is 0 (its double backward is x < 0)
+        return g * alpha, g * _expm1(x)
     return g * alpha * _exp(x), g * _expm1(x)
 
 

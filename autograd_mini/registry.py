@@ -234,7 +234,10 @@ def defop(
     functions that accept Values (``autograd_mini.functions.cos(x)``, ``x.exp()``).  ``math.cos``
     would turn a Value into a float, silently dropping that part of the second derivative.
 
-    ``numpy``/``jax``: the op's lowering for those compiler backends.
+    ``numpy``/``jax``: the op's lowering for those compiler backends (the forward only).  JAX
+    differentiates the ``jax=`` lowering by ``vjp`` when the rule runs on jax arrays (written
+    with arithmetic or ``jax.numpy``); a rule that needs floats (``math``, ``if x > 0``) leaves
+    JAX's own derivative of the lowering, which must then agree with ``vjp``.
 
     ValueError if ``name`` is not an identifier or is already an op: a built-in, or a user op
     defined in the same module from other functions (defining it from the same functions, or in
@@ -249,6 +252,12 @@ def defop(
     for what, fn in (("forward", forward), ("vjp", vjp)):
         if not callable(fn):
             raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {fn!r}")
+    for what, fn in (("numpy", numpy), ("jax", jax)):
+        if fn is not None and not callable(fn):
+            raise TypeError(
+                f"defop: {what}= must be a callable lowering or None, got {type(fn).__name__}: "
+                f"{fn!r}"
+            )
     existing = OPS.get(name)
     if existing is not None and not _replaces(name, forward, vjp):
         kind = "user-defined op" if existing.user else "built-in op"
@@ -292,13 +301,72 @@ def defop(
         points,
         formula=formula,
         numpy=numpy,
-        jax=jax,
+        jax=None if jax is None else _jax_with_vjp(name, jax, vjp, arity),
         arity=arity,
         user=True,
     )
     OPS[name] = op
     _DEFINITIONS[name] = _origin(forward, vjp)
     return op
+
+
+def _jax_with_vjp(
+    name: str, lowering: Callable[..., Any], vjp: Callable[..., Any], arity: int
+) -> Callable[..., Any]:
+    """The user's ``jax=`` lowering, differentiated by the user's ``vjp`` (a ``jax.custom_jvp``
+    whose partials are ``vjp(1, out, *inputs)``), so the JAX backend's gradients are the
+    ones eager computes, kinks and deliberate conventions (a straight-through rule) included.
+
+    That needs a rule that runs on traced jax arrays (arithmetic, ``jax.numpy``), checked once
+    with ``jax.eval_shape``; a rule that needs floats (``math.cos(x)``, ``if x > 0``) cannot,
+    and then JAX differentiates the lowering itself.  Built on the first call (jax is
+    imported only then)."""
+    built: list[Callable[..., Any]] = []
+
+    def build() -> Callable[..., Any]:
+        import jax
+        import jax.numpy as jnp
+
+        scalar = jax.ShapeDtypeStruct((), jnp.float64)  # type: ignore[no-untyped-call]
+        try:
+            jax.eval_shape(lambda *a: tuple(vjp(*a)), *([scalar] * (arity + 2)))
+        except Exception:  # the rule needs floats: JAX's own derivative of the lowering
+            return lowering
+
+        def partials(xs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
+            result = tuple(vjp(jnp.ones_like(out), out, *xs))
+            if len(result) != arity:
+                raise TypeError(f"{name}: the vjp must return {arity} gradient(s), got {result!r}")
+            return result
+
+        def forward(xs: tuple[Any, ...]) -> Any:  # one value per element of the operands
+            shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in xs))
+            return jnp.broadcast_to(jnp.asarray(lowering(*xs), dtype=jnp.float64), shape)
+
+        @jax.custom_jvp
+        def lowered(*xs: Any) -> Any:
+            return forward(xs)
+
+        @lowered.defjvp
+        def lowered_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+            out = lowered(*primals)  # itself, so derivatives of higher order use the rule too
+            tangent = jnp.zeros_like(out)
+            for p, t in zip(partials(primals, out), tangents, strict=True):
+                tangent = tangent + p * t
+            return out, jnp.broadcast_to(tangent, out.shape)
+
+        def call(*xs: Any) -> Any:
+            return lowered(*(jnp.asarray(x, dtype=jnp.float64) for x in xs))
+
+        return call
+
+    def lowered_with_vjp(*xs: Any) -> Any:
+        if not built:
+            built.append(build())
+        return built[0](*xs)
+
+    lowered_with_vjp.__name__ = lowered_with_vjp.__qualname__ = f"{name}_jax"
+    return lowered_with_vjp
 
 
 def _sig(fn: Callable[..., Any]) -> str:

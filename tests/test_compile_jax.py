@@ -514,3 +514,32 @@ def test_train_moons_rejects_an_unknown_compiled_backend() -> None:
 
     with pytest.raises(ValueError, match="compiled must be"):
         moons.train_moons(steps=1, compiled="torch")
+
+
+SIGNED_ZEROS: list[tuple[str, tuple[float, ...]]] = [
+    ("cosh", (-0.0,)),  # ∂ = sinh(−0) = −0.0
+    ("abs", (-0.0,)),
+    ("neg", (0.0,)),
+    ("remainder", (-4.0, 2.0)),  # Python: +0.0 (the divisor's sign); jnp.remainder: −0.0
+    ("remainder", (-0.0, 2.0)),
+    ("remainder", (4.0, -2.0)),
+    ("log_sigmoid", (800.0,)),  # eager 0.0 − 0.0; JAX's −softplus(−x): −0.0
+]
+
+
+@pytest.mark.parametrize(("name", "args"), SIGNED_ZEROS, ids=str)
+def test_jax_batch_keeps_eagers_sign_of_zero_in_values_and_gradients(
+    name: str, args: tuple[float, ...]
+) -> None:
+    xs = [Value(a) for a in args]
+    out = OPS[name](*xs)
+    out.backward()
+    t = trace(lambda *v: OPS[name](*v), len(args), example=list(args))
+    for backend in ("numpy", "jax"):
+        batch = t.batch(np.array([args]), backend=backend)
+        got = [float(batch.value[0]), *(float(g) for g in batch.grad[0])]
+        want = [out.data, *(x.grad for x in xs)]
+        assert [math.copysign(1.0, v) for v in got] == [math.copysign(1.0, v) for v in want]
+        assert got == want, backend
+    value = float(t.to_jax()(np.array(args)))
+    assert (value, math.copysign(1.0, value)) == (out.data, math.copysign(1.0, out.data))

@@ -273,3 +273,71 @@ def test_user_op_with_jax_and_numpy_lowerings_runs_in_both_backends() -> None:
         for k, (x, y) in enumerate(rows.tolist()):
             assert float(batch.value[k]) == pytest.approx(x**3 * y, rel=1e-12)
             assert batch.grad[k].tolist() == pytest.approx([3 * x * x * y, x**3], rel=1e-12)
+
+
+def test_a_numpy_lowering_that_ignores_its_operand_is_broadcast_over_the_batch() -> None:
+    np = pytest.importorskip("numpy")
+    op = defop(
+        "t_two", lambda x: 2.0, lambda g, out, x: (0.0 * g,), numpy=lambda x: 2.0
+    )  # a constant function: its NumPy lowering returns a scalar, not one value per row
+    t = trace(lambda x: op(x) * x, 1)
+    batch = t.batch(np.array([[1.0], [3.0]]))
+    assert batch.value.tolist() == [2.0, 6.0]
+    assert batch.grad.tolist() == [[2.0], [2.0]]
+
+
+def test_traced_and_batched_user_op_errors_name_the_op_as_eager_does() -> None:
+    np = pytest.importorskip("numpy")
+
+    def checked_sqrt(x: float) -> float:
+        if x < 0.0:
+            raise ValueError("needs x >= 0")
+        return math.sqrt(x)
+
+    op = defop("t_checked_sqrt", checked_sqrt, lambda g, out, x: (g * 0.5 / out,))
+    t = trace(lambda x: op(x) * x, 1, example=[4.0])
+    message = r"^t_checked_sqrt: needs x >= 0 \(x = -1\.0\)"
+    with pytest.raises(ValueError, match=message):
+        op(Value(-1.0))
+    with pytest.raises(ValueError, match=message):
+        t.forward([-1.0])
+    with pytest.raises(ValueError, match=message):
+        t.value_and_grad([-1.0])
+    with pytest.raises(ValueError, match=message):
+        t.batch(np.array([[4.0], [-1.0]]))
+    assert t.value_and_grad([4.0]) == (8.0, [3.0])
+
+
+def test_jax_backend_differentiates_a_user_op_by_its_own_vjp() -> None:
+    jax = pytest.importorskip("jax")
+    np = pytest.importorskip("numpy")
+
+    # a straight-through rounding: forward rounds, the rule passes g through unchanged (JAX's
+    # own derivative of jnp.round is 0, which would silently give other gradients)
+    ste = defop(
+        "t_ste_round",
+        lambda x: float(round(x)),
+        lambda g, out, x: (g,),
+        numpy=np.round,
+        jax=jax.numpy.round,
+    )
+    t = trace(lambda x, y: ste(x) * y + ste(2.0) * x, 2)
+    rows = [[1.3, 0.5], [-2.6, 3.0]]
+    batch = t.batch(np.array(rows), backend="jax")
+    fn = t.to_jax()
+    for k, row in enumerate(rows):
+        value, grads = t.value_and_grad(row)
+        assert grads == [row[1] + 2.0, float(round(row[0]))]
+        assert float(batch.value[k]) == value
+        assert batch.grad[k].tolist() == grads
+        assert jax.grad(fn)(np.array(row)).tolist() == grads
+        hessian = jax.hessian(fn)(np.array(row))  # forward mode over reverse mode works too
+        assert hessian.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_a_lowering_that_is_not_callable_is_a_type_error_before_registering(backend: str) -> None:
+    name = f"t_uncallable_{backend}"
+    with pytest.raises(TypeError, match=rf"defop: {backend}= must be a callable .*str"):
+        defop(name, cube, cube_vjp, **{backend: "np.cbrt"})
+    assert name not in OPS

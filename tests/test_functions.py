@@ -354,6 +354,55 @@ def test_value_and_gradient_at_kinks_and_edges_follow_pytorch(
         assert _same(v.grad, tv.grad.item()), (v.grad, tv.grad.item())
 
 
+SECOND_AT_KINKS: list[tuple[str, float, float]] = [  # (op, x, alpha or slope)
+    ("elu", 0.0, 1.0),
+    ("elu", -0.0, 0.5),
+    ("elu", 0.0, 2.0),
+    ("elu", -1.0, 1.5),
+    ("leaky_relu", 0.0, 0.1),
+]
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "x", "a"), SECOND_AT_KINKS, ids=str)
+def test_second_derivative_at_a_kink_follows_pytorch(name: str, x: float, a: float) -> None:
+    v = Value(x)
+    (d,) = grad(getattr(v, name)(a), [v], create_graph=True)
+    (d2,) = grad(d, [v])
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (dt,) = torch.autograd.grad(getattr(torch.nn.functional, name)(t, a), t, create_graph=True)
+    (d2t,) = torch.autograd.grad(dt, t, allow_unused=True)
+    expected = 0.0 if d2t is None else d2t.item()
+    assert (d.data, d2.data) == (dt.item(), expected)
+
+
+EDGES: list[tuple[str, float]] = [
+    ("sqrt", 0.0),
+    ("asin", 1.0),
+    ("asin", -1.0),
+    ("acos", 1.0),
+    ("acos", -1.0),
+    ("acosh", 1.0),
+]
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "x"), EDGES, ids=str)
+def test_second_derivative_at_a_domain_edge_is_the_infinity_pytorch_gives(
+    name: str, x: float
+) -> None:
+    v = Value(x)
+    (d,) = grad(getattr(v, name)(), [v], create_graph=True)
+    (d2,) = grad(d, [v])
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (dt,) = torch.autograd.grad(getattr(torch, name)(t), t, create_graph=True)
+    (d2t,) = torch.autograd.grad(dt, t)
+    assert (d.data, d2.data) == (dt.item(), d2t.item())
+    assert math.isinf(d2.data)
+
+
 def test_elu_slope_at_the_kink_is_alpha_and_its_alpha_gradient_is_exp_minus_one() -> None:
     x, a = Value(0.0), Value(0.5)
     y = x.elu(a)

@@ -191,8 +191,20 @@ def elu(x: Any, alpha: Any) -> Any:
     return jnp.where(x > 0.0, x, alpha * jnp.expm1(negative))
 
 
+@jax.custom_jvp
+def _log_sigmoid(x: Any) -> Any:
+    out = jax.nn.log_sigmoid(x)
+    return jnp.where(out == 0.0, 0.0, out)  # eager's +0.0 for large x (JAX's −softplus: −0.0)
+
+
+@_log_sigmoid.defjvp
+def _log_sigmoid_jvp(primals: tuple[Any], tangents: tuple[Any]) -> tuple[Any, Any]:
+    (x,), (dx,) = primals, tangents
+    return _log_sigmoid(x), jax.nn.sigmoid(-x) * dx  # σ(−x), as ops.log_sigmoid_vjp
+
+
 def log_sigmoid(x: Any) -> Any:
-    return jax.nn.log_sigmoid(x)
+    return _log_sigmoid(x)
 
 
 def softsign(x: Any) -> Any:
@@ -251,7 +263,13 @@ def _remainder_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     return jnp.ones_like(out), -jnp.floor_divide(x, y)
 
 
-_remainder = _with_partials(jnp.remainder, _remainder_partials)
+def _python_remainder(x: Any, y: Any) -> Any:
+    """x % y as Python's float ``%``: a zero result has the divisor's sign (jnp: x's)."""
+    out = jnp.remainder(x, y)
+    return jnp.where(out == 0.0, jnp.copysign(0.0, y), out)
+
+
+_remainder = _with_partials(_python_remainder, _remainder_partials)
 
 
 def remainder(x: Any, y: Any) -> Any:

@@ -390,8 +390,10 @@ class BatchRunner:
                 (_, (values, ok)), grads = summed(x, p, ss, mask)
             else:
                 (_, (values, ok)), grads = jax.vmap(row, in_axes=(0, None, None))(x, p, ss)
-            gx = grads[0] if by_inputs else None
-            gp = grads[-1] if by_params else None
+            # eager's sign of zero: gradients accumulate from +0.0, so a −0.0 partial gives
+            # +0.0 (x + 0.0 would be folded away by XLA; a select is not)
+            gx = _plus_zero(jnp, grads[0]) if by_inputs else None
+            gp = _plus_zero(jnp, grads[-1]) if by_params else None
             finite = jnp.isfinite(values) if single else jnp.all(jnp.isfinite(values), axis=1)
             if gx is not None:
                 finite = finite & jnp.all(jnp.isfinite(gx), axis=1)
@@ -451,3 +453,8 @@ class BatchRunner:
             gx = None if gx is None else gx[:n]
             gp = gp[:n] if gp is not None and self.per_sample else gp
         return values, gx, gp, bool(bad)
+
+
+def _plus_zero(jnp: Any, a: Any) -> Any:
+    """``a`` with −0.0 replaced by +0.0."""
+    return jnp.where(a == 0.0, 0.0, a)

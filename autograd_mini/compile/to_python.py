@@ -110,7 +110,12 @@ class _Emitter:
     def emit_forward(self, op: Op, args: list[ast.expr], out: str, prefix: str, key: str) -> None:
         """Emit ``out = op.forward(*args)``: the rule inlined (locals named ``prefix…``), else a
         call of it (named ``key``)."""
-        inlined = codegen.inline_rule(op.forward, args, 1, False, [True], prefix, [out])
+        forward = op.forward
+        inlined = None
+        if op.user:  # called as eager calls it: its errors name the op, its result is checked
+            forward = _checked_forward(op)
+        else:
+            inlined = codegen.inline_rule(op.forward, args, 1, False, [True], prefix, [out])
         try:
             if inlined is None:
                 raise codegen.CannotVectoriseError("not inlined")
@@ -123,7 +128,7 @@ class _Emitter:
                 )
                 self.body.append(_assign(out, call))
                 return
-            self.body.append(_assign(out, self.call(op.forward, key, 1, args)))
+            self.body.append(_assign(out, self.call(forward, key, 1, args)))
 
     def emit_vjp(
         self, op: Op, args: list[ast.expr], needed: list[bool], prefix: str, slot: str, key: str
@@ -350,3 +355,15 @@ def compile_python(
     code = compile(source, f"<traced {kind}>", "exec")
     exec(code, ns)  # safe: source generated from ops.py and float literals only
     return ns[f"traced_{kind}"], source
+
+
+def _checked_forward(op: Op) -> Callable[..., float]:
+    """A user op's forward as eager runs it (``engine._forward``): an exception becomes the
+    op's error naming it and its inputs, a result that is not a real number a TypeError."""
+    from autograd_mini.engine import _forward
+
+    def forward(*xs: float) -> float:
+        return _forward(op, xs)
+
+    forward.__name__ = forward.__qualname__ = op.name
+    return forward

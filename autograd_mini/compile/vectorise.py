@@ -66,6 +66,9 @@ def vector_namespace() -> dict[str, Any]:
             the batch (BatchFailureError), so the rows are redone in float code, which raises
             the op's domain error or confirms the inf/NaN: never a silently wrong result."""
             result = np.asarray(fn(*args), dtype=np.float64)
+            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+            if result.shape != shape:  # a lowering that ignores its operand gives a scalar
+                result = np.array(np.broadcast_to(result, shape))
             if not np.all(np.isfinite(result)):
                 finite = np.ones(result.shape, dtype=bool)
                 for a in args:
