@@ -49,6 +49,7 @@ from autograd_mini.ops import (
     TANH,
     Op,
 )
+from autograd_mini.value_methods import TableMethods
 
 # grad_mode imports nothing from here, so its names are bound at import: the node constructor and
 # the comparisons read _grad_enabled and _COMPARISON_HOOK as globals of this module, and the public
@@ -109,7 +110,7 @@ def _brief(x: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class Value:
+class Value(TableMethods):
     """A scalar that remembers how it was computed.
 
     ``data`` is the number (always a Python float), ``grad`` the accumulated ∂root/∂self after
@@ -392,152 +393,6 @@ class Value:
     def softplus(self) -> Value:
         """ln(1 + eˣ), stable for any x; its derivative is σ(x)."""
         return _node(_ops.softplus(self._data), self, None, SOFTPLUS)
-
-    # --- more of the table (autograd_mini.ops; also as autograd_mini.functions) ---
-    def tan(self) -> Value:
-        """tan x (radians); tan' = 1 + tan²."""
-        return _unary(_ops.TAN, self)
-
-    def sinh(self) -> Value:
-        """sinh x = (eˣ − e⁻ˣ)/2; OverflowError for |x| > 710.47."""
-        return _unary(_ops.SINH, self)
-
-    def cosh(self) -> Value:
-        """cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47."""
-        return _unary(_ops.COSH, self)
-
-    def asin(self) -> Value:
-        """arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1."""
-        return _unary(_ops.ASIN, self)
-
-    def acos(self) -> Value:
-        """arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1."""
-        return _unary(_ops.ACOS, self)
-
-    def atan(self) -> Value:
-        """arctan x; atan' = 1/(1 + x²)."""
-        return _unary(_ops.ATAN, self)
-
-    def asinh(self) -> Value:
-        """arsinh x = ln(x + √(x² + 1))."""
-        return _unary(_ops.ASINH, self)
-
-    def acosh(self) -> Value:
-        """arcosh x; ValueError for x < 1; the slope is +inf at 1."""
-        return _unary(_ops.ACOSH, self)
-
-    def atanh(self) -> Value:
-        """artanh x; ValueError outside (−1, 1)."""
-        return _unary(_ops.ATANH, self)
-
-    def atan2(self, other: Operand) -> Value:
-        """atan2(self, other): the angle of the point (other, self), like ``torch.atan2``."""
-        return _binary(_ops.ATAN2, self, other, "other")
-
-    def hypot(self, other: Operand) -> Value:
-        """√(self² + other²) without overflow; the gradient is NaN at (0, 0), as in PyTorch."""
-        return _binary(_ops.HYPOT, self, other, "other")
-
-    def log1p(self) -> Value:
-        """ln(1 + x), accurate for small x; ValueError for x ≤ −1."""
-        return _unary(_ops.LOG1P, self)
-
-    def expm1(self) -> Value:
-        """eˣ − 1, accurate for small x; OverflowError for x > 709.78."""
-        return _unary(_ops.EXPM1, self)
-
-    def log2(self) -> Value:
-        """log₂ x; ValueError for x ≤ 0."""
-        return _unary(_ops.LOG2, self)
-
-    def log10(self) -> Value:
-        """log₁₀ x; ValueError for x ≤ 0."""
-        return _unary(_ops.LOG10, self)
-
-    def exp2(self) -> Value:
-        """2ˣ; OverflowError for x ≥ 1024."""
-        return _unary(_ops.EXP2, self)
-
-    def logaddexp(self, other: Operand) -> Value:
-        """ln(eˢᵉˡᶠ + eᵒᵗʰᵉʳ), stable for any inputs."""
-        return _binary(_ops.LOGADDEXP, self, other, "other")
-
-    def erf(self) -> Value:
-        """The error function, 2/√π ∫₀ˣ e^(−t²) dt."""
-        return _unary(_ops.ERF, self)
-
-    def erfc(self) -> Value:
-        """1 − erf x, accurate for large x."""
-        return _unary(_ops.ERFC, self)
-
-    def gelu(self) -> Value:
-        """x·Φ(x) = x/2 · (1 + erf(x/√2)), the exact GELU (PyTorch's default)."""
-        return _unary(_ops.GELU, self)
-
-    def silu(self) -> Value:
-        """x·σ(x) (also called swish)."""
-        return _unary(_ops.SILU, self)
-
-    def elu(self, alpha: Operand = 1.0) -> Value:
-        """x for x > 0, alpha·(eˣ − 1) otherwise; the derivative at 0 is ``alpha``."""
-        return _binary(_ops.ELU, self, alpha, "alpha")
-
-    def log_sigmoid(self) -> Value:
-        """ln σ(x) = −softplus(−x), stable for any x."""
-        return _unary(_ops.LOG_SIGMOID, self)
-
-    def softsign(self) -> Value:
-        """x/(1 + |x|)."""
-        return _unary(_ops.SOFTSIGN, self)
-
-    def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Value:  # noqa: A002
-        """x limited to [min, max] (either may be None), like ``torch.clamp``: the gradient is 1
-        where min ≤ x ≤ max (also at the bounds), else 0; with min > max the result is max.
-        Recorded as ``clamp_min`` and/or ``clamp_max``."""
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        out = self if min is None else _binary(_ops.CLAMP_MIN, self, min, "min")
-        return out if max is None else _binary(_ops.CLAMP_MAX, out, max, "max")
-
-    def maximum(self, other: Operand) -> Value:
-        """The larger of the two (NaN if either is); at a tie each input gets half the gradient."""
-        return _binary(_ops.MAXIMUM, self, other, "other")
-
-    def minimum(self, other: Operand) -> Value:
-        """The smaller of the two (NaN if either is); at a tie each gets half the gradient."""
-        return _binary(_ops.MINIMUM, self, other, "other")
-
-    def sign(self) -> Value:
-        """−1, 0 or 1 (0 for NaN, as ``torch.sign``); gradient 0."""
-        return _unary(_ops.SIGN, self)
-
-    def floor(self) -> Value:
-        """⌊x⌋ as a float; gradient 0."""
-        return _unary(_ops.FLOOR, self)
-
-    def ceil(self) -> Value:
-        """⌈x⌉ as a float; gradient 0."""
-        return _unary(_ops.CEIL, self)
-
-    def round(self, decimals: int = 0) -> Value:
-        """x rounded to ``decimals`` decimal places, halves to even; gradient 0.  Like
-        ``torch.round``: with decimals ≠ 0 it is round(x·10ᵈ)/10ᵈ, recorded as such."""
-        if isinstance(decimals, bool) or not isinstance(decimals, int):
-            raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
-        if not -300 <= decimals <= 300:
-            raise ValueError(f"round: decimals must be in [-300, 300], got {decimals}")
-        if decimals == 0:
-            return _unary(_ops.ROUND, self)
-        if decimals > 0:
-            scale = 10.0**decimals
-            return _unary(_ops.ROUND, self * scale) / scale
-        scale = 10.0**-decimals
-        return _unary(_ops.ROUND, self / scale) * scale
-
-    def __round__(self, ndigits: int | None = None) -> Value:
-        """``round(v)`` and ``round(v, n)``: a Value, as :meth:`round` (PyTorch-style rounding
-        that stays in the graph, gradient 0); use ``round(v.data)`` for Python's int."""
-        return self.round(0 if ndigits is None else ndigits)
 
     # --- differentiation ---
     def backward(self, grad: Number = 1.0, retain_graph: bool = False) -> None:
