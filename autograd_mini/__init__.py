@@ -24,9 +24,8 @@ from autograd_mini.engine import (
 from autograd_mini.explain import explain
 from autograd_mini.forward import jvp
 from autograd_mini.functional import hessian, hvp, jacobian
-from autograd_mini.ops import OPS, Op
-from autograd_mini.registry import defop
-from autograd_mini.trace import trace
+from autograd_mini.registry import OPS, Op, defop, where
+# from autograd_mini.trace import trace  # TEMP
 
 __all__ = [
     "OPS",
@@ -46,6 +45,7 @@ __all__ = [
     "no_grad",
     "topological_order",
     "trace",
+    "where",
 ]
 
 __version__ = "0.1.0"

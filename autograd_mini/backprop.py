@@ -1,29 +1,27 @@
 """Backpropagation: the order of a graph (:func:`topological_order`, the one ordering of the
-package) and the reverse-mode passes over it, :func:`grad` and the loops behind
-:meth:`Value.backward <autograd_mini.engine.Value.backward>`.
+package) and the one reverse walk over it that :meth:`Value.backward
+<autograd_mini.engine.Value.backward>` and :func:`~autograd_mini.engine.grad` share.
 
 Reverse mode in one line: visit the nodes in reverse topological order and, for each node with
-gradient ḡ = ∂L/∂node, send ḡ·∂node/∂input to each of its inputs (the op's VJP); a node used in
-several places receives the sum over all paths (the multivariable chain rule).
+gradient ḡ = ∂L/∂node, send ḡ·∂node/∂input to each of its inputs (the op's rule); a node used in
+several places receives the sum over all paths (the multivariable chain rule).  Only inputs that
+need a gradient are visited or sent one: a constant's partial is never computed.
 
-The passes build no nodes themselves: under ``create_graph`` the rules' arithmetic on Values goes
-through :mod:`autograd_mini.engine`'s constructor, so anomaly mode's swap of it reaches them.
+Hooks and anomaly checks are steps of the walk, taken only when asked for.  Nodes are read by
+their slots (``_x``, ``_y``, ``_op``, ``_data``, ``_g``, ``_rg``, ``_hooks``), so this module
+needs nothing from the engine and the engine builds on it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from autograd_mini import instrument as _inst
+if TYPE_CHECKING:
+    from autograd_mini.engine import Value
 
-# engine.py imports this module at its end, once Value exists; importing the package (which every
-# import of a submodule does first) always loads engine.py first, so Value is defined here.
-from autograd_mini.engine import Value
-from autograd_mini.grad_mode import enable_grad
-
-__all__ = ["GraphTooLargeError", "grad", "topological_order"]
+__all__ = ["GraphTooLargeError", "topological_order"]
 
 
 class _Mark:
@@ -38,17 +36,15 @@ class _Mark:
         return f"<{self.name}>"
 
 
-# An interior node whose graph a backward pass released (``backward`` without retain_graph).
-_FREED = _Mark("freed")
-# A node whose inputs are being ordered by the pass that is starting (see _begin_pass).
-_VISITING = _Mark("visiting")
+FREED = _Mark("freed")  # an interior node whose graph a backward pass released
+_VISITING = _Mark("visiting")  # a node whose inputs are being ordered by the pass starting
 
 # backward() and grad() keep their working state in the nodes (the scratch slot _g), so two
 # passes over graphs that share a node (parameters, in training) must not interleave: threads
-# take turns. Under the GIL they could not run at the same time anyway.
-_PASS_LOCK = threading.RLock()
+# take turns.  Under the GIL they could not run at the same time anyway.
+PASS_LOCK = threading.RLock()
 
-_SECOND_BACKWARD = (
+SECOND_BACKWARD = (
     "Trying to backward through the graph a second time: its intermediate results were released "
     "by the first backward() (running it again would double-count every gradient). Pass "
     "retain_graph=True to the first backward() call if you need to backward twice."
@@ -67,29 +63,23 @@ def topological_order(
 ) -> list[Value]:
     """Every node ``root`` depends on (itself included), inputs before the nodes computed from
     them; the order backward visits them is the reverse.  The one ordering of the package:
-    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its specialised
-    twin :func:`_begin_pass`, measured faster in ``benchmarks/bench_trace.py``).
+    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its twin
+    :func:`begin_pass`, which keeps its marks in the nodes and skips constants).
 
     ``root`` may be several Values (ordered one after the other, each node once).  Nodes in
-    ``done`` count as already ordered: they and their inputs are left out unless reached
-    another way.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon as more nodes than
-    that are reached (a huge graph is refused without walking it all).
-
-    Iterative depth-first search in argument order, so there is no recursion limit and the order
-    is the same every run.  A node is marked when it is *expanded* and emitted only after all its
-    inputs (marking on push would emit ``b`` in ``b = x*1; r = b + b*2`` before one of its uses).
-    Reads the graph only.
+    ``done`` count as already ordered.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon
+    as more nodes than that are reached.  Iterative depth-first search in argument order: no
+    recursion limit, the same order every run.
     """
     order: list[Value] = []
     seen: set[Value] = set(done)
     limit = len(seen) + max_nodes if max_nodes is not None else -1
     stack: list[tuple[Value, bool]] = []
     push = stack.append
-    pop = stack.pop
-    for start in reversed([root] if isinstance(root, Value) else list(root)):
+    for start in reversed([root] if not isinstance(root, (list, tuple)) else list(root)):
         push((start, False))
     while stack:
-        node, expanded = pop()
+        node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
@@ -105,18 +95,12 @@ def topological_order(
     return order
 
 
-def _begin_pass(root: Value) -> list[Value]:
-    """The nodes of a backward pass from ``root`` in topological order (inputs first), each with
-    its scratch gradient ``_g`` set to 0.0.
-
-    The same depth-first search as :func:`topological_order`, but the visited marks live in the
-    nodes' ``_g`` slots (None: not seen; _VISITING: its inputs are being ordered; 0.0: in the
-    order) instead of a set, and the stack holds plain nodes instead of (node, expanded) pairs.
-    One pass instead of :func:`topological_order` plus a loop setting 0.0: faster, as
-    ``benchmarks/bench_trace.py`` measures ("ordering the eager step's graph").
-
-    Raises RuntimeError, leaving every node as it was, if part of the graph was released.
-    """
+def begin_pass(root: Value) -> list[Value]:
+    """The nodes a backward pass from ``root`` visits, inputs first, each with its scratch
+    gradient ``_g`` set to 0.0: the depth-first search of :func:`topological_order`, with the
+    marks in the nodes' ``_g`` slots (None: not seen; _VISITING; 0.0: ordered) and only through
+    inputs that need a gradient.  RuntimeError, leaving every node as it was, if part of the
+    graph was released."""
     order: list[Value] = []
     emit = order.append
     stack = [root]
@@ -134,115 +118,117 @@ def _begin_pass(root: Value) -> list[Value]:
                     continue
                 node._g = _VISITING  # come back to it after its inputs
                 push(node)
-                if y is not None:  # pushed before x, so x is expanded first: argument order
+                if y is not None and y._rg:  # pushed before x: x is expanded first
                     if y._g is None:
                         push(y)
-                    elif y._g is _FREED:
-                        raise RuntimeError(_SECOND_BACKWARD)
-                if x._g is None:
-                    push(x)
-                elif x._g is _FREED:
-                    raise RuntimeError(_SECOND_BACKWARD)
+                    elif y._g is FREED:
+                        raise RuntimeError(SECOND_BACKWARD)
+                if x._rg:
+                    if x._g is None:
+                        push(x)
+                    elif x._g is FREED:
+                        raise RuntimeError(SECOND_BACKWARD)
             elif g is _VISITING:  # all its inputs are in the order now
                 node._g = 0.0
                 emit(node)
-            elif g is _FREED:  # only the root gets here; released parents are caught above
-                raise RuntimeError(_SECOND_BACKWARD)
-            # else 0.0: already in the order (a node pushed by two consumers)
+            elif g is FREED:  # only the root gets here; released inputs are caught above
+                raise RuntimeError(SECOND_BACKWARD)
     except BaseException:
-        _unmark(root)
+        release(topological_order(root), None)
         raise
     return order
 
 
-def _unmark(root: Value) -> None:
-    """Undo a ``_begin_pass`` that stopped half-way: every reached node's ``_g`` back to None
-    (released nodes stay released)."""
-    seen: set[Value] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node._g is not _FREED:
-            node._g = None
-        stack.extend(node._parents)
+def release(order: Iterable[Value], marker: Any) -> None:
+    """End a pass: every node's ``_g`` back to None, interior ones to ``marker`` (FREED:
+    released; a released node stays so)."""
+    for node in order:
+        if node._g is not FREED:
+            node._g = None if node._op is None else marker
 
 
-def _backprop_floats(order: list[Value]) -> None:
-    """Float backward pass: each node's ``_g`` ends as ∂root/∂node (root's ``_g`` is the seed)."""
+Check = Callable[[list[Any], Any, Any, Sequence[Any]], None]
+
+
+def walk(
+    order: list[Value],
+    *,
+    values: bool = False,
+    hooks: set[Value] | None = None,
+    check: Check | None = None,
+    convert: Callable[[Any, Any], Any] | None = None,
+) -> None:
+    """Backpropagate over ``order`` (from :func:`begin_pass`, the root's ``_g`` seeded): each
+    node's ``_g`` ends as ∂root/∂node.
+
+    ``values``: run the rules on the nodes themselves, recording the gradients as Values
+    (``create_graph``); else on their floats.  ``hooks``: the nodes whose hooks run when their
+    gradient is complete (``convert(result, hook)`` turns a hook's result into a gradient).
+    ``check``: called with each rule's results on floats (anomaly mode).  Without these steps
+    the first loop below is all that runs: the measured fast path of plain training
+    (``benchmarks/bench_calculus.py``).
+    """
+    if not (values or hooks or check):
+        for node in reversed(order):
+            op = node._op
+            if op is None:
+                continue
+            x: Value = node._x  # type: ignore[assignment]  # a recorded node has an input
+            y = node._y
+            if y is None:
+                x._g += op.vjp_x(node._g, node._data, x._data)
+            elif not x._rg:
+                y._g += op.vjp_y(node._g, node._data, x._data, y._data)
+            elif y._rg:
+                gx, gy = op.vjp_xy(node._g, node._data, x._data, y._data)
+                x._g += gx
+                y._g += gy
+            else:
+                x._g += op.vjp_x(node._g, node._data, x._data, y._data)
+        return
     for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        x: Value = node._x  # type: ignore[assignment]  # every recorded node has an input
-        y = node._y
-        if y is None:
-            (gx,) = op.vjp(node._g, node._data, x._data)
-            x._g += gx
-        else:
-            gx, gy = op.vjp(node._g, node._data, x._data, y._data)
-            x._g += gx
-            y._g += gy
-
-
-def _backprop_values(order: list[Value]) -> None:
-    """Value backward pass: the same rules, recorded, so the gradients can be differentiated."""
-    for node in reversed(order):
+        if hooks and node in hooks:
+            node._g = run_hooks(node, node._g, convert)  # type: ignore[arg-type]
         op = node._op
         if op is None:
             continue
         parents = node._parents
-        for parent, gp in zip(parents, op.vjp(node._g, node, *parents), strict=True):
+        rule = op.compiled_rule(tuple(p._rg for p in parents), "generic")
+        g = node._g
+        datas = [p._data for p in parents]
+        if check is not None:  # on floats first: a recorded rule would stop at its own forward
+            check(order, node, g, rule(float(g), node._data, *datas))
+        grads = rule(g, node, *parents) if values else rule(g, node._data, *datas)
+        for parent, gp in zip(parents, grads, strict=True):
+            if gp is None:
+                continue
             acc = parent._g
-            if type(gp) is float and gp == 0.0:
-                continue  # nothing to add: keep the recorded graph small
-            parent._g = gp if (type(acc) is float and acc == 0.0) else acc + gp
+            if not values:
+                parent._g = acc + gp
+            elif not (type(gp) is float and gp == 0.0):  # keep the recorded graph small
+                parent._g = gp if (type(acc) is float and acc == 0.0) else acc + gp
 
 
-def _release(order: list[Value], marker: Any) -> None:
-    for node in order:
-        node._g = None if node._op is None else marker
+def run_hooks(node: Value, g: Any, convert: Callable[[Any, Any], Any]) -> Any:
+    """``g`` after each hook of ``node`` in registration order (a None result keeps it)."""
+    for _, fn in tuple(node._hooks or ()):  # a snapshot: a hook may add or remove hooks
+        result = fn(g)
+        if result is not None:
+            g = convert(result, fn)
+    return g
 
 
-def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Value]:
-    """∂output/∂input for each input, as a list of Values; no ``.grad`` is touched.
-
-    With ``create_graph=True`` the backward pass is recorded with the same rules, so the results
-    are Values with their own graph and can be differentiated again (second and higher
-    derivatives).  An input that ``output`` does not depend on gets 0.  Unlike ``backward()``,
-    ``grad()`` does not release the graph, so it can be called repeatedly.
-    """
-    if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    wanted = [inputs] if isinstance(inputs, Value) else list(inputs)
-    for i, x in enumerate(wanted):
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    with _PASS_LOCK:
-        order = _begin_pass(output)
-        try:
-            instrumented = bool(_inst.HOOKS or _inst.anomaly_blocks)  # once per pass
-            if create_graph:
-                with enable_grad():
-                    output._g = Value(1.0)
-                    if instrumented:
-                        _inst.backprop(order, values=True, wanted=wanted)
-                    else:
-                        _backprop_values(order)
-            else:
-                output._g = 1.0
-                if instrumented:
-                    _inst.backprop(order, values=False, wanted=wanted)
-                else:
-                    _backprop_floats(order)
-            results = []
-            for x in wanted:
-                g = x._g
-                if g is None or g is _FREED:
-                    g = 0.0  # not reached from output
-                results.append(g if isinstance(g, Value) else Value(g))
-        finally:
-            _release(order, None)
-    return results
+def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Value] | None:
+    """The nodes of ``order`` whose hooks a pass runs (None if no node has one).  With
+    ``wanted`` (from ``grad``), only those on a path to one of them: torch.autograd.grad gives
+    no gradient to the others, so their hooks do not run."""
+    hooked = {node for node in order if node._hooks}
+    if not hooked:
+        return None
+    if wanted is None:
+        return hooked
+    needed: set[Value] = set(wanted)
+    for node in order:  # inputs first: a node's inputs are decided before the node
+        if node not in needed and any(p in needed for p in node._parents):
+            needed.add(node)
+    return hooked & needed

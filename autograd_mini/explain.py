@@ -60,7 +60,8 @@ class Term:
 
 @dataclass(frozen=True)
 class Step:
-    """One node of the backward pass: ``grad`` = ∂root/∂node = Σ ``terms`` (seed 1 for the root).
+    """One node of the backward pass: ``grad`` = ∂root/∂node = Σ ``terms`` (seed 1 for the root;
+    None for a constant, a node that needs no gradient).
 
     ``definition`` is how the node was computed (``v4 = v2 + b = 0.6``); ``forward`` the same
     with the inputs' numbers put in (``v4 = v2 + b = 0.5 + 0.1 = 0.6``; a leaf: its definition).
@@ -69,7 +70,7 @@ class Step:
     name: str
     definition: str
     data: float
-    grad: float
+    grad: float | None
     terms: tuple[Term, ...]
     value: Value
     forward: str = ""
@@ -135,24 +136,26 @@ def explain_steps(root: Value, *, max_nodes: int = MAX_NODES) -> list[Step]:
     terms: dict[Value, list[Term]] = {v: [] for v in order}
     steps = []
     for node in reversed(order):  # the engine's visiting order
-        g = grads[node]
+        g = grads[node] if node.requires_grad else None
         definition = _definition(node, names[node], fnames)
         forward = _forward(node, names[node], fnames)
         steps.append(Step(names[node], definition, node.data, g, tuple(terms[node]), node, forward))
         op = node._op
-        if op is None:
+        if op is None or g is None:
             continue
         parents = node._parents
         inputs = [p.data for p in parents]
-        # the same calls, in the same order, as the engine's float backward pass
-        contributions = op.vjp(g, node.data, *inputs)
-        locals_ = op.vjp(1.0, node.data, *inputs)
+        needs = [p.requires_grad for p in parents]  # constants get no partial, as in backward
+        # the same rule, in the same order, as the engine's float backward pass
+        contributions = op.vjp(g, node.data, *inputs, needs=needs)
+        locals_ = op.vjp(1.0, node.data, *inputs, needs=needs)
         # ∂node/∂input as text, from the op's entry in the registry (for display only: the
-        # numbers always come from the VJP rule)
+        # numbers always come from the rule)
         formulas = op.partials_text(fnames[node], tuple(fnames[p] for p in parents), node)
         for parent, gp, local, text in zip(parents, contributions, locals_, formulas, strict=True):
-            grads[parent] += gp
-            terms[parent].append(Term(names[node], text, float(local), g, float(gp)))
+            if gp is not None:
+                grads[parent] += gp
+                terms[parent].append(Term(names[node], text, float(local), g, float(gp)))
     return steps
 
 
@@ -161,7 +164,8 @@ def explain(root: Value, *, max_nodes: int = MAX_NODES) -> str:
 
     ``<node> = <how it was computed>    ∂R/∂node = Σ ∂R/∂c · ∂c/∂node = <numbers> = <gradient>``
 
-    summing over the node's consumers c (the root's line is the seed, 1).  Does not call
+    summing over the node's consumers c (the root's line is the seed, 1; a constant's line has
+    no gradient: nothing needs one).  Does not call
     ``backward`` or change any ``.grad``; the gradients shown equal those one ``root.backward()``
     produces.  ValueError for graphs over ``max_nodes`` Values.
     """
@@ -176,7 +180,9 @@ def explain_lines(steps: list[Step]) -> list[str]:
     lines = []
     for s in steps:
         head = f"∂{r}/∂{atom(s.name)}"
-        if not s.terms:
+        if s.grad is None:  # a constant: no gradient
+            body = ""
+        elif not s.terms:
             body = f"{head} = 1  (seed)"
         else:
             symbolic = " + ".join(f"∂{r}/∂{atom(t.consumer)} · {t.formula}" for t in s.terms)

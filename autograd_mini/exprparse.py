@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from autograd_mini.engine import Value
-from autograd_mini.ops import OPS
+from autograd_mini.registry import OPS
 
 __all__ = [
     "FUNCTIONS",

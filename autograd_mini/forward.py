@@ -5,7 +5,8 @@ For a scalar op ``out = op(x₁, …, xₖ)`` the tangent of the output is
     ṫ(out) = Σᵢ ∂out/∂xᵢ · ṫ(xᵢ)
 
 and the local partials ∂out/∂xᵢ are what the op's VJP returns for g = 1
-(``op.vjp(1.0, out, x₁, …)``), so forward mode needs no second copy of the calculus.  ``jvp``
+(``op.vjp(1.0, out, x₁, …)``, only for the inputs that carry a tangent), so forward mode needs
+no second copy of the calculus.  ``jvp``
 records the function once and pushes tangents through the graph in topological order (inputs
 first).  Nodes that depend on no input carry no tangent at all (not 0.0), so a constant's rule
 is never evaluated: ``x ** 2`` at x < 0 has ∂/∂(exponent) = NaN, which must not leak in as
@@ -150,11 +151,12 @@ def push_tangents(
             incoming = [tangent.get(p) for p in parents]
             if all(t is None for t in incoming):
                 continue  # depends on no seeded leaf: no tangent, rule not evaluated
+            needs = [t is not None for t in incoming]  # no partial for inputs without one
             if values:
                 with enable_grad():
-                    partials = op.vjp(1.0, node, *parents)
+                    partials = op.vjp(1.0, node, *parents, needs=needs)
             else:
-                partials = op.vjp(1.0, node.data, *[p.data for p in parents])
+                partials = op.vjp(1.0, node.data, *[p.data for p in parents], needs=needs)
             total = 0.0
             first = True
             for t, d in zip(incoming, partials, strict=True):

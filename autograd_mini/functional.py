@@ -112,7 +112,14 @@ def hessian(f: Callable[..., Any], inputs: Inputs) -> list[list[float]]:
     leaves, grads = _scalar(f, inputs, "hessian")
     rows = [_row(g, leaves, inner=inner) for g in grads]
     n = len(leaves)
-    return [[(rows[i][j] + rows[j][i]) / 2.0 for j in range(n)] for i in range(n)]
+    return [[_mean(rows[i][j], rows[j][i]) for j in range(n)] for i in range(n)]
+
+
+def _mean(a: Any, b: Any) -> Any:
+    """(a + b)/2 without overflow, and exactly a where the two halves agree."""
+    if not isinstance(a, Value) and a == b:
+        return a
+    return a * 0.5 + b * 0.5
 
 
 def hvp(f: Callable[..., Any], inputs: Inputs, v: Inputs) -> list[float]:

@@ -37,6 +37,8 @@ __all__ = [
     "clamp",
     "cos",
     "cosh",
+    "deg2rad",
+    "degrees",
     "elu",
     "erf",
     "erfc",
@@ -53,9 +55,12 @@ __all__ = [
     "log10",
     "log_sigmoid",
     "logaddexp",
+    "logaddexp2",
     "maximum",
     "minimum",
     "pow",
+    "rad2deg",
+    "radians",
     "relu",
     "remainder",
     "round",
@@ -63,6 +68,7 @@ __all__ = [
     "sign",
     "silu",
     "sin",
+    "sinc",
     "sinh",
     "softplus",
     "softsign",
@@ -126,12 +132,18 @@ softsign: Unary = _ops.SOFTSIGN
 sign: Unary = _ops.SIGN
 floor: Unary = _ops.FLOOR
 ceil: Unary = _ops.CEIL
+deg2rad: Unary = _ops.DEG2RAD
+rad2deg: Unary = _ops.RAD2DEG
+radians: Unary = _ops.DEG2RAD
+degrees: Unary = _ops.RAD2DEG
+sinc: Unary = _ops.SINC
 
 # two inputs
 pow: Binary = _ops.POW  # noqa: A001
 atan2: Binary = _ops.ATAN2
 hypot: Binary = _ops.HYPOT
 logaddexp: Binary = _ops.LOGADDEXP
+logaddexp2: Binary = _ops.LOGADDEXP2
 maximum: Binary = _ops.MAXIMUM
 minimum: Binary = _ops.MINIMUM
 remainder: Binary = _ops.REMAINDER
@@ -172,9 +184,9 @@ def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         raise ValueError("clamp: at least one of min and max must be given")
     out = _as_float(x, "clamp: x")
     if min is not None:
-        out = _ops.clamp_min(out, _as_float(min, "clamp: min"))
+        out = _ops.CLAMP_MIN(out, _as_float(min, "clamp: min"))
     if max is not None:
-        out = _ops.clamp_max(out, _as_float(max, "clamp: max"))
+        out = _ops.CLAMP_MAX(out, _as_float(max, "clamp: max"))
     return out
 
 

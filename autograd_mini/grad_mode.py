@@ -1,10 +1,13 @@
-"""Gradient mode: whether operations record the graph (:class:`no_grad`, :class:`enable_grad`,
-:func:`is_grad_enabled`), and the hook that lets a tracer watch comparisons
-(:func:`comparison_hook`).
+"""Modes: whether operations record the graph (:class:`no_grad`, :class:`enable_grad`,
+:func:`is_grad_enabled`), whether anomaly mode checks them, and the hook that lets a tracer watch
+comparisons (:func:`comparison_hook`).
 
-Both settings are ContextVars, so a ``no_grad`` block (or a tracer) in one thread or asyncio task
-does not affect another.  :mod:`autograd_mini.engine` binds ``_grad_enabled`` and
-``_COMPARISON_HOOK`` at import, so building a node costs no lookup through this module.
+Each is per thread and per asyncio task: a ``ContextVar``, read where it is needed, never a
+module global swapped for the duration of a block.  Recording and anomaly mode share one
+``ContextVar`` holding a small immutable :class:`Mode`, so building a node reads one variable and
+compares it with the default by identity.  A mode object (``no_grad()``, ``detect_anomaly()``)
+keeps no state of its own: entering saves the previous mode on a per-context stack, so one object
+may be entered by several threads at once.
 """
 
 from __future__ import annotations
@@ -13,26 +16,54 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     from autograd_mini.engine import Value
 
-__all__ = ["comparison_hook", "enable_grad", "is_grad_enabled", "no_grad"]
+__all__ = ["Mode", "comparison_hook", "enable_grad", "is_grad_enabled", "no_grad"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Whether operations record the graph. A ContextVar, so `no_grad` in one thread (or asyncio task)
-# does not switch recording off in another.
-_GRAD_ENABLED: ContextVar[bool] = ContextVar("autograd_mini_grad_enabled", default=True)
-_grad_enabled = _GRAD_ENABLED.get
+
+class Mode(NamedTuple):
+    """``grad``: operations are recorded; ``anomaly``: None (off), True (check for NaN/inf) or
+    False (only record where nodes are made, PyTorch's ``check_nan=False``)."""
+
+    grad: bool
+    anomaly: bool | None
+
+
+_MODES = {(g, a): Mode(g, a) for g in (True, False) for a in (None, True, False)}
+RECORDING = _MODES[True, None]
+"""The default mode: recording, no anomaly checks (the engine's fast path tests for it)."""
+
+MODE: ContextVar[Mode] = ContextVar("autograd_mini_mode", default=RECORDING)
+_SAVED: ContextVar[tuple[Mode, ...]] = ContextVar("autograd_mini_saved_modes", default=())
+mode = MODE.get
+
+
+def push(grad: bool | None = None, anomaly: bool | str | None = "keep") -> None:
+    """Enter a mode in this context: ``grad`` / ``anomaly`` replaced where given."""
+    old = MODE.get()
+    _SAVED.set((*_SAVED.get(), old))
+    MODE.set(
+        _MODES[old.grad if grad is None else grad, old.anomaly if anomaly == "keep" else anomaly]
+    )  # type: ignore[index]
+
+
+def pop() -> None:
+    """Leave the mode entered last in this context."""
+    saved = _SAVED.get()
+    MODE.set(saved[-1])
+    _SAVED.set(saved[:-1])
 
 
 ComparisonHook: TypeAlias = "Callable[[Value, str, object, bool], None]"
-# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``) with
-# the left operand, the symbol, the right operand as given and the outcome.  Tracing switches
-# it on for its own context (a ContextVar: other threads and tasks are not watched); None: off.
-_COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
+# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``, and
+# ``bool(v)``) with the left operand, the symbol, the right operand as given and the outcome.
+# Tracing switches it on for its own context; None: off.
+COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
     "autograd_mini_comparison_hook", default=None
 )
 
@@ -41,16 +72,16 @@ _COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
 def comparison_hook(hook: ComparisonHook) -> Iterator[None]:
     """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison made in this
     context (how :func:`autograd_mini.trace` records the branches ``f`` took)."""
-    token = _COMPARISON_HOOK.set(hook)
+    token = COMPARISON_HOOK.set(hook)
     try:
         yield
     finally:
-        _COMPARISON_HOOK.reset(token)
+        COMPARISON_HOOK.reset(token)
 
 
 def is_grad_enabled() -> bool:
     """Whether operations are being recorded in this thread / context."""
-    return _grad_enabled()
+    return MODE.get().grad
 
 
 class _GradMode:
@@ -58,29 +89,24 @@ class _GradMode:
 
     _enabled = True
 
-    def __init__(self) -> None:
-        self._tokens: list[Any] = []
-
     def __enter__(self) -> None:
-        self._tokens.append(_GRAD_ENABLED.set(self._enabled))
+        push(grad=self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        _GRAD_ENABLED.reset(self._tokens.pop())
+        pop()
 
     def __call__(self, func: F) -> F:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with self:
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
 
 class no_grad(_GradMode):  # noqa: N801 - named like torch.no_grad
-    """``with no_grad():`` (or ``@no_grad()``) records no graph: results are leaves.
-
-    Use it for evaluation and for parameter updates.  Per thread / asyncio task (a ContextVar).
-    """
+    """``with no_grad():`` (or ``@no_grad()``) records no graph: results are leaves that need
+    no gradient.  Use it for evaluation and for parameter updates.  Per thread / asyncio task."""
 
     _enabled = False
 

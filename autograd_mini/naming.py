@@ -8,7 +8,12 @@ are the same on every run.  Pure Python: importing this module imports no option
 
 from __future__ import annotations
 
-from autograd_mini.engine import GraphTooLargeError, Value, topological_order
+from typing import TYPE_CHECKING
+
+from autograd_mini.backprop import GraphTooLargeError, topological_order
+
+if TYPE_CHECKING:
+    from autograd_mini.engine import Value
 
 __all__ = [
     "MAX_LABEL",

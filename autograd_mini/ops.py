@@ -1,182 +1,69 @@
-"""The calculus of autograd_mini: one table of primitives.
+"""The calculus of autograd_mini: every primitive once, as one entry of the registry.
 
-Every primitive is written here exactly once: its forward formula on floats (with the
-math-domain checks) next to its vector-Jacobian product (VJP), the rule ``backward`` applies.
+An entry gives the op's float ``forward`` (with its math-domain checks), or for a composite op
+its ``defn`` in the op vocabulary, and its **rule** ``rule(g, out, *inputs) -> (g·∂out/∂inputᵢ, …)``
+written in that vocabulary: arithmetic, the primitives below (``cos(x)``, ``sigmoid(x)``),
+comparisons and :func:`~autograd_mini.registry.where` instead of Python's ``if``.  The same rule
+gives the float fast path of ``backward``, the recorded Values of ``grad(create_graph=True)``
+(so any order), forward mode and every compiler backend (see :mod:`autograd_mini.registry`).
+Arithmetic inside a rule is IEEE's: ``g / (2.0 * out)`` is ``±inf`` at ``out = ±0``, so slopes
+at a domain edge and their own derivatives follow from the formula.
 
-A VJP has the signature ``vjp(g, out, *inputs) -> tuple`` where ``g`` is ∂L/∂out, ``out`` is
-the op's result and ``inputs`` are its operands in argument order; it returns ∂L/∂inputᵢ =
-g · ∂out/∂inputᵢ for each input.  The same function runs in two modes:
-
-* with floats, by :meth:`Value.backward` and ``grad(create_graph=False)`` (the fast path);
-* with :class:`~autograd_mini.engine.Value` objects, by ``grad(create_graph=True)``, so the
-  backward pass is itself recorded and can be differentiated again (higher-order gradients).
-
-So a rule may only use arithmetic operators, comparisons (``==`` compares values, on floats and
-Values alike), ``float()`` and the dispatching helpers below (``_sin``, ``_exp``, ``_sqrt``, …,
-``_pow``), all of which work on both floats and Values; ``type(x) is float`` tells the two modes
-apart where they must differ.  Forward functions take and return floats only, and are written
-with plain arithmetic, ``math`` functions and simple ``if`` statements, so that the compiler
-(:mod:`autograd_mini.trace`) can inline and vectorise them.
-
-Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
+Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
 d(x**0)/dx = 0 (even at x = 0), d(a**b)/db = 0 where a = 0 and b ≥ 0 (NaN where a < 0),
 elu'(0) = alpha, clamp passes the gradient at its bounds, maximum/minimum split it evenly at ties,
-sign/floor/ceil/round have derivative 0, atan2'(0, 0) = 0, hypot'(0, 0) = NaN, and slopes at a
-domain edge are ±inf (asin'(±1), acosh'(1), sqrt'(0)).
-
-The table itself, :data:`OPS`, and :class:`Op` live in :mod:`autograd_mini.registry`; the
-entries at the end of this module fill it.
+sign/floor/ceil/round have derivative 0, atan2'(0, 0) = 0, hypot'(0, 0) = NaN, sinc'(0) = 0, and
+slopes at a domain edge are ±inf (asin'(±1), acosh'(1), sqrt'(±0)).  A masked partial is
+``g * 0.0`` where PyTorch multiplies the gradient by a zero (an infinite g gives NaN), and a
+literal ``0.0`` where PyTorch writes zeros (relu, clamp, sign, floor).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
-from autograd_mini.registry import OPS, Op
+from autograd_mini.registry import OPS, Primitive, register, where
 
-__all__ = ["OPS", "Op"]
+__all__ = ["OPS", "Primitive"]
 
 INF = math.inf
 NAN = math.nan
 LN2 = 0.6931471805599453  # ln 2 and ln 10 as PyTorch writes them in its log2/log10 rules
 LN10 = 2.3025850929940456
+INV_LN2 = 1.4426950408889634  # 1/ln 2, PyTorch's logaddexp2
 TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/√π: erf'(x) = 2/√π · e^(−x²)
 SQRT1_2 = 0.7071067811865476  # 1/√2
 GELU_BETA = 0.3989422804014327  # 1/√(2π), the standard normal density at 0
+PI = math.pi
+DEG_TO_RAD = math.pi / 180.0
+RAD_TO_DEG = 180.0 / math.pi
+_INTEGERS = tuple(float(k) for k in range(-1000, 1001))
+_HALVES = tuple(k + 0.5 for k in range(-1000, 1000))
 
 
-# --- helpers that work on floats and on Values ---------------------------------------------
-# In float mode every argument is a Python float (Value.data is always a float); in Value mode
-# they are Values, which have a method of the same name.
+# --- float forwards with their domain checks, and IEEE versions for use inside rules ---------
 
 
-def _sin(x: Any) -> Any:
-    return sin(x) if type(x) is float else x.sin()  # sin, not math.sin: sin(±inf) is NaN
+def _overflow(name: str, x: float) -> OverflowError:
+    return OverflowError(f"{name}: result overflows a float for x = {x!r}")
 
 
-def _cos(x: Any) -> Any:
-    return cos(x) if type(x) is float else x.cos()
+def _domain(name: str, need: str, x: float) -> ValueError:
+    return ValueError(f"{name}: math domain error, {name} needs {need} but got {x!r}")
 
 
-def _log(x: Any) -> Any:
-    return math.log(x) if type(x) is float else x.log()
-
-
-def _sigmoid(x: Any) -> Any:
-    return sigmoid(x) if type(x) is float else x.sigmoid()
-
-
-def _exp(x: Any) -> Any:
-    """eˣ where the rule knows it cannot overflow (x ≤ 0, or a result that did not)."""
-    return math.exp(x) if type(x) is float else x.exp()
-
-
-def _expm1(x: Any) -> Any:
-    return math.expm1(x) if type(x) is float else x.expm1()
-
-
-def _sqrt(x: Any) -> Any:
-    return math.sqrt(x) if type(x) is float else x.sqrt()
-
-
-def _abs(x: Any) -> Any:
-    return math.fabs(x) if type(x) is float else x.__abs__()
-
-
-def _sinh(x: Any) -> Any:
-    return math.sinh(x) if type(x) is float else x.sinh()
-
-
-def _cosh(x: Any) -> Any:
-    return math.cosh(x) if type(x) is float else x.cosh()
-
-
-def _erf(x: Any) -> Any:
-    return math.erf(x) if type(x) is float else x.erf()
-
-
-def _pow(x: Any, y: Any) -> Any:
-    """xʸ for the derivative of pow: overflow gives ±inf (as in IEEE), not OverflowError.
-
-    xⁿ⁻¹ can overflow where xⁿ did not (|x| < 1, n < 0); with Values (create_graph) the ±inf is
-    then a constant leaf, so grad(create_graph=True) gives the same numbers as backward().
-    """
-    if type(x) is not float:
-        try:
-            return x**y
-        except OverflowError:
-            return type(x)(_pow(float(x), float(y)))
-    try:
-        result: float = x**y
-    except OverflowError:
-        return INF if x > 0.0 or y % 2.0 == 0.0 else -INF
-    return result
-
-
-def _finite_or_nan(fn: Callable[[float], float], x: float) -> float:
-    """IEEE semantics for periodic functions: sin(±inf) is NaN, not a Python ValueError."""
-    return fn(x) if math.isfinite(x) else NAN
-
-
-# --- the table: forward formula, then its partial derivatives --------------------------------
-
-
-# x + y
-def add(x: float, y: float) -> float:
-    return x + y
-
-
-def add_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂(x+y)/∂x = 1,  ∂(x+y)/∂y = 1"""
-    return g, g
-
-
-# x - y
-def sub(x: float, y: float) -> float:
-    return x - y
-
-
-def sub_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂(x−y)/∂x = 1,  ∂(x−y)/∂y = −1"""
-    return g, -g
-
-
-# x * y
-def mul(x: float, y: float) -> float:
-    return x * y
-
-
-def mul_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂(xy)/∂x = y,  ∂(xy)/∂y = x"""
-    return g * y, g * x
-
-
-# x / y
-def div(x: float, y: float) -> float:
+def _div(x: float, y: float) -> float:
     if y == 0.0:
         raise ZeroDivisionError(f"div: division by zero ({x!r} / {y!r})")
     return x / y
 
 
-def div_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂(x/y)/∂x = 1/y,  ∂(x/y)/∂y = −x/y² = −out/y"""
-    return g / y, -g * out / y
+def _div_ieee(x: float, y: float) -> float:
+    return x / y if y else x * math.copysign(INF, y)  # ±inf, or NaN for 0/0
 
 
-# -x
-def neg(x: float) -> float:
-    return -x
-
-
-def neg_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂(−x)/∂x = −1"""
-    return (-g,)
-
-
-# x ** n   (also 2 ** x and x ** y: the constant side is a leaf Value)
-def pow(x: float, n: float) -> float:  # noqa: A001 - the op's stem, shadowing is deliberate
+def _pow(x: float, n: float) -> float:
     if x == 0.0 and n < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {n!r}")
     if x < 0.0 and math.isfinite(n) and not n.is_integer():
@@ -190,363 +77,81 @@ def pow(x: float, n: float) -> float:  # noqa: A001 - the op's stem, shadowing i
     return result
 
 
-def pow_vjp(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
-    """∂(xⁿ)/∂x = n·xⁿ⁻¹,  ∂(xⁿ)/∂n = xⁿ·ln x = out·ln x"""
-    xf, nf = float(x), float(n)
-    if nf == 0.0 and (type(x) is float or not math.isfinite(1.0 / xf if xf else INF)):
-        dx: Any = 0.0  # PyTorch: d(x**0)/dx = 0, also at x = 0
-    elif xf != 0.0 or nf >= 1.0:
-        # With Values also at n = 0 where x⁻¹ is finite: the same 0, but recorded as n·xⁿ⁻¹ so
-        # that its derivative in n, x⁻¹, is kept (PyTorch's where(n == 0, 0, …) drops it and
-        # gets an asymmetric Hessian for xʸ at y = 0).
-        dx = g * n * _pow(x, n - 1.0)
-    else:
-        dx = g * INF  # x = 0 and 0 < n < 1: the slope is infinite (n < 0 fails forward)
-    if xf > 0.0:
-        dn: Any = g * out * _log(x)
-    elif xf == 0.0 and nf >= 0.0:
-        dn = 0.0  # PyTorch: d(0**b)/db = 0 for b ≥ 0
-    else:
-        # ln of a negative base is not real: NaN, recorded as g·out·NaN so that its own
-        # derivatives are NaN too (a constant NaN would differentiate to 0; torch gives NaN)
-        dn = g * out * NAN
-    return dx, dn
+def _pow_ieee(x: float, n: float) -> float:
+    """xⁿ as IEEE's pow: 0 to a negative power is ±inf, overflow ±inf, a negative base to a
+    non-integer power NaN."""
+    odd = math.isfinite(n) and n.is_integer() and n % 2.0 == 1.0
+    if x == 0.0 and n < 0.0:
+        return math.copysign(INF, x) if odd else INF
+    if x < 0.0 and math.isfinite(n) and not n.is_integer():
+        return NAN
+    try:
+        result: float = x**n
+    except OverflowError:
+        return -INF if x < 0.0 and odd else INF
+    return result
 
 
-# |x|
-def abs(x: float) -> float:  # noqa: A001
-    return math.fabs(x)
-
-
-def abs_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂|x|/∂x = sign(x), with sign(0) = 0 (and sign(NaN) = 0, like torch.sgn)"""
-    if x > 0.0:
-        return (g,)
-    if x < 0.0:
-        return (-g,)
-    return (0.0,)
-
-
-# eˣ
-def exp(x: float) -> float:
+def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         raise OverflowError(f"exp: result overflows a float for x = {x!r} (max ≈ 709.78)") from None
 
 
-def exp_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂eˣ/∂x = eˣ = out"""
-    return (g * out,)
+def _exp_ieee(x: float) -> float:
+    return math.exp(x) if x < 709.0 else (math.exp(x) if x <= 709.78 else INF)
 
 
-# ln x
-def log(x: float) -> float:
+def _log(x: float) -> float:
     if x <= 0.0:
         raise ValueError(f"log: math domain error, log needs x > 0 but got {x!r}")
     return math.log(x)
 
 
-def log_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂ln x/∂x = 1/x"""
-    return (g / x,)
+def _log_ieee(x: float) -> float:
+    return math.log(x) if x > 0.0 else (-INF if x == 0.0 else NAN)
 
 
-# √x
-def sqrt(x: float) -> float:
+def _sqrt(x: float) -> float:
     if x < 0.0:
         raise ValueError(f"sqrt: math domain error, sqrt needs x >= 0 but got {x!r}")
     return math.sqrt(x)
 
 
-def sqrt_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂√x/∂x = 1/(2√x) = 1/(2·out)  (+inf at x = 0)"""
-    if float(out) == 0.0:  # +inf; written so that its own slope is −inf (PyTorch's √''(0))
-        return (g * ((1.0 - x) * INF),)
-    return (g / (2.0 * out),)
+def _sqrt_ieee(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else NAN
 
 
-# tanh x
-def tanh(x: float) -> float:
-    return math.tanh(x)
+def _finite_or_nan(fn: Any) -> Any:
+    """IEEE semantics for periodic functions: sin(±inf) is NaN, not a Python ValueError."""
+    return lambda x: fn(x) if math.isfinite(x) else NAN
 
 
-def tanh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂tanh x/∂x = 1 − tanh²x = 1 − out²"""
-    return (g * (1.0 - out * out),)
+def _no_overflow(name: str, fn: Any) -> Any:
+    def forward(x: float) -> float:
+        try:
+            result: float = fn(x)
+        except OverflowError:
+            raise _overflow(name, x) from None
+        return result
 
+    return forward
 
-# σ(x) = 1 / (1 + e⁻ˣ)
-def sigmoid(x: float) -> float:
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)  # x < 0 (or NaN): e⁻ˣ could overflow, eˣ cannot
-    return e / (1.0 + e)
 
+def _checked(name: str, fn: Any, need: str, bad: Any) -> Any:
+    """``fn`` that raises a ValueError naming the op where ``bad(x)`` (NaN passes through)."""
 
-def sigmoid_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂σ(x)/∂x = σ(x)(1 − σ(x)) = out(1 − out)  (≤ 1/4: the vanishing gradient)"""
-    return (g * out * (1.0 - out),)
+    def forward(x: float) -> float:
+        if bad(x):
+            raise _domain(name, need, x)
+        result: float = fn(x)
+        return result
 
+    return forward
 
-# relu x = max(0, x)
-def relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x  # NaN stays NaN
 
-
-def relu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂relu(x)/∂x = 0 for x ≤ 0 (0 at the kink), else 1"""
-    return (0.0 if x <= 0.0 else g,)  # the branch relu took: NaN passes g on, as in PyTorch
-
-
-# leaky_relu(x, slope) = x for x > 0, slope·x otherwise
-def leaky_relu(x: float, slope: float) -> float:
-    return x if x > 0.0 else slope * x
-
-
-def leaky_relu_vjp(g: Any, out: Any, x: Any, slope: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 for x > 0, else slope (slope at the kink);  ∂/∂slope = 0 for x > 0, else x"""
-    if x > 0.0:
-        return g, 0.0
-    return g * slope, g * x
-
-
-# sin x
-def sin(x: float) -> float:
-    return _finite_or_nan(math.sin, x)
-
-
-def sin_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂sin x/∂x = cos x"""
-    return (g * _cos(x),)
-
-
-# cos x
-def cos(x: float) -> float:
-    return _finite_or_nan(math.cos, x)
-
-
-def cos_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂cos x/∂x = −sin x"""
-    return (-g * _sin(x),)
-
-
-# softplus x = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) so it never overflows
-def softplus(x: float) -> float:
-    if x > 0.0:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(math.exp(x))
-
-
-def softplus_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂softplus(x)/∂x = σ(x)"""
-    return (g * _sigmoid(x),)
-
-
-# --- trigonometric and hyperbolic --------------------------------------------------------------
-
-
-def _overflow(name: str, x: float) -> OverflowError:
-    return OverflowError(f"{name}: result overflows a float for x = {x!r}")
-
-
-def _domain(name: str, need: str, x: float) -> ValueError:
-    return ValueError(f"{name}: math domain error, {name} needs {need} but got {x!r}")
-
-
-# tan x
-def tan(x: float) -> float:
-    return _finite_or_nan(math.tan, x)
-
-
-def tan_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂tan x/∂x = 1 + tan²x = 1 + out²"""
-    return (g * (1.0 + out * out),)
-
-
-# sinh x
-def sinh(x: float) -> float:
-    try:
-        return math.sinh(x)
-    except OverflowError:
-        raise _overflow("sinh", x) from None
-
-
-def sinh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂sinh x/∂x = cosh x"""
-    return (g * _cosh(x),)
-
-
-# cosh x
-def cosh(x: float) -> float:
-    try:
-        return math.cosh(x)
-    except OverflowError:
-        raise _overflow("cosh", x) from None
-
-
-def cosh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂cosh x/∂x = sinh x"""
-    return (g * _sinh(x),)
-
-
-# arcsin x, for −1 ≤ x ≤ 1
-def asin(x: float) -> float:
-    if x < -1.0 or x > 1.0:
-        raise _domain("asin", "-1 <= x <= 1", x)
-    return math.asin(x)
-
-
-def asin_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂asin x/∂x = 1/√(1 − x²)  (+inf at x = ±1)"""
-    d = 1.0 - x * x
-    if d == 0.0:  # +inf; written so that its own slope is ±inf at ±1 (PyTorch's asin''(±1))
-        return (g * (x * x * INF),)
-    return (g / _sqrt(d),)
-
-
-# arccos x, for −1 ≤ x ≤ 1
-def acos(x: float) -> float:
-    if x < -1.0 or x > 1.0:
-        raise _domain("acos", "-1 <= x <= 1", x)
-    return math.acos(x)
-
-
-def acos_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂acos x/∂x = −1/√(1 − x²)  (−inf at x = ±1)"""
-    d = 1.0 - x * x
-    if d == 0.0:  # −inf; its own slope ∓inf at ±1 (PyTorch's acos''(±1))
-        return (-g * (x * x * INF),)
-    return (-g / _sqrt(d),)
-
-
-# arctan x
-def atan(x: float) -> float:
-    return math.atan(x)
-
-
-def atan_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂atan x/∂x = 1/(1 + x²)"""
-    return (g / (x * x + 1.0),)
-
-
-# arsinh x
-def asinh(x: float) -> float:
-    return math.asinh(x)
-
-
-def asinh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂asinh x/∂x = 1/√(x² + 1)"""
-    return (g / _sqrt(x * x + 1.0),)
-
-
-# arcosh x, for x ≥ 1
-def acosh(x: float) -> float:
-    if x < 1.0:
-        raise _domain("acosh", "x >= 1", x)
-    return math.acosh(x)
-
-
-def acosh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂acosh x/∂x = 1/√(x² − 1)  (+inf at x = 1)"""
-    d = x * x - 1.0
-    if d == 0.0:  # +inf; written so that its own slope is −inf (PyTorch's acosh''(1))
-        return (g * ((2.0 - x * x) * INF),)
-    return (g / _sqrt(d),)
-
-
-# artanh x, for −1 < x < 1
-def atanh(x: float) -> float:
-    if x <= -1.0 or x >= 1.0:
-        raise _domain("atanh", "-1 < x < 1", x)
-    return math.atanh(x)
-
-
-def atanh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂atanh x/∂x = 1/(1 − x²)"""
-    return (g / (1.0 - x * x),)
-
-
-# atan2(y, x): the angle of the point (x, y), in (−π, π]
-def atan2(y: float, x: float) -> float:
-    return math.atan2(y, x)
-
-
-def atan2_vjp(g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
-    """∂atan2(y, x)/∂y = x/(x² + y²),  ∂atan2(y, x)/∂x = −y/(x² + y²)  (0 at the origin)"""
-    r = x * x + y * y
-    if r == 0.0:
-        return 0.0, 0.0  # PyTorch's convention at (0, 0)
-    recip = 1.0 / r
-    return g * x * recip, g * -y * recip
-
-
-# hypot(x, y) = √(x² + y²)
-def hypot(x: float, y: float) -> float:
-    return math.hypot(x, y)
-
-
-def hypot_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂hypot/∂x = x/out,  ∂hypot/∂y = y/out  (NaN at the origin, as 0/0 in PyTorch)"""
-    if out == 0.0:
-        return g * NAN, g * NAN
-    return g * x / out, g * y / out
-
-
-# --- exponential family ------------------------------------------------------------------------
-
-
-# ln(1 + x), for x > −1
-def log1p(x: float) -> float:
-    if x <= -1.0:
-        raise _domain("log1p", "x > -1", x)
-    return math.log1p(x)
-
-
-def log1p_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂ln(1 + x)/∂x = 1/(1 + x)"""
-    return (g / (x + 1.0),)
-
-
-# eˣ − 1
-def expm1(x: float) -> float:
-    try:
-        return math.expm1(x)
-    except OverflowError:
-        raise _overflow("expm1", x) from None
-
-
-def expm1_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂(eˣ − 1)/∂x = eˣ = out + 1"""
-    return (g * (out + 1.0),)
-
-
-# log₂ x, for x > 0
-def log2(x: float) -> float:
-    if x <= 0.0:
-        raise _domain("log2", "x > 0", x)
-    return math.log2(x)
-
-
-def log2_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂log₂x/∂x = 1/(x ln 2)"""
-    return (g / (x * LN2),)
-
-
-# log₁₀ x, for x > 0
-def log10(x: float) -> float:
-    if x <= 0.0:
-        raise _domain("log10", "x > 0", x)
-    return math.log10(x)
-
-
-def log10_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂log₁₀x/∂x = 1/(x ln 10)"""
-    return (g / (x * LN10),)
-
-
-# 2ˣ
-def exp2(x: float) -> float:
+def _exp2(x: float) -> float:
     try:
         result: float = 2.0**x
     except OverflowError:
@@ -554,205 +159,17 @@ def exp2(x: float) -> float:
     return result
 
 
-def exp2_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂2ˣ/∂x = 2ˣ ln 2 = out · ln 2"""
-    return (g * out * LN2,)
+def _exp2_ieee(x: float) -> float:
+    return 2.0**x if x < 1024.0 else INF
 
 
-# ln(eˣ + eʸ) = max(x, y) + ln(1 + e^−|x−y|), never overflowing (PyTorch's formula)
-def logaddexp(x: float, y: float) -> float:
-    if math.isinf(x) and x == y:
-        return x
-    m = x if x >= y else y
-    return m + math.log1p(math.exp(-math.fabs(x - y)))
+def _sign_kept(fn: Any) -> Any:
+    """⌊x⌋, ⌈x⌉ as floats: ±inf and NaN unchanged, the sign of a zero kept (as C and PyTorch)."""
+    return lambda x: math.copysign(float(fn(x)), x) if math.isfinite(x) else x
 
 
-def logaddexp_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂/∂x = eˣ/(eˣ + eʸ) = σ(x − y),  ∂/∂y = σ(y − x)"""
-    return g * _sigmoid(x - y), g * _sigmoid(y - x)
-
-
-# --- special functions and activations ---------------------------------------------------------
-
-
-# erf x = 2/√π ∫₀ˣ e^(−t²) dt
-def erf(x: float) -> float:
-    return math.erf(x)
-
-
-def erf_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂erf x/∂x = 2/√π · e^(−x²)"""
-    return (TWO_OVER_SQRT_PI * _exp(-(x * x)) * g,)
-
-
-# erfc x = 1 − erf x
-def erfc(x: float) -> float:
-    return math.erfc(x)
-
-
-def erfc_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂erfc x/∂x = −2/√π · e^(−x²)"""
-    return (-TWO_OVER_SQRT_PI * _exp(-(x * x)) * g,)
-
-
-# gelu x = x·Φ(x) = x/2 · (1 + erf(x/√2))  (exact, not the tanh approximation)
-def gelu(x: float) -> float:
-    return x * 0.5 * (1.0 + math.erf(x * SQRT1_2))
-
-
-def gelu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂gelu x/∂x = Φ(x) + x·φ(x), with Φ the standard normal CDF and φ its density"""
-    cdf = 0.5 * (1.0 + _erf(x * SQRT1_2))
-    pdf = GELU_BETA * _exp(x * x * -0.5)
-    return (g * (cdf + x * pdf),)
-
-
-# silu x = x·σ(x)
-def silu(x: float) -> float:
-    return x * sigmoid(x)
-
-
-def silu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂(x·σ(x))/∂x = σ(x)·(1 + x(1 − σ(x)))"""
-    s = _sigmoid(x)
-    return (g * s * (1.0 + x * (1.0 - s)),)
-
-
-# elu(x, alpha) = x for x > 0, alpha·(eˣ − 1) otherwise
-def elu(x: float, alpha: float) -> float:
-    return x if x > 0.0 else alpha * math.expm1(x)
-
-
-def elu_vjp(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink);  ∂/∂alpha = 0 or eˣ − 1"""
-    if x > 0.0:
-        return g, 0.0
-    if x == 0.0:  # alpha, without eˣ: PyTorch's elu''(0) is 0 (its double backward is x < 0)
-        return g * alpha, g * _expm1(x)
-    return g * alpha * _exp(x), g * _expm1(x)
-
-
-# log σ(x) = min(x, 0) − ln(1 + e^−|x|), never overflowing
-def log_sigmoid(x: float) -> float:
-    m = x if x < 0.0 else 0.0
-    return m - math.log1p(math.exp(-math.fabs(x)))
-
-
-def log_sigmoid_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂log σ(x)/∂x = 1 − σ(x) = σ(−x)"""
-    return (g * _sigmoid(-x),)
-
-
-# softsign x = x/(1 + |x|)
-def softsign(x: float) -> float:
-    return x / (1.0 + math.fabs(x))
-
-
-def softsign_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂softsign x/∂x = 1/(1 + |x|)²"""
-    d = 1.0 + _abs(x)
-    return (g / (d * d),)
-
-
-# --- piecewise ---------------------------------------------------------------------------------
-
-
-# clamp_min(x, lo) = max(x, lo); NaN (in either) gives NaN
-def clamp_min(x: float, lo: float) -> float:
-    return lo if x < lo or lo != lo else x
-
-
-def clamp_min_vjp(g: Any, out: Any, x: Any, lo: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 where x ≥ lo (also at the bound), ∂/∂lo = 1 where x < lo"""
-    if x >= lo:
-        return g, 0.0
-    if x < lo:
-        return 0.0, g
-    return 0.0, 0.0  # NaN
-
-
-# clamp_max(x, hi) = min(x, hi); NaN (in either) gives NaN
-def clamp_max(x: float, hi: float) -> float:
-    return hi if x > hi or hi != hi else x
-
-
-def clamp_max_vjp(g: Any, out: Any, x: Any, hi: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 where x ≤ hi (also at the bound), ∂/∂hi = 1 where x > hi"""
-    if x <= hi:
-        return g, 0.0
-    if x > hi:
-        return 0.0, g
-    return 0.0, 0.0  # NaN
-
-
-# maximum(x, y); NaN if either is NaN
-def maximum(x: float, y: float) -> float:
-    return x if x >= y else (y if x < y else NAN)
-
-
-def maximum_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 where x > y, ∂/∂y = 1 where y > x; at a tie each gets ½ (PyTorch)"""
-    if x > y:
-        return g, 0.0
-    if x < y:
-        return 0.0, g
-    if x == y:
-        return g * 0.5, g * 0.5
-    return g, g  # NaN: PyTorch masks neither
-
-
-# minimum(x, y); NaN if either is NaN
-def minimum(x: float, y: float) -> float:
-    return x if x <= y else (y if x > y else NAN)
-
-
-def minimum_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 where x < y, ∂/∂y = 1 where y < x; at a tie each gets ½ (PyTorch)"""
-    if x < y:
-        return g, 0.0
-    if x > y:
-        return 0.0, g
-    if x == y:
-        return g * 0.5, g * 0.5
-    return g, g
-
-
-# sign x ∈ {−1, 0, 1} (0 for ±0 and NaN, as torch.sign)
-def sign(x: float) -> float:
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-
-def sign_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂sign x/∂x = 0 (PyTorch: zero everywhere, also at 0)"""
-    return (0.0,)
-
-
-# ⌊x⌋ (±inf and NaN unchanged; the sign of a zero kept, as in C and PyTorch)
-def floor(x: float) -> float:
-    if not math.isfinite(x):
-        return x
-    return math.copysign(float(math.floor(x)), x)
-
-
-def floor_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂⌊x⌋/∂x = 0"""
-    return (0.0,)
-
-
-# ⌈x⌉
-def ceil(x: float) -> float:
-    if not math.isfinite(x):
-        return x
-    return math.copysign(float(math.ceil(x)), x)
-
-
-def ceil_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂⌈x⌉/∂x = 0"""
-    return (0.0,)
-
-
-# round x to the nearest integer, halves to even (as torch.round and Python's round)
-def round(x: float) -> float:  # noqa: A001
+def _round(x: float) -> float:
+    """x to the nearest integer, halves to even (as torch.round and Python's round)."""
     if not math.isfinite(x):
         return x
     f = float(math.floor(x))
@@ -761,24 +178,16 @@ def round(x: float) -> float:  # noqa: A001
     return math.copysign(f + 1.0 if up else f, x)
 
 
-def round_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-    """∂round(x)/∂x = 0"""
-    return (0.0,)
-
-
-# x % y: Python's floor-mod, the sign of y (torch.remainder)
-def remainder(x: float, y: float) -> float:
+def _remainder(x: float, y: float) -> float:
+    """x − y·⌊x/y⌋ with the sign of y, as ``torch.remainder`` (a zero keeps the sign of x)."""
     if y == 0.0:
         raise ZeroDivisionError(f"remainder: division by zero ({x!r} % {y!r})")
-    return x % y
-
-
-def remainder_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    """x % y = x − y·⌊x/y⌋:  ∂/∂x = 1,  ∂/∂y = −⌊x/y⌋"""
-    return g, -g * (float(x) // float(y))
-
-
-# --- explain's formulas that are not plain text ------------------------------------------------
+    if not math.isfinite(x) or y != y:
+        return NAN
+    r = math.fmod(x, y)
+    if r != 0.0 and (r < 0.0) != (y < 0.0):
+        r += y
+    return r
 
 
 def _pow_formula(c: str, n: tuple[str, ...], node: Any) -> tuple[str, ...]:
@@ -793,244 +202,358 @@ def _pow_formula(c: str, n: tuple[str, ...], node: Any) -> tuple[str, ...]:
     return dx, f"{c}·ln {base}"
 
 
-def _jax(name: str) -> Callable[..., Any]:
-    """The op's JAX lowering, ``<name>`` in :mod:`autograd_mini.compile._jax_ops` (the first
-    seventeen ops) or :mod:`autograd_mini.compile._jax_functions` (the rest), imported on first
-    use (those modules import jax)."""
-
-    def lower(*args: Any) -> Any:
-        from autograd_mini.compile import _jax_functions, _jax_ops
-
-        module = _jax_ops if hasattr(_jax_ops, name) else _jax_functions
-        return getattr(module, name)(*args)
-
-    lower.__name__ = f"{name}_jax"
-    return lower
-
-
-# --- the table: every primitive once, with its symbol, domain, kinks and explain formula --------
-# Formulas: {0}, {1} are the inputs' names, {out} the result's.  Kinks are where a first or
-# second derivative jumps; piecewise-constant ops list their jumps between −1000 and 1000.
-
-_INTEGERS = tuple(float(k) for k in range(-1000, 1001))
-_HALVES = tuple(k + 0.5 for k in range(-1000, 1000))
+# --- the table ------------------------------------------------------------------------------------
+# One entry per op, written as a table (the formatter leaves it so).
+# fmt: off
 _INFIX = "infix"
 
-ADD = Op("add", "+", add, add_vjp, formula=("1", "1"), notation=_INFIX, jax=_jax("add"))
-SUB = Op("sub", "-", sub, sub_vjp, formula=("1", "−1"), notation=_INFIX, jax=_jax("sub"))
-MUL = Op("mul", "*", mul, mul_vjp, formula=("{1}", "{0}"), notation=_INFIX, jax=_jax("mul"))
-DIV = Op("div", "/", div, div_vjp, formula=("1/{1}", "−{0}/{1}²"), notation=_INFIX, jax=_jax("div"))
-NEG = Op("neg", "-", neg, neg_vjp, formula=("−1",), notation="prefix", jax=_jax("neg"))
-POW = Op(
-    "pow", "**", pow, pow_vjp, (0.0, INF), formula=_pow_formula, notation=_INFIX, jax=_jax("pow")
-)
-ABS = Op("abs", "abs", abs, abs_vjp, kinks=(0.0,), formula=("sign({0})",), jax=_jax("abs"))
-EXP = Op("exp", "exp", exp, exp_vjp, formula=("{out}",), jax=_jax("exp"))
-LOG = Op("log", "log", log, log_vjp, (0.0, INF), formula=("1/{0}",), jax=_jax("log"))
-SQRT = Op("sqrt", "sqrt", sqrt, sqrt_vjp, (0.0, INF), formula=("1/(2·{out})",), jax=_jax("sqrt"))
-TANH = Op("tanh", "tanh", tanh, tanh_vjp, formula=("(1 − {out}²)",), jax=_jax("tanh"))
-SIGMOID = Op(
-    "sigmoid", "sigmoid", sigmoid, sigmoid_vjp, formula=("{out}(1 − {out})",), jax=_jax("sigmoid")
-)
-RELU = Op("relu", "relu", relu, relu_vjp, kinks=(0.0,), formula=("[{0} > 0]",), jax=_jax("relu"))
-LEAKY_RELU = Op(
-    "leaky_relu",
-    "leaky_relu",
-    leaky_relu,
-    leaky_relu_vjp,
-    kinks=(0.0,),
+ADD = Primitive("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), symbol="+",
+                formula=("1", "1"), notation=_INFIX, py=("{0} + {1}", 10), numpy="add")
+SUB = Primitive("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), symbol="-",
+                formula=("1", "−1"), notation=_INFIX, py=("{0} - {1}", 10), numpy="subtract")
+MUL = Primitive("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), symbol="*",
+                formula=("{1}", "{0}"), notation=_INFIX, py=("{0} * {1}", 20), numpy="multiply")
+DIV = Primitive("div", _div, lambda g, out, x, y: (g / y, -g * out / y), symbol="/",
+                formula=("1/{1}", "−{0}/{1}²"), notation=_INFIX, ieee=_div_ieee,
+                py=("{0} / {1}", 20), numpy="divide")
+NEG = Primitive("neg", lambda x: -x, lambda g, out, x: (-g,), symbol="-", formula=("−1",),
+                notation="prefix", py=("-{0}", 30), numpy="negative")
+
+
+def _pow_rule(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
+    """∂(xⁿ)/∂x = n·xⁿ⁻¹ (0 for n = 0, also at x ≤ 0),  ∂(xⁿ)/∂n = xⁿ·ln x (0 at x = 0, n ≥ 0)
+
+    At n = 0 and x > 0, n·xⁿ⁻¹ (+ 0.0: PyTorch's +0 at n = −0) is that 0 already, and keeps its
+    slope in n (x⁻¹), so the Hessian's mixed partials agree (PyTorch's where(n == 0, 0, …)
+    drops it there)."""
+    slope = g * n * pow_(x, n - 1.0)
+    dn = g * out * log(x)
+    return (
+        where(n == 0.0, where(x > 0.0, g * (n * pow_(x, n - 1.0) + 0.0), g * 0.0), slope),
+        where(x == 0.0, where(n >= 0.0, g * 0.0, dn), dn),
+    )
+
+
+POW = Primitive("pow", _pow, _pow_rule, symbol="**", formula=_pow_formula, notation=_INFIX,
+                domain=(0.0, INF), ieee=_pow_ieee, numpy="power")
+pow_ = POW
+
+# --- elementary functions ------------------------------------------------------------------------
+ABS = Primitive("abs", math.fabs, lambda g, out, x: (g * sign(x),), kinks=(0.0,),
+                formula=("sign({0})",), py=("math.fabs({0})", 100),
+                doc="|x|; the derivative is sign(x), 0 at 0 (PyTorch).")
+EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",), ieee=_exp_ieee,
+                py=("math.exp({0})", 100), doc="eˣ; OverflowError for x > 709.78.")
+LOG = Primitive("log", _log, lambda g, out, x: (g / x,), domain=(0.0, INF), formula=("1/{0}",),
+                ieee=_log_ieee, py=("math.log({0})", 100),
+                doc="Natural logarithm; ValueError for x ≤ 0.")
+SQRT = Primitive("sqrt", _sqrt, lambda g, out, x: (g / (2.0 * out),), domain=(0.0, INF),
+                 formula=("1/(2·{out})",), ieee=_sqrt_ieee, py=("math.sqrt({0})", 100),
+                 doc="√x; ValueError for x < 0; the slope is ±inf at ±0.")
+TANH = Primitive("tanh", math.tanh, lambda g, out, x: (g * (1.0 - out * out),),
+                 formula=("(1 − {out}²)",), py=("math.tanh({0})", 100),
+                 doc="Hyperbolic tangent, (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ).")
+
+
+def _sigmoid(x: Any) -> Any:
+    e = exp(x)  # x < 0 (or NaN): e⁻ˣ could overflow, eˣ cannot
+    return where(x >= 0.0, 1.0 / (1.0 + exp(-x)), e / (1.0 + e))
+
+
+SIGMOID = Primitive("sigmoid", None, lambda g, out, x: (g * out * (1.0 - out),), defn=_sigmoid,
+                    formula=("{out}(1 − {out})",),
+                    doc="Logistic function σ(x) = 1/(1 + e⁻ˣ), stable for any x; σ' ≤ ¼.")
+RELU = Primitive("relu", None, lambda g, out, x: (where(x <= 0.0, 0.0, g),),
+                 defn=lambda x: where(x <= 0.0, 0.0, x), kinks=(0.0,), formula=("[{0} > 0]",),
+                 doc="max(0, x), with relu'(0) = 0; NaN stays NaN.")
+LEAKY_RELU = Primitive(
+    "leaky_relu", None,
+    lambda g, out, x, slope: (where(x > 0.0, g, g * slope), where(x > 0.0, 0.0, g * x)),
+    defn=lambda x, slope: where(x > 0.0, x, slope * x), kinks=(0.0,), defaults=(0.01,),
     formula=("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
-    defaults=(0.01,),
-    jax=_jax("leaky_relu"),
-)
-SIN = Op("sin", "sin", sin, sin_vjp, formula=("cos {0}",), jax=_jax("sin"))
-COS = Op("cos", "cos", cos, cos_vjp, formula=("−sin {0}",), jax=_jax("cos"))
-SOFTPLUS = Op(
-    "softplus", "softplus", softplus, softplus_vjp, formula=("σ({0})",), jax=_jax("softplus")
-)
-TAN = Op(
-    "tan",
-    "tan",
-    tan,
-    tan_vjp,
-    (-math.pi / 2, math.pi / 2),
-    formula=("(1 + {out}²)",),
-    jax=_jax("tan"),
-)
-SINH = Op("sinh", "sinh", sinh, sinh_vjp, formula=("cosh {0}",), jax=_jax("sinh"))
-COSH = Op("cosh", "cosh", cosh, cosh_vjp, formula=("sinh {0}",), jax=_jax("cosh"))
-ASIN = Op("asin", "asin", asin, asin_vjp, (-1.0, 1.0), formula=("1/√(1 − {0}²)",), jax=_jax("asin"))
-ACOS = Op(
-    "acos", "acos", acos, acos_vjp, (-1.0, 1.0), formula=("−1/√(1 − {0}²)",), jax=_jax("acos")
-)
-ATAN = Op("atan", "atan", atan, atan_vjp, formula=("1/(1 + {0}²)",), jax=_jax("atan"))
-ASINH = Op("asinh", "asinh", asinh, asinh_vjp, formula=("1/√({0}² + 1)",), jax=_jax("asinh"))
-ACOSH = Op(
-    "acosh", "acosh", acosh, acosh_vjp, (1.0, INF), formula=("1/√({0}² − 1)",), jax=_jax("acosh")
-)
-ATANH = Op(
-    "atanh", "atanh", atanh, atanh_vjp, (-1.0, 1.0), formula=("1/(1 − {0}²)",), jax=_jax("atanh")
-)
-ATAN2 = Op(  # kink: the branch cut, y = 0 (for x < 0) jumps between π and −π
-    "atan2",
-    "atan2",
-    atan2,
-    atan2_vjp,
-    kinks=(0.0,),
-    formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-    jax=_jax("atan2"),
-)
-HYPOT = Op(
-    "hypot", "hypot", hypot, hypot_vjp, formula=("{0}/{out}", "{1}/{out}"), jax=_jax("hypot")
-)
-LOG1P = Op(
-    "log1p", "log1p", log1p, log1p_vjp, (-1.0, INF), formula=("1/(1 + {0})",), jax=_jax("log1p")
-)
-EXPM1 = Op("expm1", "expm1", expm1, expm1_vjp, formula=("({out} + 1)",), jax=_jax("expm1"))
-LOG2 = Op("log2", "log2", log2, log2_vjp, (0.0, INF), formula=("1/({0}·ln 2)",), jax=_jax("log2"))
-LOG10 = Op(
-    "log10", "log10", log10, log10_vjp, (0.0, INF), formula=("1/({0}·ln 10)",), jax=_jax("log10")
-)
-EXP2 = Op("exp2", "exp2", exp2, exp2_vjp, formula=("{out}·ln 2",), jax=_jax("exp2"))
-LOGADDEXP = Op(
-    "logaddexp",
-    "logaddexp",
-    logaddexp,
-    logaddexp_vjp,
-    formula=("σ({0} − {1})", "σ({1} − {0})"),
-    jax=_jax("logaddexp"),
-)
-ERF = Op("erf", "erf", erf, erf_vjp, formula=("(2/√π)·e^(−{0}²)",), jax=_jax("erf"))
-ERFC = Op("erfc", "erfc", erfc, erfc_vjp, formula=("−(2/√π)·e^(−{0}²)",), jax=_jax("erfc"))
-GELU = Op("gelu", "gelu", gelu, gelu_vjp, formula=("(Φ({0}) + {0}·φ({0}))",), jax=_jax("gelu"))
-SILU = Op(
-    "silu", "silu", silu, silu_vjp, formula=("σ({0})(1 + {0}(1 − σ({0})))",), jax=_jax("silu")
-)
-ELU = Op(
-    "elu",
-    "elu",
-    elu,
-    elu_vjp,
-    kinks=(0.0,),
-    formula=("(1 if {0} > 0 else {1}·e^{0})", "(0 if {0} > 0 else e^{0} − 1)"),
-    defaults=(1.0,),
-    jax=_jax("elu"),
-)
-LOG_SIGMOID = Op(
-    "log_sigmoid",
-    "log_sigmoid",
-    log_sigmoid,
-    log_sigmoid_vjp,
-    formula=("σ(−{0})",),
-    jax=_jax("log_sigmoid"),
-)
-SOFTSIGN = Op(
-    "softsign",
-    "softsign",
-    softsign,
-    softsign_vjp,
-    kinks=(0.0,),
-    formula=("1/(1 + |{0}|)²",),
-    jax=_jax("softsign"),
-)
-CLAMP_MIN = Op(
-    "clamp_min",
-    "clamp_min",
-    clamp_min,
-    clamp_min_vjp,
-    formula=("[{0} ≥ {1}]", "[{0} < {1}]"),
-    jax=_jax("clamp_min"),
-)
-CLAMP_MAX = Op(
-    "clamp_max",
-    "clamp_max",
-    clamp_max,
-    clamp_max_vjp,
-    formula=("[{0} ≤ {1}]", "[{0} > {1}]"),
-    jax=_jax("clamp_max"),
-)
-MAXIMUM = Op(
-    "maximum",
-    "maximum",
-    maximum,
-    maximum_vjp,
+    doc="x for x > 0, slope·x otherwise; the derivative at 0 is ``slope``.")
+SIN = Primitive("sin", _finite_or_nan(math.sin), lambda g, out, x: (g * cos(x),),
+                formula=("cos {0}",), py=("math.sin({0})", 100), doc="Sine (radians).")
+COS = Primitive("cos", _finite_or_nan(math.cos), lambda g, out, x: (-g * sin(x),),
+                formula=("−sin {0}",), py=("math.cos({0})", 100), doc="Cosine (radians).")
+SOFTPLUS = Primitive(
+    "softplus", None, lambda g, out, x: (g * sigmoid(x),),
+    defn=lambda x: where(x > 0.0, x + log1p(exp(-x)), log1p(exp(x))), formula=("σ({0})",),
+    doc="ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|): stable for any x.")
+
+# --- trigonometric and hyperbolic ---------------------------------------------------------------
+TAN = Primitive("tan", _finite_or_nan(math.tan), lambda g, out, x: (g * (1.0 + out * out),),
+                domain=(-math.pi / 2, math.pi / 2), formula=("(1 + {out}²)",),
+                py=("math.tan({0})", 100), doc="tan x (radians); tan' = 1 + tan².")
+SINH = Primitive("sinh", _no_overflow("sinh", math.sinh), lambda g, out, x: (g * cosh(x),),
+                 formula=("cosh {0}",), py=("math.sinh({0})", 100),
+                 doc="sinh x = (eˣ − e⁻ˣ)/2; OverflowError for |x| > 710.47.")
+COSH = Primitive("cosh", _no_overflow("cosh", math.cosh), lambda g, out, x: (g * sinh(x),),
+                 formula=("sinh {0}",), py=("math.cosh({0})", 100),
+                 doc="cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47.")
+ASIN = Primitive("asin", _checked("asin", math.asin, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
+                 lambda g, out, x: (g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
+                 formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100), numpy="arcsin",
+                 doc="arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1.")
+ACOS = Primitive("acos", _checked("acos", math.acos, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
+                 lambda g, out, x: (-g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
+                 formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100), numpy="arccos",
+                 doc="arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1.")
+ATAN = Primitive("atan", math.atan, lambda g, out, x: (g / (x * x + 1.0),),
+                 formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100), numpy="arctan",
+                 doc="arctan x; atan' = 1/(1 + x²).")
+ASINH = Primitive("asinh", math.asinh, lambda g, out, x: (g / sqrt(x * x + 1.0),),
+                  formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100), numpy="arcsinh",
+                  doc="arsinh x = ln(x + √(x² + 1)).")
+ACOSH = Primitive("acosh", _checked("acosh", math.acosh, "x >= 1", lambda x: x < 1.0),
+                  lambda g, out, x: (g / sqrt(x * x - 1.0),), domain=(1.0, INF),
+                  formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100), numpy="arccosh",
+                  doc="arcosh x; ValueError for x < 1; the slope is +inf at 1.")
+ATANH = Primitive("atanh",
+                  _checked("atanh", math.atanh, "-1 < x < 1", lambda x: x <= -1.0 or x >= 1.0),
+                  lambda g, out, x: (g / (1.0 - x * x),), domain=(-1.0, 1.0),
+                  formula=("1/(1 − {0}²)",), py=("math.atanh({0})", 100), numpy="arctanh",
+                  doc="artanh x; ValueError outside (−1, 1).")
+
+
+def _atan2_rule(g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
+    """∂atan2(y, x)/∂y = x/(x² + y²),  ∂/∂x = −y/(x² + y²)  (0 at the origin, as PyTorch)"""
+    r = x * x + y * y
+    recip = where(r == 0.0, 0.0, 1.0 / r)
+    return g * x * recip, g * -y * recip
+
+
+ATAN2 = Primitive("atan2", math.atan2, _atan2_rule, kinks=(0.0,),  # the branch cut at y = 0
+                  formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
+                  py=("math.atan2({0}, {1})", 100), numpy="arctan2",
+                  doc="atan2(self, other): the angle of the point (other, self), in (−π, π].")
+HYPOT = Primitive("hypot", math.hypot, lambda g, out, x, y: (g * x / out, g * y / out),
+                  formula=("{0}/{out}", "{1}/{out}"), py=("math.hypot({0}, {1})", 100),
+                  doc="√(self² + other²) without overflow; the gradient is NaN at (0, 0).")
+
+# --- exponential family -------------------------------------------------------------------------
+LOG1P = Primitive("log1p", _checked("log1p", math.log1p, "x > -1", lambda x: x <= -1.0),
+                  lambda g, out, x: (g / (x + 1.0),), domain=(-1.0, INF),
+                  formula=("1/(1 + {0})",), py=("math.log1p({0})", 100),
+                  doc="ln(1 + x), accurate for small x; ValueError for x ≤ −1.")
+EXPM1 = Primitive("expm1", _no_overflow("expm1", math.expm1), lambda g, out, x: (g * (out + 1.0),),
+                  formula=("({out} + 1)",), py=("math.expm1({0})", 100),
+                  doc="eˣ − 1, accurate for small x; OverflowError for x > 709.78.")
+LOG2 = Primitive("log2", _checked("log2", math.log2, "x > 0", lambda x: x <= 0.0),
+                 lambda g, out, x: (g / (x * LN2),), domain=(0.0, INF),
+                 formula=("1/({0}·ln 2)",), py=("math.log2({0})", 100),
+                 doc="log₂ x; ValueError for x ≤ 0.")
+LOG10 = Primitive("log10", _checked("log10", math.log10, "x > 0", lambda x: x <= 0.0),
+                  lambda g, out, x: (g / (x * LN10),), domain=(0.0, INF),
+                  formula=("1/({0}·ln 10)",), py=("math.log10({0})", 100),
+                  doc="log₁₀ x; ValueError for x ≤ 0.")
+EXP2 = Primitive("exp2", _exp2, lambda g, out, x: (g * out * LN2,), formula=("{out}·ln 2",),
+                 ieee=_exp2_ieee, doc="2ˣ; OverflowError for x ≥ 1024.")
+
+
+def _logaddexp(x: Any, y: Any) -> Any:
+    """max(x, y) + ln(1 + e^−|x−y|), never overflowing (PyTorch's formula; ±inf at ±inf)."""
+    general = where(x >= y, x, y) + log1p(exp(-abs(x - y)))
+    return where(x == y, where(abs(x) == INF, x, general), general)
+
+
+def _logaddexp2(x: Any, y: Any) -> Any:
+    """max(x, y) + log₂(1 + 2^−|x−y|), as PyTorch computes it."""
+    general = where(x >= y, x, y) + log1p(exp2(-abs(x - y))) * INV_LN2
+    return where(x == y, where(abs(x) == INF, x, general), general)
+
+
+LOGADDEXP = Primitive(
+    "logaddexp", None, lambda g, out, x, y: (g * sigmoid(x - y), g * sigmoid(y - x)),
+    defn=_logaddexp, formula=("σ({0} − {1})", "σ({1} − {0})"),
+    doc="ln(eˢᵉˡᶠ + eᵒᵗʰᵉʳ), stable for any inputs.")
+LOGADDEXP2 = Primitive(
+    "logaddexp2", None,
+    lambda g, out, x, y: (g / (1.0 + exp2(y - x)), g / (1.0 + exp2(x - y))),
+    defn=_logaddexp2, formula=("1/(1 + 2^({1} − {0}))", "1/(1 + 2^({0} − {1}))"),
+    doc="log₂(2ˢᵉˡᶠ + 2ᵒᵗʰᵉʳ), stable for any inputs (``torch.logaddexp2``).")
+
+# --- special functions and activations ---------------------------------------------------------
+ERF = Primitive("erf", math.erf, lambda g, out, x: (TWO_OVER_SQRT_PI * exp(-(x * x)) * g,),
+                formula=("(2/√π)·e^(−{0}²)",), py=("math.erf({0})", 100), numpy=None,
+                jax="scipy.special.erf", doc="The error function, 2/√π ∫₀ˣ e^(−t²) dt.")
+ERFC = Primitive("erfc", math.erfc, lambda g, out, x: (-TWO_OVER_SQRT_PI * exp(-(x * x)) * g,),
+                 formula=("−(2/√π)·e^(−{0}²)",), py=("math.erfc({0})", 100), numpy=None,
+                 jax="scipy.special.erfc", doc="1 − erf x, accurate for large x.")
+
+
+def _gelu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    """∂gelu x/∂x = Φ(x) + x·φ(x), with Φ the standard normal CDF and φ its density"""
+    cdf = 0.5 * (1.0 + erf(x * SQRT1_2))
+    pdf = GELU_BETA * exp(x * x * -0.5)
+    return (g * (cdf + x * pdf),)
+
+
+def _silu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    """∂(x·σ(x))/∂x = σ(x)·(1 + x(1 − σ(x)))"""
+    s = sigmoid(x)
+    return (g * s * (1.0 + x * (1.0 - s)),)
+
+
+def _elu_rule(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
+    """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink, without eˣ: PyTorch's elu''(0) is
+    0);  ∂/∂alpha = 0 or eˣ − 1"""
+    dx = where(x > 0.0, g, where(x == 0.0, g * alpha, g * alpha * exp(x)))
+    return dx, where(x > 0.0, 0.0, g * expm1(x))
+
+
+def _softsign_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    """∂softsign x/∂x = 1/(1 + |x|)²"""
+    d = 1.0 + abs(x)
+    return (g / (d * d),)
+
+
+GELU = Primitive("gelu", None, _gelu_rule, defn=lambda x: x * 0.5 * (1.0 + erf(x * SQRT1_2)),
+                 formula=("(Φ({0}) + {0}·φ({0}))",),
+                 doc="x·Φ(x) = x/2·(1 + erf(x/√2)), the exact GELU (not the tanh approximation).")
+SILU = Primitive("silu", None, _silu_rule, defn=lambda x: x * sigmoid(x),
+                 formula=("σ({0})(1 + {0}(1 − σ({0})))",), doc="x·σ(x) (also called swish).")
+ELU = Primitive("elu", None, _elu_rule, defn=lambda x, alpha: where(x > 0.0, x, alpha * expm1(x)),
+                kinks=(0.0,), defaults=(1.0,),
+                formula=("(1 if {0} > 0 else {1}·e^{0})", "(0 if {0} > 0 else e^{0} − 1)"),
+                doc="x for x > 0, alpha·(eˣ − 1) otherwise; the derivative at 0 is alpha.")
+LOG_SIGMOID = Primitive(
+    "log_sigmoid", None, lambda g, out, x: (g * sigmoid(-x),),
+    defn=lambda x: where(x < 0.0, x, 0.0) - log1p(exp(-abs(x))), formula=("σ(−{0})",),
+    doc="ln σ(x) = min(x, 0) − ln(1 + e^−|x|), stable for any x.")
+SOFTSIGN = Primitive("softsign", None, _softsign_rule, defn=lambda x: x / (1.0 + abs(x)),
+                     kinks=(0.0,), formula=("1/(1 + |{0}|)²",), doc="x/(1 + |x|).")
+
+# --- piecewise ---------------------------------------------------------------------------------
+CLAMP_MIN = Primitive(
+    "clamp_min", None, lambda g, out, x, lo: (where(x >= lo, g, 0.0), where(x < lo, g, 0.0)),
+    defn=lambda x, lo: where(x < lo, lo, where(lo != lo, lo, x)),
+    formula=("[{0} ≥ {1}]", "[{0} < {1}]"), doc="max(x, lo); NaN in either gives NaN.")
+CLAMP_MAX = Primitive(
+    "clamp_max", None, lambda g, out, x, hi: (where(x <= hi, g, 0.0), where(x > hi, g, 0.0)),
+    defn=lambda x, hi: where(x > hi, hi, where(hi != hi, hi, x)),
+    formula=("[{0} ≤ {1}]", "[{0} > {1}]"), doc="min(x, hi); NaN in either gives NaN.")
+
+
+def _split(win: Any, tie: Any, g: Any) -> Any:
+    """g where this input wins, ½g at a tie, nothing where it loses; g for NaN (PyTorch)."""
+    return where(win, 0.0, where(tie, g * 0.5, g))
+
+
+MAXIMUM = Primitive(
+    "maximum", None, lambda g, out, x, y: (_split(x < y, x == y, g), _split(x > y, x == y, g)),
+    defn=lambda x, y: where(x >= y, x, where(x < y, y, NAN)),
     formula=("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
-    jax=_jax("maximum"),
-)
-MINIMUM = Op(
-    "minimum",
-    "minimum",
-    minimum,
-    minimum_vjp,
+    doc="The larger of the two (NaN if either is); a tie gives each half the gradient.")
+MINIMUM = Primitive(
+    "minimum", None, lambda g, out, x, y: (_split(x > y, x == y, g), _split(x < y, x == y, g)),
+    defn=lambda x, y: where(x <= y, x, where(x > y, y, NAN)),
     formula=("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
-    jax=_jax("minimum"),
-)
-SIGN = Op("sign", "sign", sign, sign_vjp, kinks=(0.0,), formula=("0",), jax=_jax("sign"))
-FLOOR = Op("floor", "floor", floor, floor_vjp, kinks=_INTEGERS, formula=("0",), jax=_jax("floor"))
-CEIL = Op("ceil", "ceil", ceil, ceil_vjp, kinks=_INTEGERS, formula=("0",), jax=_jax("ceil"))
-ROUND = Op("round", "round", round, round_vjp, kinks=_HALVES, formula=("0",), jax=_jax("round"))
-REMAINDER = Op(
-    "remainder",
-    "%",
-    remainder,
-    remainder_vjp,
-    formula=("1", "−⌊{0}/{1}⌋"),
-    notation=_INFIX,
-    jax=_jax("remainder"),
+    doc="The smaller of the two (NaN if either is); a tie gives each half the gradient.")
+SIGN = Primitive("sign", None, lambda g, out, x: (0.0,), kinks=(0.0,), formula=("0",),
+                 defn=lambda x: where(x > 0.0, 1.0, where(x < 0.0, -1.0, 0.0)),
+                 doc="−1, 0 or 1 (0 for ±0 and NaN, as torch.sign); gradient 0.")
+FLOOR = Primitive("floor", _sign_kept(math.floor), lambda g, out, x: (0.0,), kinks=_INTEGERS,
+                  formula=("0",), doc="⌊x⌋; gradient 0.")
+CEIL = Primitive("ceil", _sign_kept(math.ceil), lambda g, out, x: (0.0,), kinks=_INTEGERS,
+                 formula=("0",), doc="⌈x⌉; gradient 0.")
+ROUND = Primitive("round", _round, lambda g, out, x: (0.0,), kinks=_HALVES, formula=("0",),
+                  doc="x rounded to the nearest integer, halves to even; gradient 0.")
+REMAINDER = Primitive(
+    "remainder", _remainder, lambda g, out, x, y: (g, -g * (x // y)), symbol="%",
+    formula=("1", "−⌊{0}/{1}⌋"), notation=_INFIX,
+    doc="x − y·⌊x/y⌋, the sign of y (``torch.remainder``); ZeroDivisionError for y = 0.")
+
+# --- angles and the normalised sinc --------------------------------------------------------------
+DEG2RAD = Primitive("deg2rad", None, lambda g, out, x: (g * DEG_TO_RAD,),
+                    defn=lambda x: x * DEG_TO_RAD,
+                    formula=("π/180",), aliases=("radians",),
+                    doc="Degrees to radians, x·π/180 (also ``radians``).")
+RAD2DEG = Primitive("rad2deg", None, lambda g, out, x: (g * RAD_TO_DEG,),
+                    defn=lambda x: x * RAD_TO_DEG,
+                    formula=("180/π",), aliases=("degrees",),
+                    doc="Radians to degrees, x·180/π (also ``degrees``).")
+
+
+def _sinc_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+    """∂sinc x/∂x = (πx·cos πx − sin πx)/(πx²), 0 at x = 0 (PyTorch)"""
+    p = PI * x
+    return (g * where(x == 0.0, 0.0, (p * cos(p) - sin(p)) / (p * x)),)
+
+
+SINC = Primitive("sinc", None, _sinc_rule,
+                 defn=lambda x: where(x == 0.0, 1.0, sin(PI * x) / (PI * x)),
+                 kinks=(0.0,), formula=("(cos(π{0}) − sinc({0}))/{0}",),
+                 doc="The normalised sinc, sin(πx)/(πx), 1 at 0 (``torch.sinc``).")
+# fmt: on
+
+register(
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    NEG,
+    POW,
+    ABS,
+    EXP,
+    LOG,
+    SQRT,
+    TANH,
+    SIGMOID,
+    RELU,
+    LEAKY_RELU,
+    SIN,
+    COS,
+    SOFTPLUS,
+    TAN,
+    SINH,
+    COSH,
+    ASIN,
+    ACOS,
+    ATAN,
+    ASINH,
+    ACOSH,
+    ATANH,
+    ATAN2,
+    HYPOT,
+    LOG1P,
+    EXPM1,
+    LOG2,
+    LOG10,
+    EXP2,
+    LOGADDEXP,
+    ERF,
+    ERFC,
+    GELU,
+    SILU,
+    ELU,
+    LOG_SIGMOID,
+    SOFTSIGN,
+    CLAMP_MIN,
+    CLAMP_MAX,
+    MAXIMUM,
+    MINIMUM,
+    SIGN,
+    FLOOR,
+    CEIL,
+    ROUND,
+    REMAINDER,
+    DEG2RAD,
+    RAD2DEG,
+    SINC,
+    LOGADDEXP2,
 )
 
-OPS.update(
-    (op.name, op)
-    for op in (
-        ADD,
-        SUB,
-        MUL,
-        DIV,
-        NEG,
-        POW,
-        ABS,
-        EXP,
-        LOG,
-        SQRT,
-        TANH,
-        SIGMOID,
-        RELU,
-        LEAKY_RELU,
-        SIN,
-        COS,
-        SOFTPLUS,
-        TAN,
-        SINH,
-        COSH,
-        ASIN,
-        ACOS,
-        ATAN,
-        ASINH,
-        ACOSH,
-        ATANH,
-        ATAN2,
-        HYPOT,
-        LOG1P,
-        EXPM1,
-        LOG2,
-        LOG10,
-        EXP2,
-        LOGADDEXP,
-        ERF,
-        ERFC,
-        GELU,
-        SILU,
-        ELU,
-        LOG_SIGMOID,
-        SOFTSIGN,
-        CLAMP_MIN,
-        CLAMP_MAX,
-        MAXIMUM,
-        MINIMUM,
-        SIGN,
-        FLOOR,
-        CEIL,
-        ROUND,
-        REMAINDER,
-    )
+# the names the rules above call (resolved when a rule is first traced)
+sign, exp, log, sqrt, sigmoid, sin, cos, sinh, cosh = (
+    SIGN,
+    EXP,
+    LOG,
+    SQRT,
+    SIGMOID,
+    SIN,
+    COS,
+    SINH,
+    COSH,
 )
+log1p, expm1, exp2, erf = LOG1P, EXPM1, EXP2, ERF

@@ -1,10 +1,24 @@
-"""The registry of primitives: :class:`Op`, the table :data:`OPS` and :func:`defop`.
+"""The registry of primitives: :class:`Primitive`, the table :data:`OPS`, :func:`where` and
+:func:`defop`.
 
-Everything that lists operations reads :data:`OPS`: the ``Value`` methods (through the entries
-of :mod:`autograd_mini.ops`), :func:`~autograd_mini.explain.explain`'s formulas, the expression
-parser's function whitelist and the CLI help, graph drawings (the symbol) and
-:func:`autograd_mini.testing.reals` (domain and kinks).  The built-in entries are made in
-:mod:`autograd_mini.ops`; :func:`defop` adds a user's.
+A primitive is defined once, as data: its name and arity, its float ``forward`` (with the
+math-domain checks), its entries for the other backends, what drawings and :func:`explain` show
+(symbol, formula, notation), where it is smooth (domain, kinks), and **one derivative rule**
+``rule(g, out, *inputs) -> (g·∂out/∂input₀, …)`` written in the *op vocabulary*: arithmetic,
+the registry's own primitives (``functions.cos(x)``, ``x.exp()``), comparisons and
+:func:`where` in place of Python branches on data.  A composite op may also give ``defn``, its
+forward in that vocabulary, from which every backend derives its forward.
+
+Because a rule only uses the vocabulary, it can be *called* on anything that implements it: on
+program variables (:class:`Var`) it traces itself into a :class:`~autograd_mini.program.Program`
+of primitives, and every consumer works from that program — the eager float specialisation and
+the recorded-Value version (:mod:`autograd_mini.pycode` turns it into Python, with ``where``
+lazy, as Python's own ``if``), the compiler's gradient programs and each backend.  Nothing reads
+a rule's source code.
+
+Arguments are dispatched by type: floats (and ints, NumPy scalars) compute ``forward``; a
+program variable records an equation; other operand types (the engine's ``Value``) register a
+handler with :func:`register_operand`, so this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -13,106 +27,273 @@ import inspect
 import keyword
 import math
 import numbers
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["OPS", "Op", "defop"]
+from autograd_mini import pycode
+from autograd_mini.program import Atom, Eqn, Program
+
+__all__ = ["AUX", "OPS", "Op", "Primitive", "Var", "defop", "register_operand", "where"]
 
 INF = math.inf
-
 Formula = Callable[[str, tuple[str, ...], Any], tuple[str, ...]]
 """``formula(out_name, input_names, node) -> (∂out/∂input₀, …)`` as display text."""
+Handler = Callable[["Primitive", Sequence[Any], bool], Any]
 
-NOTATIONS = ("call", "infix", "prefix")
+
+# --- numbers -------------------------------------------------------------------------------------
 
 
-class Op:
-    """A primitive: its ``name`` (the stem shared by ``Value.<name>``, ``<name>_vjp`` and the
-    graph label), the ``symbol`` drawn in graphs, the float ``forward`` function and the ``vjp``
-    rule ``vjp(g, out, *inputs) -> (g·∂out/∂input₀, …)``.
+def _is_real_array_scalar(x: object) -> bool:
+    """A NumPy-style scalar that ``numbers.Real`` does not cover (``np.bool_``, 0-d arrays) with a
+    boolean, integer or floating dtype; found by duck typing, so NumPy is never imported."""
+    dtype = getattr(x, "dtype", None)
+    return getattr(x, "shape", None) == () and getattr(dtype, "kind", "") in ("b", "i", "u", "f")
 
-    ``domain`` is the open interval of the first input where the op is smooth and defined, and
-    ``kinks`` are the points inside it where a derivative (first or second) jumps;
-    :func:`autograd_mini.testing.reals` uses both to draw inputs where central differences are
-    meaningful.  ``formula`` is what :func:`~autograd_mini.explain.explain` prints for each local
-    partial: format strings with ``{0}``, ``{1}`` for the inputs' names and ``{out}`` for the
-    result's (or a :data:`Formula` function; None prints ``∂out/∂input``).  ``notation`` says how
-    the op is written: ``"call"`` (``tanh(x)``, also a function in expressions), ``"infix"``
-    (``x + y``) or ``"prefix"`` (``-x``).  ``defaults`` are default values for the last inputs
-    (``leaky_relu``'s slope).
 
-    Lowerings, one keyword per backend of :func:`autograd_mini.trace` (None: not declared):
-
-    * ``numpy``: a callable on float64 arrays computing ``forward`` element-wise.  Optional:
-      the NumPy lowering vectorises ``forward``/``vjp`` from their source where it can and
-      otherwise calls them element by element; ``numpy=`` replaces that fallback for the
-      forward pass.
-    * ``jax``: a callable on ``jax.numpy`` arrays computing ``forward``.  JAX differentiates it
-      (``jax.grad``/``value_and_grad``), so its derivative must be the VJP's, including at the
-      kinks — wrap it in ``jax.custom_jvp`` where JAX's own convention differs.  Required for
-      the JAX backend, which refuses an op without one (an error naming the op and the
-      backend, never a wrong result).  Import jax inside the callable: ``import autograd_mini``
-      must not import it.
-
-    An op is callable: ``op(x)`` / ``op(x, y)`` returns a Value if any argument is a Value
-    (the op is recorded), else the float result.
-    """
-
-    __slots__ = (
-        "arity",
-        "defaults",
-        "domain",
-        "formula",
-        "forward",
-        "jax",
-        "kinks",
-        "name",
-        "notation",
-        "numpy",
-        "symbol",
-        "user",
-        "vjp",
+def is_real(x: object) -> bool:
+    """Whether ``x`` is a plain real number (not a Value or program variable)."""
+    return type(x) in (float, int) or (
+        type(x) not in _HANDLERS
+        and not isinstance(x, Var)
+        and (isinstance(x, numbers.Real) or _is_real_array_scalar(x))
     )
+
+
+def brief(x: object, limit: int = 80) -> str:
+    """``repr(x)`` for an error message, cut to ``limit`` characters; never fails (an int of
+    5,000 digits cannot be printed under Python's int-to-str limit, a user's __repr__ may raise)."""
+    if type(x) is int and x.bit_length() > 256:
+        return f"an int of about {int(x.bit_length() * 0.30103)} digits"
+    try:
+        text = repr(x)
+    except Exception:  # any failure of a foreign __repr__: describe the value by its type
+        return f"a {type(x).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_float(x: object, what: str) -> float:
+    """``x`` as a Python float if it is a real number, else a TypeError naming ``what``."""
+    if type(x) is float:
+        return x
+    if is_real(x):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            raise OverflowError(f"{what}: {brief(x)} is too large for a float") from None
+    if type(x) in _HANDLERS:
+        raise TypeError(f"{what} must be a real number, got a Value (use v.data or v.detach())")
+    raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {brief(x)}")
+
+
+# --- the primitive -------------------------------------------------------------------------------
+
+_HANDLERS: dict[type, Handler] = {}
+
+
+def register_operand(kind: type, handler: Handler) -> None:
+    """Let primitives accept operands of type ``kind``: ``handler(prim, args, in_rule)``
+    applies ``prim`` to ``args`` (defaults filled in) and returns the result.  ``in_rule``: the
+    call comes from a derivative rule, where results follow IEEE arithmetic instead of raising
+    (the engine registers :class:`~autograd_mini.engine.Value` this way)."""
+    _HANDLERS[kind] = handler
+
+
+class Primitive:
+    """One primitive operation of the table (also exported as ``Op``).
+
+    ``name`` is the stem shared by ``Value.<name>``, ``functions.<name>`` and the graph label;
+    ``forward(*floats)`` computes it on floats, raising ``ValueError`` / ``ZeroDivisionError`` /
+    ``OverflowError`` naming the op outside its domain; ``rule(g, out, *inputs)`` is the VJP in the
+    op vocabulary (see the module docstring), None for a primitive with no derivative
+    (comparisons).  ``ieee`` is the float forward used inside rules, where a result follows IEEE
+    arithmetic (``1/0 = inf``) instead of raising; default ``forward``.
+
+    Backend entries: ``py`` how Python source writes it (``("{0} + {1}", 10)``: a template and
+    its precedence; None calls ``forward``), ``numpy`` / ``jax`` (the name of a function of
+    ``numpy`` / ``jax.numpy``, or a callable on arrays; None: derived from ``defn``, else the
+    float forward element by element) and ``js`` (a JavaScript expression template; None: derived
+    from ``defn``, else none).  ``defn``: the forward in the op vocabulary, for composite ops.
+
+    Display: ``symbol`` drawn in graphs, ``formula`` what :func:`~autograd_mini.explain.explain`
+    prints for each local partial (format strings with ``{0}``, ``{1}`` the inputs' names and
+    ``{out}`` the result's, or a :data:`Formula`), ``notation`` (``"call"``, ``"infix"``,
+    ``"prefix"``).  ``domain`` is the open interval of the first input where the op is smooth
+    and defined, ``kinks`` the points inside it where a derivative jumps
+    (:func:`autograd_mini.testing.reals` draws test inputs away from both).  ``defaults`` are
+    default values of the last inputs, ``aliases`` other public names (``radians``).
+
+    An op is callable: ``op(x)`` / ``op(x, y)`` returns a Value if any argument is a Value (the
+    op is recorded), else the float result.
+    """
 
     def __init__(
         self,
         name: str,
-        symbol: str,
-        forward: Callable[..., float],
-        vjp: Callable[..., tuple[Any, ...]],
-        domain: tuple[float, float] = (-INF, INF),
-        kinks: tuple[float, ...] = (),
+        forward: Callable[..., float] | None,
+        rule: Callable[..., Any] | None,
         *,
+        symbol: str | None = None,
         formula: tuple[str, ...] | Formula | None = None,
         notation: str = "call",
+        domain: tuple[float, float] = (-INF, INF),
+        kinks: tuple[float, ...] = (),
         defaults: tuple[float, ...] = (),
-        numpy: Any = None,
-        jax: Any = None,
+        aliases: tuple[str, ...] = (),
         arity: int | None = None,
+        defn: Callable[..., Any] | None = None,
+        ieee: Callable[..., float] | None = None,
+        py: tuple[str, int] | None = None,
+        numpy: str | Callable[..., Any] | None = None,
+        jax: str | Callable[..., Any] | None = None,
+        js: str | None = None,
+        doc: str = "",
         user: bool = False,
     ) -> None:
         self.name = name
-        self.symbol = symbol
-        self.forward = forward
-        self.vjp = vjp
-        self.domain = domain
-        self.kinks = kinks
+        self.symbol = name if symbol is None else symbol
         self.formula = formula
         self.notation = notation
+        self.domain = domain
+        self.kinks = kinks
         self.defaults = defaults
+        self.aliases = aliases
+        self.rule = rule
+        self.defn = defn
+        self.py = py
         self.numpy = numpy
         self.jax = jax
-        # the VJP's parameters after g and out
-        self.arity = int(vjp.__code__.co_argcount) - 2 if arity is None else arity
+        self.js = js
+        self.doc = doc
         self.user = user
+        source = rule if rule is not None else (defn or forward)
+        self.arity = (
+            _count_params(source) - (2 if rule is not None else 0) if arity is None else arity
+        )  # type: ignore[arg-type]
+        if forward is None:  # a composite: its float forward is generated from defn
+            forward = _lazy(self, "forward", lambda: self.compiled_defn("float"))
+        self.forward: Callable[..., float] = forward
+        self.ieee: Callable[..., float] = ieee or forward
+        self._programs: dict[str, Program] = {}
+        self._compiled: dict[Any, Callable[..., Any]] = {}
+        # the float specialisations of the rule backward calls, built on first use
+        mask = (True,) if self.arity == 1 else (True, False)
+        self.vjp_x: Callable[..., Any] = _lazy(self, "vjp_x", lambda: self.compiled_rule(mask))
+        self.vjp_y: Callable[..., Any] = _lazy(
+            self, "vjp_y", lambda: self.compiled_rule((False, True))
+        )
+        self.vjp_xy: Callable[..., Any] = _lazy(
+            self, "vjp_xy", lambda: self.compiled_rule((True, True))
+        )
 
+    # --- applying it ---
     def __call__(self, *args: Any) -> Any:
         """``op(x[, y])``: a Value (recorded) if any argument is a Value, else a float."""
-        apply = _APPLY or _load_apply()
-        return apply(self, args)
+        args = self._complete(args)
+        for a in args:
+            t = type(a)
+            if t is not float and t is not int:
+                handler = _HANDLERS.get(t)
+                if handler is not None:
+                    return handler(self, args, False)
+                if t is Var:
+                    return _emit(self, args)
+        return self.forward(*self._floats(args))
 
-    def __repr__(self) -> str:
-        return f"Op({self.name!r})"
+    def in_rule(self, *args: Any) -> Any:
+        """The primitive as a rule calls it: results follow IEEE arithmetic (``ieee``)."""
+        for a in args:
+            t = type(a)
+            if t is not float and t is not int:
+                handler = _HANDLERS.get(t)
+                if handler is not None:
+                    return handler(self, args, True)
+                if t is Var:
+                    return _emit(self, args)
+        return self.ieee(*self._floats(args))
+
+    def _complete(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``args`` with the defaults of missing trailing inputs; TypeError for a wrong count."""
+        n, need = len(args), self.arity
+        if n == need:
+            return args
+        optional = len(self.defaults)
+        if not need - optional <= n < need:
+            want = str(need) if not optional else f"{need - optional} to {need}"
+            raise TypeError(
+                f"{self.name}() takes {want} argument{'s' if need > 1 else ''}, got {n}"
+            )
+        return (*args, *self.defaults[optional - (need - n) :])
+
+    def _floats(self, args: Sequence[Any]) -> list[float]:
+        return [
+            a if type(a) is float else as_float(a, f"{self.name}: argument {i + 1}")
+            for i, a in enumerate(args)
+        ]
+
+    # --- its programs and their compiled forms ---
+    def rule_program(self) -> Program:
+        """The rule traced on program variables: inputs ``g out x [y]``, one output per input."""
+        if "rule" not in self._programs:
+            if self.rule is None:
+                raise TypeError(f"{self.name} has no derivative rule")
+            names = ("g", "out", *_INPUT_NAMES[: self.arity])
+            self._programs["rule"] = trace_vocabulary(self.rule, names, self.arity, self.name)
+        return self._programs["rule"]
+
+    def defn_program(self) -> Program | None:
+        """``defn`` traced on program variables (composite ops), else None."""
+        if self.defn is None:
+            return None
+        if "defn" not in self._programs:
+            names = _INPUT_NAMES[: self.arity]
+            self._programs["defn"] = trace_vocabulary(self.defn, names, None, self.name)
+        return self._programs["defn"]
+
+    def compiled_rule(self, needs: tuple[bool, ...], mode: str = "float") -> Callable[..., Any]:
+        """The rule as a Python function of ``(g, out, *inputs)`` computing only the partials
+        ``needs`` asks for.  ``"float"``: floats in, and one float out when one partial is
+        needed (else a tuple); arithmetic errors fall back to the ``"generic"`` version, which
+        runs on floats and Values alike (IEEE results inside rules) and returns a tuple with
+        None for the partials not needed."""
+        key = (needs, mode)
+        fn = self._compiled.get(key)
+        if fn is None:
+            program = pycode.keep_outputs(self.rule_program(), needs)
+            name = f"{self.name}_vjp" if all(needs) else f"{self.name}_vjp_{_mask_name(needs)}"
+            if mode == "generic":
+                fn = pycode.compile_function(program, name, "generic", expand=needs)
+            else:
+                fallback = self.compiled_rule(needs, "generic")
+                single = sum(needs) == 1
+                fn = pycode.compile_function(
+                    program, name, "float", fallback=fallback, single=single
+                )
+            self._compiled[key] = fn
+        return fn
+
+    def compiled_defn(self, mode: str) -> Callable[..., Any]:
+        """``defn`` as a Python function on floats (``"float"``) or on anything (``"generic"``)."""
+        fn = self._compiled.get(mode)
+        if fn is None:
+            program = self.defn_program()
+            assert program is not None
+            fallback = self.compiled_defn("generic") if mode == "float" else None
+            fn = pycode.compile_function(
+                program, self.name, mode, fallback=fallback, single=True, unpack=False
+            )
+            self._compiled[mode] = fn
+        return fn
+
+    def vjp(
+        self, g: Any, out: Any, *inputs: Any, needs: Sequence[bool] | None = None
+    ) -> tuple[Any, ...]:
+        """``(g·∂out/∂input₀, …)``: the rule applied to floats, Values or a mix (a Value
+        argument gives recorded Values).  ``needs``: compute only these partials (None for the
+        others)."""
+        mask = tuple(bool(n) for n in needs) if needs is not None else (True,) * self.arity
+        return tuple(self.compiled_rule(mask, "generic")(g, out, *inputs))
 
     def partials_text(self, out: str, inputs: tuple[str, ...], node: Any) -> tuple[str, ...]:
         """The local partials ∂out/∂inputᵢ as text, for :func:`~autograd_mini.explain.explain`."""
@@ -123,67 +304,287 @@ class Op:
             return f(out, inputs, node)
         return tuple(text.format(*inputs, out=out) for text in f)
 
-
-# engine.apply_op, imported on the first call of an op (the engine imports this module)
-_APPLY: Callable[[Op, tuple[Any, ...]], Any] | None = None
-
-
-def _load_apply() -> Callable[[Op, tuple[Any, ...]], Any]:
-    global _APPLY
-    from autograd_mini.engine import apply_op
-
-    _APPLY = apply_op
-    return apply_op
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
 
 
-OPS: dict[str, Op] = {}
-"""Every primitive by name: the built-ins in the order of :mod:`autograd_mini.ops`, then the
-ones :func:`defop` added, in the order they were defined."""
+Op = Primitive
+_INPUT_NAMES = ("x", "y")
 
 
-def _count_params(fn: Callable[..., Any], what: str) -> int | None:
-    """Number of positional parameters ``fn`` requires; None if it takes ``*args`` or its
-    signature cannot be read."""
+def _mask_name(needs: tuple[bool, ...]) -> str:
+    return "".join(n for n, want in zip(_INPUT_NAMES, needs, strict=False) if want)
+
+
+def _lazy(
+    prim: Primitive, attr: str, build: Callable[[], Callable[..., Any]]
+) -> Callable[..., Any]:
+    """A stand-in for ``prim.<attr>`` that builds the real function on its first call and puts it
+    in its place, so later calls cost nothing extra."""
+
+    def first_call(*args: Any) -> Any:
+        fn = build()
+        setattr(prim, attr, fn)
+        return fn(*args)
+
+    first_call.__name__ = f"{prim.name}_{attr}"
+    return first_call
+
+
+def _count_params(fn: Callable[..., Any]) -> int:
+    """Number of required positional parameters of ``fn`` (ValueError if it has ``*args``)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return None
+        raise ValueError(f"the signature of {brief(fn)} cannot be read") from None
     count = 0
     for p in sig.parameters.values():
         if p.kind is p.VAR_POSITIONAL:
-            return None
+            raise ValueError(f"{brief(fn)} takes *args: give its inputs one by one")
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
             count += 1
         elif p.kind is p.KEYWORD_ONLY and p.default is p.empty:
-            raise TypeError(f"defop: {what} has a required keyword-only parameter {p.name!r}")
+            raise TypeError(f"{brief(fn)} has a required keyword-only parameter {p.name!r}")
     return count
 
 
-def _real(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"defop: {what} must be a real number, got {type(x).__name__}: {x!r}")
-    return float(x)
+# --- tracing the vocabulary into programs -------------------------------------------------------
 
 
-def _user_vjp(name: str, vjp: Callable[..., Any], arity: int) -> Callable[..., tuple[Any, ...]]:
-    """The user's rule, checked: a tuple (or list) with one entry per input; plain floats in
-    float mode (so ``.grad`` stays a float)."""
+class VocabularyError(TypeError):
+    """A rule or definition used something outside the op vocabulary."""
 
-    def checked_vjp(g: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
-        result = vjp(g, out, *inputs)
-        if not isinstance(result, (tuple, list)) or len(result) != arity:
-            raise TypeError(
-                f"{name}: the vjp must return a tuple of {arity} gradient"
-                f"{'s' if arity > 1 else ''} (one per input), got {result!r}"
-            )
-        if type(g) is float:
-            return tuple(_real(r, f"{name} vjp result") for r in result)
-        return tuple(result)
 
-    checked_vjp.__name__ = checked_vjp.__qualname__ = f"{name}_vjp"
-    checked_vjp.__doc__ = vjp.__doc__
-    return checked_vjp
+class _Builder:
+    """The equations being recorded; an equation already recorded with the same inputs is
+    reused (common subexpressions are computed once)."""
 
+    __slots__ = ("count", "eqns", "memo")
+
+    def __init__(self) -> None:
+        self.eqns: list[Eqn] = []
+        self.count = 0
+        self.memo: dict[tuple[int, tuple[Atom, ...]], str] = {}
+
+
+class Var:
+    """A program variable: what a rule or definition is called with to trace it.  Arithmetic,
+    comparisons, the registry's primitives and :func:`where` on it record equations; anything
+    that needs its number (``float(v)``, ``math.cos(v)``, ``if v > 0:``) is a
+    :class:`VocabularyError` naming the way to write it."""
+
+    __slots__ = ("builder", "name")
+
+    def __init__(self, builder: _Builder, name: str) -> None:
+        self.builder = builder
+        self.name = name
+
+    def __add__(self, o: Any) -> Any:
+        return _arith("add", self, o)
+
+    def __radd__(self, o: Any) -> Any:
+        return _arith("add", o, self)
+
+    def __sub__(self, o: Any) -> Any:
+        return _arith("sub", self, o)
+
+    def __rsub__(self, o: Any) -> Any:
+        return _arith("sub", o, self)
+
+    def __mul__(self, o: Any) -> Any:
+        return _arith("mul", self, o)
+
+    def __rmul__(self, o: Any) -> Any:
+        return _arith("mul", o, self)
+
+    def __truediv__(self, o: Any) -> Any:
+        return _arith("div", self, o)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return _arith("div", o, self)
+
+    def __pow__(self, o: Any) -> Any:
+        return _arith("pow", self, o)
+
+    def __rpow__(self, o: Any) -> Any:
+        return _arith("pow", o, self)
+
+    def __mod__(self, o: Any) -> Any:
+        return _arith("remainder", self, o)
+
+    def __rmod__(self, o: Any) -> Any:
+        return _arith("remainder", o, self)
+
+    def __floordiv__(self, o: Any) -> Any:
+        return _emit(AUX["floor_divide"], (self, o))
+
+    def __rfloordiv__(self, o: Any) -> Any:
+        return _emit(AUX["floor_divide"], (o, self))
+
+    def __neg__(self) -> Any:
+        return _emit(OPS["neg"], (self,))
+
+    def __pos__(self) -> Var:
+        return self
+
+    def __abs__(self) -> Any:
+        return _emit(OPS["abs"], (self,))
+
+    def __lt__(self, o: Any) -> Any:
+        return _emit(AUX["lt"], (self, o))
+
+    def __le__(self, o: Any) -> Any:
+        return _emit(AUX["le"], (self, o))
+
+    def __gt__(self, o: Any) -> Any:
+        return _emit(AUX["gt"], (self, o))
+
+    def __ge__(self, o: Any) -> Any:
+        return _emit(AUX["ge"], (self, o))
+
+    def __eq__(self, o: object) -> Any:  # type: ignore[override]
+        return _emit(AUX["eq"], (self, o))
+
+    def __ne__(self, o: object) -> Any:  # type: ignore[override]
+        return _emit(AUX["ne"], (self, o))
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        raise VocabularyError(
+            "a rule cannot branch on data with Python's if/and/or/not or a conditional "
+            "expression: write where(condition, a, b) (from autograd_mini import where)"
+        )
+
+    def __float__(self) -> float:
+        raise VocabularyError(
+            "a rule cannot convert an input to a number (float(), math.*): use the op's "
+            "functions instead (autograd_mini.functions.cos(x), x.exp(), …)"
+        )
+
+    __index__ = __int__ = __float__  # type: ignore[assignment]
+
+    def __getattr__(self, attr: str) -> Any:
+        """``x.exp()``, ``x.tanh()``: the registry's ops as methods, as on Values."""
+        op = OPS.get(attr) or _ALIASES.get(attr)
+        if op is None:
+            raise AttributeError(attr)
+        return lambda *more: op(self, *more)
+
+    def __repr__(self) -> str:
+        return f"Var({self.name})"
+
+
+def _arith(name: str, a: Any, b: Any) -> Any:
+    return OPS[name].in_rule(a, b)
+
+
+def _atom(builder: _Builder, x: Any, what: str) -> Atom:
+    if isinstance(x, Var):
+        if x.builder is not builder:
+            raise VocabularyError(f"{what}: a variable of another trace")
+        return x.name
+    if isinstance(x, bool) or not is_real(x):
+        raise VocabularyError(f"{what} must be a number or a traced input, got {brief(x)}")
+    return float(x)  # type: ignore[arg-type]
+
+
+def _emit(prim: Primitive, args: Sequence[Any]) -> Var:
+    builder = next(a.builder for a in args if isinstance(a, Var))
+    ins = tuple(_atom(builder, a, f"{prim.name}: argument {i + 1}") for i, a in enumerate(args))
+    key = (id(prim), tuple(a if isinstance(a, str) else repr(a) for a in ins))
+    out = builder.memo.get(key)  # type: ignore[call-overload]
+    if out is None:
+        out = builder.memo[key] = f"t{builder.count}"  # type: ignore[index]
+        builder.count += 1
+        builder.eqns.append(Eqn(prim, ins, out))
+    return Var(builder, out)
+
+
+def trace_vocabulary(
+    fn: Callable[..., Any], names: Sequence[str], n_out: int | None, who: str
+) -> Program:
+    """``fn`` called on program variables named ``names``, as a Program.  ``n_out``: the
+    result must be a tuple (or list) of that many entries (a rule's partials); None: one value
+    (a definition)."""
+    builder = _Builder()
+    inputs = [Var(builder, n) for n in names]
+    try:
+        result = fn(*inputs)
+    except VocabularyError as e:
+        raise VocabularyError(f"{who}: {e}") from None
+    if n_out is None:
+        items = [result]
+    elif isinstance(result, (tuple, list)) and len(result) == n_out:
+        items = list(result)
+    else:
+        raise TypeError(
+            f"{who}: the vjp must return a tuple of {n_out} gradient{'s' if n_out > 1 else ''} "
+            f"(one per input), got {brief(result)}"
+        )
+    outputs = tuple(_atom(builder, r, f"{who}: result {i + 1}") for i, r in enumerate(items))
+    return Program(inputs=tuple(names), eqns=tuple(builder.eqns), outputs=outputs)
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``condition`` holds, else ``b``: the op vocabulary's branch.
+
+    On floats and Values ``condition`` is a ``bool`` (a comparison) and this is Python's
+    conditional; in a rule traced on program variables it records a select equation, which
+    every backend lowers (lazily, as ``a if condition else b``, in Python; both sides computed
+    and masked in NumPy and JAX)."""
+    if isinstance(condition, Var):
+        return _emit(AUX["select"], (condition, a, b))
+    return a if condition else b
+
+
+# --- the tables --------------------------------------------------------------------------------
+
+OPS: dict[str, Primitive] = {}
+"""Every differentiable primitive by name: the built-ins in the order of :mod:`autograd_mini.ops`,
+then the ones :func:`defop` added, in the order they were defined."""
+
+AUX: dict[str, Primitive] = {}
+"""The vocabulary's primitives that are not differentiable operations of their own: the
+comparisons ``lt le gt ge eq ne`` (a boolean), ``select`` (:func:`where`) and ``floor_divide``."""
+
+_ALIASES: dict[str, Primitive] = {}
+
+
+def register(*prims: Primitive) -> None:
+    """Add built-in primitives to :data:`OPS` (or :data:`AUX` for those without a rule)."""
+    for p in prims:
+        (OPS if p.rule is not None else AUX)[p.name] = p
+        for alias in p.aliases:
+            _ALIASES[alias] = p
+
+
+def _compare(name: str, symbol: str, fn: Callable[[float, float], bool]) -> Primitive:
+    return Primitive(
+        name, fn, None, symbol=symbol, notation="infix", py=(f"{{0}} {symbol} {{1}}", 5)
+    )
+
+
+register(
+    _compare("lt", "<", float.__lt__),
+    _compare("le", "<=", float.__le__),
+    _compare("gt", ">", float.__gt__),
+    _compare("ge", ">=", float.__ge__),
+    _compare("eq", "==", float.__eq__),
+    _compare("ne", "!=", float.__ne__),
+    Primitive("select", lambda c, a, b: a if c else b, None, arity=3),
+    Primitive(
+        "floor_divide",
+        float.__floordiv__,
+        None,
+        py=("{0} // {1}", 20),
+        numpy="floor_divide",
+        jax="floor_divide",
+    ),
+)
+
+
+# --- user ops ----------------------------------------------------------------------------------
 
 # name -> the module and qualified names of the forward and vjp functions defop made it from
 _DEFINITIONS: dict[str, tuple[str, str, str]] = {}
@@ -206,6 +607,72 @@ def _replaces(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -
     return old is not None and (old[1:] == new[1:] or old[0] != new[0])
 
 
+def _user_forward(name: str, forward: Callable[..., Any]) -> Callable[..., float]:
+    """The user's forward, checked: its errors name the op and the inputs (as a built-in's
+    domain errors do), and its result must be a real number."""
+
+    def checked(*xs: float) -> float:
+        try:
+            result = forward(*xs)
+        except Exception as exc:  # the user's code: report it as the op's error
+            where_ = ", ".join(f"{n} = {x!r}" for n, x in zip(_INPUT_NAMES, xs, strict=False))
+            kinds = (ZeroDivisionError, OverflowError, ValueError, TypeError, ArithmeticError)
+            kind = next((k for k in kinds if isinstance(exc, k)), ValueError)
+            raise kind(f"{name}: {exc or type(exc).__name__} ({where_})") from exc
+        if type(result) is float:
+            return result
+        if is_real(result) and not isinstance(result, bool):
+            return as_float(result, f"{name}: forward result")
+        raise TypeError(
+            f"{name}: forward must return a real number, got {type(result).__name__}: "
+            f"{brief(result)}"
+        )
+
+    checked.__name__ = checked.__qualname__ = name
+    checked.__doc__ = forward.__doc__
+    return checked
+
+
+_MAX_SYMBOL = 32
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"defop: name must be a str, got {type(name).__name__}: {brief(name)}")
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"defop: name must be a Python identifier, got {brief(name)}")
+    if unicodedata.normalize("NFKC", name) != name:
+        raise ValueError(
+            f"defop: name {brief(name)} is not in Unicode normal form NFKC (Python reads it as "
+            f"{unicodedata.normalize('NFKC', name)!r}): use that spelling"
+        )
+    return name
+
+
+def _check_symbol(symbol: object) -> str:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise ValueError(f"defop: symbol must be a non-empty str, got {brief(symbol)}")
+    if len(symbol) > _MAX_SYMBOL:
+        raise ValueError(
+            f"defop: symbol must be at most {_MAX_SYMBOL} characters, got {len(symbol)}"
+        )
+    bad = next(
+        (c for c in symbol if unicodedata.category(c) in ("Cc", "Cs", "Cn", "Zl", "Zp")), None
+    )
+    if bad is not None:
+        raise ValueError(
+            f"defop: symbol must be printable text, got the character U+{ord(bad):04X} in "
+            f"{brief(symbol)}"
+        )
+    return symbol
+
+
+def _real(x: object, what: str) -> float:
+    if isinstance(x, bool) or not is_real(x):
+        raise TypeError(f"defop: {what} must be a real number, got {type(x).__name__}: {brief(x)}")
+    return float(x)  # type: ignore[arg-type]
+
+
 def defop(
     name: str,
     forward: Callable[..., float],
@@ -214,159 +681,105 @@ def defop(
     symbol: str | None = None,
     domain: tuple[float, float] = (-INF, INF),
     kinks: tuple[float, ...] = (),
-    numpy: Any = None,
-    jax: Any = None,
+    numpy: Callable[..., Any] | None = None,
+    jax: Callable[..., Any] | None = None,
     formula: tuple[str, ...] | None = None,
-) -> Op:
+) -> Primitive:
     """Define a primitive with its own derivative rule and return it (the op is callable:
     ``op(2.0)`` is a float, ``op(Value(2.0))`` a recorded Value).
 
     ``forward(x)`` or ``forward(x, y)`` computes the result on floats (one or two inputs);
-    ``vjp(g, out, *inputs)`` returns ``(g·∂out/∂x,)`` or ``(g·∂out/∂x, g·∂out/∂y)``, the same
-    signature as the built-in rules.  The op then works with ``backward``, ``grad``, ``no_grad``,
-    ``trace``, ``explain``, ``draw_graph`` (``symbol``, default the name), ``gradcheck`` and
-    ``testing.reals`` (``domain``: the open interval of the first input where the op is smooth;
-    ``kinks``: points inside it where a derivative jumps).  ``formula``: optional display text of
-    each partial for ``explain`` (``{0}``, ``{1}`` the inputs, ``{out}`` the result).
+    ``vjp(g, out, *inputs)`` returns ``(g·∂out/∂x,)`` or ``(g·∂out/∂x, g·∂out/∂y)`` and is
+    written in the op vocabulary, like the built-in rules: arithmetic, the ops of
+    :mod:`autograd_mini.functions` (or Value methods such as ``x.exp()``), comparisons and
+    :func:`where` for a branch (``where(x > 0.0, g, -g)``).  It is traced once, here, into a
+    program of primitives; that program is the op's derivative everywhere: ``backward``,
+    ``grad`` of any order, ``jvp``, anomaly mode, ``trace`` and every backend.  A rule that
+    uses ``math`` functions, ``float()`` or Python's ``if`` on its inputs is a
+    :class:`VocabularyError` (a TypeError) saying what to write instead.
 
-    ``grad(create_graph=True)`` runs the same ``vjp`` on Values: second derivatives are right
-    when the rule is written with arithmetic on its arguments (``g * 3.0 * x * x``) or with
-    functions that accept Values (``autograd_mini.functions.cos(x)``, ``x.exp()``).  ``math.cos``
-    would turn a Value into a float, silently dropping that part of the second derivative.
+    The op then works with ``backward``, ``grad``, ``no_grad``, ``trace``, ``explain``,
+    ``draw_graph`` (``symbol``, default the name), ``gradcheck`` and ``testing.reals``
+    (``domain``: the open interval of the first input where the op is smooth; ``kinks``: points
+    inside it where a derivative jumps).  ``formula``: optional display text of each partial
+    for ``explain`` (``{0}``, ``{1}`` the inputs, ``{out}`` the result).
 
-    ``numpy``/``jax``: the op's lowering for those compiler backends (the forward only).  JAX
-    differentiates the ``jax=`` lowering by ``vjp`` when the rule runs on jax arrays (written
-    with arithmetic or ``jax.numpy``); a rule that needs floats (``math``, ``if x > 0``) leaves
-    JAX's own derivative of the lowering, which must then agree with ``vjp``.
+    ``numpy``/``jax``: optional forward lowerings on arrays for those compiler backends (native
+    speed); without them NumPy calls ``forward`` element by element and JAX through
+    ``jax.pure_callback``.  Import jax inside the callable: ``import autograd_mini`` must not
+    import it.
 
-    ValueError if ``name`` is not an identifier or is already an op: a built-in, or a user op
-    defined in the same module from other functions (defining it from the same functions, or in
-    another module, replaces the op).
-    Exceptions ``forward`` raises are reported as ``"<name>: <message> (x = …)"``, before any
-    node is built.
+    ValueError if ``name`` is not an identifier in NFKC normal form, or is already an op: a
+    built-in, or a user op defined in the same module from other functions (defining it from
+    the same functions, or in another module, replaces the op).  ``symbol``: printable text of
+    at most 32 characters.  Exceptions ``forward`` raises are reported as
+    ``"<name>: <message> (x = …)"``, before any node is built.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"defop: name must be a str, got {type(name).__name__}: {name!r}")
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise ValueError(f"defop: name must be a Python identifier, got {name!r}")
+    name = _check_name(name)
     for what, fn in (("forward", forward), ("vjp", vjp)):
         if not callable(fn):
-            raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {fn!r}")
+            raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {brief(fn)}")
     for what, fn in (("numpy", numpy), ("jax", jax)):
         if fn is not None and not callable(fn):
             raise TypeError(
                 f"defop: {what}= must be a callable lowering or None, got {type(fn).__name__}: "
-                f"{fn!r}"
+                f"{brief(fn)}"
             )
-    existing = OPS.get(name)
-    if existing is not None and not _replaces(name, forward, vjp):
+    existing = OPS.get(name) or AUX.get(name) or _ALIASES.get(name)
+    if existing is not None and not (existing.user and _replaces(name, forward, vjp)):
         kind = "user-defined op" if existing.user else "built-in op"
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")
-    n_vjp = _count_params(vjp, "vjp")
-    n_fwd = _count_params(forward, "forward")
-    arity = n_vjp - 2 if n_vjp is not None else n_fwd
-    if arity is None or arity not in (1, 2):
+    try:
+        n_vjp = _count_params(vjp) - 2
+        n_fwd = _count_params(forward)
+    except ValueError as e:
+        raise ValueError(f"defop: {name}: {e}") from None
+    if n_vjp not in (1, 2):
         raise ValueError(
             f"defop: {name} must take one or two inputs: forward(x) or forward(x, y) and "
             f"vjp(g, out, x) or vjp(g, out, x, y); got forward{_sig(forward)}, vjp{_sig(vjp)}"
         )
-    if n_fwd is not None and n_fwd != arity:
+    if n_fwd != n_vjp:
         raise ValueError(
-            f"defop: {name}'s forward takes {n_fwd} inputs but its vjp takes {arity} "
+            f"defop: {name}'s forward takes {n_fwd} inputs but its vjp takes {n_vjp} "
             f"(after g and out)"
         )
-    if symbol is None:
-        symbol = name
-    if not isinstance(symbol, str) or not symbol.strip():
-        raise ValueError(f"defop: symbol must be a non-empty str, got {symbol!r}")
-    lo, hi = (_real(d, "domain bound") for d in _pair(domain))
+    symbol = _check_symbol(name if symbol is None else symbol)
+    if not isinstance(domain, (tuple, list)) or len(domain) != 2:
+        raise ValueError(f"defop: domain must be a pair (lo, hi), got {brief(domain)}")
+    lo, hi = (_real(d, "domain bound") for d in domain)
     if not lo < hi:
         raise ValueError(f"defop: domain must be an interval (lo, hi) with lo < hi, got {domain!r}")
-    points = tuple(_real(k, "kink") for k in _sequence(kinks, "kinks"))
+    if not isinstance(kinks, (tuple, list)):
+        raise TypeError(f"defop: kinks must be a tuple of numbers, got {type(kinks).__name__}")
+    points = tuple(_real(k, "kink") for k in kinks)
     if formula is not None:
         formula = tuple(formula)
-        if len(formula) != arity or not all(isinstance(t, str) for t in formula):
-            raise ValueError(f"defop: formula must be {arity} str (one per input), got {formula!r}")
+        if len(formula) != n_vjp or not all(isinstance(t, str) for t in formula):
+            raise ValueError(f"defop: formula must be {n_vjp} str (one per input), got {formula!r}")
         try:
             for text in formula:
-                text.format(*(["x"] * arity), out="y")
+                text.format(*(["x"] * n_vjp), out="y")
         except (IndexError, KeyError, ValueError) as exc:
             raise ValueError(f"defop: bad formula {formula!r}: {exc!r}") from None
-    op = Op(
+    op = Primitive(
         name,
-        symbol,
-        forward,
-        _user_vjp(name, vjp, arity),
-        (lo, hi),
-        points,
+        _user_forward(name, forward),
+        vjp,
+        symbol=symbol,
         formula=formula,
+        domain=(lo, hi),
+        kinks=points,
         numpy=numpy,
-        jax=None if jax is None else _jax_with_vjp(name, jax, vjp, arity),
-        arity=arity,
+        jax=jax,
         user=True,
+        arity=n_vjp,
+        doc=(forward.__doc__ or "").strip(),
     )
+    op.rule_program()  # the rule must be in the vocabulary: refused now, not at first backward
     OPS[name] = op
     _DEFINITIONS[name] = _origin(forward, vjp)
     return op
-
-
-def _jax_with_vjp(
-    name: str, lowering: Callable[..., Any], vjp: Callable[..., Any], arity: int
-) -> Callable[..., Any]:
-    """The user's ``jax=`` lowering, differentiated by the user's ``vjp`` (a ``jax.custom_jvp``
-    whose partials are ``vjp(1, out, *inputs)``), so the JAX backend's gradients are the
-    ones eager computes, kinks and deliberate conventions (a straight-through rule) included.
-
-    That needs a rule that runs on traced jax arrays (arithmetic, ``jax.numpy``), checked once
-    with ``jax.eval_shape``; a rule that needs floats (``math.cos(x)``, ``if x > 0``) cannot,
-    and then JAX differentiates the lowering itself.  Built on the first call (jax is
-    imported only then)."""
-    built: list[Callable[..., Any]] = []
-
-    def build() -> Callable[..., Any]:
-        import jax
-        import jax.numpy as jnp
-
-        scalar = jax.ShapeDtypeStruct((), jnp.float64)  # type: ignore[no-untyped-call]
-        try:
-            jax.eval_shape(lambda *a: tuple(vjp(*a)), *([scalar] * (arity + 2)))
-        except Exception:  # the rule needs floats: JAX's own derivative of the lowering
-            return lowering
-
-        def partials(xs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
-            result = tuple(vjp(jnp.ones_like(out), out, *xs))
-            if len(result) != arity:
-                raise TypeError(f"{name}: the vjp must return {arity} gradient(s), got {result!r}")
-            return result
-
-        def forward(xs: tuple[Any, ...]) -> Any:  # one value per element of the operands
-            shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in xs))
-            return jnp.broadcast_to(jnp.asarray(lowering(*xs), dtype=jnp.float64), shape)
-
-        @jax.custom_jvp
-        def lowered(*xs: Any) -> Any:
-            return forward(xs)
-
-        @lowered.defjvp
-        def lowered_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
-            out = lowered(*primals)  # itself, so derivatives of higher order use the rule too
-            tangent = jnp.zeros_like(out)
-            for p, t in zip(partials(primals, out), tangents, strict=True):
-                tangent = tangent + p * t
-            return out, jnp.broadcast_to(tangent, out.shape)
-
-        def call(*xs: Any) -> Any:
-            return lowered(*(jnp.asarray(x, dtype=jnp.float64) for x in xs))
-
-        return call
-
-    def lowered_with_vjp(*xs: Any) -> Any:
-        if not built:
-            built.append(build())
-        return built[0](*xs)
-
-    lowered_with_vjp.__name__ = lowered_with_vjp.__qualname__ = f"{name}_jax"
-    return lowered_with_vjp
 
 
 def _sig(fn: Callable[..., Any]) -> str:
@@ -374,15 +787,3 @@ def _sig(fn: Callable[..., Any]) -> str:
         return str(inspect.signature(fn))
     except (TypeError, ValueError):
         return "(?)"
-
-
-def _pair(x: object) -> tuple[object, object]:
-    if not isinstance(x, (tuple, list)) or len(x) != 2:
-        raise ValueError(f"defop: domain must be a pair (lo, hi), got {x!r}")
-    return x[0], x[1]
-
-
-def _sequence(x: object, what: str) -> tuple[object, ...]:
-    if not isinstance(x, (tuple, list)):
-        raise TypeError(f"defop: {what} must be a tuple of numbers, got {type(x).__name__}")
-    return tuple(x)

@@ -153,7 +153,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
         steps.append(
             {"phase": "forward", "node": ids[v], "text": forward[v], "edges": edges, "marks": marks}
         )
-    grads: dict[Value, float] = {}
+    grads: dict[Value, float | None] = {}
     for s, line in zip(backward, lines, strict=True):
         v = s.value
         final_at[v] = len(steps)
@@ -168,7 +168,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
         )
     nodes = []
     for v in order:
-        constant = v._op is None and not v.label
+        constant = not v.requires_grad
         nodes.append(
             {
                 "id": ids[v],
@@ -176,7 +176,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
                 "data": _fmt(v.data),
                 "grad": None if constant else _fmt(grads[v]),
                 "dataFull": repr(v.data),
-                "gradFull": repr(grads[v]),
+                "gradFull": None if constant else repr(grads[v]),
                 "shownAt": shown_at[v],
                 "finalAt": final_at[v],
             }

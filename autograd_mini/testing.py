@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from autograd_mini.engine import Value
-from autograd_mini.ops import OPS, Op
+from autograd_mini.registry import OPS, Op
 
 __all__ = ["Expression", "expressions", "reals"]
 

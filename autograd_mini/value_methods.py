@@ -1,38 +1,22 @@
-"""The op-table methods of :class:`~autograd_mini.engine.Value` beyond the first seventeen:
-``x.tan()``, ``x.atan2(y)``, ``x.clamp(min, max)``, ``round(x)`` … — each one line that applies its
-entry of :mod:`autograd_mini.ops` (the same entries :mod:`autograd_mini.functions` calls).
-
-``Value`` inherits them from :class:`TableMethods`, so ``engine.py`` keeps the Value core (data,
-operators, the first seventeen functions, backward) and mypy and IDEs still see every method with
-its signature.  engine.py imports this module before it defines Value, so the engine is read
-here at call time (``engine._unary`` / ``engine._binary`` build the node): anomaly mode's swap of
-the engine's node constructor reaches these methods too.
+"""The op table's functions as methods of :class:`~autograd_mini.engine.Value`: ``x.tanh()``,
+``x.atan2(y)``, ``x.clamp(min, max)``, ``round(x)`` … — one line each that applies its entry of
+:mod:`autograd_mini.ops` (so mypy and IDEs see every method and its signature); the docstrings
+come from the table.  ``Value`` inherits them from :class:`TableMethods`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
-from autograd_mini import engine as _engine  # partly imported: used at call time only
-from autograd_mini import ops as _ops
+from autograd_mini import ops as o
+from autograd_mini.registry import OPS
 
 if TYPE_CHECKING:
     from autograd_mini.engine import Operand, Value
 
-__all__ = ["TableMethods"]
+__all__ = ["METHODS", "TableMethods"]
 
-
-def _me(x: object) -> Value:
-    """The Value a method was called on (the mixin is only ever a base of Value)."""
-    return cast("Value", x)
-
-
-def _unary(op: _ops.Op, x: Value) -> Value:
-    return _engine._unary(op, x)
-
-
-def _binary(op: _ops.Op, x: Value, other: object, what: str) -> Value:
-    return _engine._binary(op, x, other, what)
+# ruff: noqa: E501 - one line per method is the point of this module
 
 
 class TableMethods:
@@ -40,101 +24,60 @@ class TableMethods:
 
     __slots__ = ()
 
-    def tan(self) -> Value:
-        """tan x (radians); tan' = 1 + tan²."""
-        return _unary(_ops.TAN, _me(self))
+    def _unary(self, op: o.Primitive) -> Value:
+        raise NotImplementedError  # Value's
 
-    def sinh(self) -> Value:
-        """sinh x = (eˣ − e⁻ˣ)/2; OverflowError for |x| > 710.47."""
-        return _unary(_ops.SINH, _me(self))
+    def _binary_arg(self, op: o.Primitive, other: object, what: str) -> Value:
+        raise NotImplementedError  # Value's
 
-    def cosh(self) -> Value:
-        """cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47."""
-        return _unary(_ops.COSH, _me(self))
-
-    def asin(self) -> Value:
-        """arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1."""
-        return _unary(_ops.ASIN, _me(self))
-
-    def acos(self) -> Value:
-        """arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1."""
-        return _unary(_ops.ACOS, _me(self))
-
-    def atan(self) -> Value:
-        """arctan x; atan' = 1/(1 + x²)."""
-        return _unary(_ops.ATAN, _me(self))
-
-    def asinh(self) -> Value:
-        """arsinh x = ln(x + √(x² + 1))."""
-        return _unary(_ops.ASINH, _me(self))
-
-    def acosh(self) -> Value:
-        """arcosh x; ValueError for x < 1; the slope is +inf at 1."""
-        return _unary(_ops.ACOSH, _me(self))
-
-    def atanh(self) -> Value:
-        """artanh x; ValueError outside (−1, 1)."""
-        return _unary(_ops.ATANH, _me(self))
-
-    def atan2(self, other: Operand) -> Value:
-        """atan2(self, other): the angle of the point (other, self), like ``torch.atan2``."""
-        return _binary(_ops.ATAN2, _me(self), other, "other")
-
-    def hypot(self, other: Operand) -> Value:
-        """√(self² + other²) without overflow; the gradient is NaN at (0, 0), as in PyTorch."""
-        return _binary(_ops.HYPOT, _me(self), other, "other")
-
-    def log1p(self) -> Value:
-        """ln(1 + x), accurate for small x; ValueError for x ≤ −1."""
-        return _unary(_ops.LOG1P, _me(self))
-
-    def expm1(self) -> Value:
-        """eˣ − 1, accurate for small x; OverflowError for x > 709.78."""
-        return _unary(_ops.EXPM1, _me(self))
-
-    def log2(self) -> Value:
-        """log₂ x; ValueError for x ≤ 0."""
-        return _unary(_ops.LOG2, _me(self))
-
-    def log10(self) -> Value:
-        """log₁₀ x; ValueError for x ≤ 0."""
-        return _unary(_ops.LOG10, _me(self))
-
-    def exp2(self) -> Value:
-        """2ˣ; OverflowError for x ≥ 1024."""
-        return _unary(_ops.EXP2, _me(self))
-
-    def logaddexp(self, other: Operand) -> Value:
-        """ln(eˢᵉˡᶠ + eᵒᵗʰᵉʳ), stable for any inputs."""
-        return _binary(_ops.LOGADDEXP, _me(self), other, "other")
-
-    def erf(self) -> Value:
-        """The error function, 2/√π ∫₀ˣ e^(−t²) dt."""
-        return _unary(_ops.ERF, _me(self))
-
-    def erfc(self) -> Value:
-        """1 − erf x, accurate for large x."""
-        return _unary(_ops.ERFC, _me(self))
-
-    def gelu(self) -> Value:
-        """x·Φ(x) = x/2 · (1 + erf(x/√2)), the exact GELU (PyTorch's default)."""
-        return _unary(_ops.GELU, _me(self))
-
-    def silu(self) -> Value:
-        """x·σ(x) (also called swish)."""
-        return _unary(_ops.SILU, _me(self))
-
-    def elu(self, alpha: Operand = 1.0) -> Value:
-        """x for x > 0, alpha·(eˣ − 1) otherwise; the derivative at 0 is ``alpha``."""
-        return _binary(_ops.ELU, _me(self), alpha, "alpha")
-
-    def log_sigmoid(self) -> Value:
-        """ln σ(x) = −softplus(−x), stable for any x."""
-        return _unary(_ops.LOG_SIGMOID, _me(self))
-
-    def softsign(self) -> Value:
-        """x/(1 + |x|)."""
-        return _unary(_ops.SOFTSIGN, _me(self))
+    # fmt: off
+    def __abs__(self) -> Value: return self._unary(o.ABS)
+    def exp(self) -> Value: return self._unary(o.EXP)
+    def log(self) -> Value: return self._unary(o.LOG)
+    def sqrt(self) -> Value: return self._unary(o.SQRT)
+    def tanh(self) -> Value: return self._unary(o.TANH)
+    def sigmoid(self) -> Value: return self._unary(o.SIGMOID)
+    def relu(self) -> Value: return self._unary(o.RELU)
+    def leaky_relu(self, slope: Operand = 0.01) -> Value: return self._binary_arg(o.LEAKY_RELU, slope, "slope")
+    def sin(self) -> Value: return self._unary(o.SIN)
+    def cos(self) -> Value: return self._unary(o.COS)
+    def softplus(self) -> Value: return self._unary(o.SOFTPLUS)
+    def tan(self) -> Value: return self._unary(o.TAN)
+    def sinh(self) -> Value: return self._unary(o.SINH)
+    def cosh(self) -> Value: return self._unary(o.COSH)
+    def asin(self) -> Value: return self._unary(o.ASIN)
+    def acos(self) -> Value: return self._unary(o.ACOS)
+    def atan(self) -> Value: return self._unary(o.ATAN)
+    def asinh(self) -> Value: return self._unary(o.ASINH)
+    def acosh(self) -> Value: return self._unary(o.ACOSH)
+    def atanh(self) -> Value: return self._unary(o.ATANH)
+    def atan2(self, other: Operand) -> Value: return self._binary_arg(o.ATAN2, other, "other")
+    def hypot(self, other: Operand) -> Value: return self._binary_arg(o.HYPOT, other, "other")
+    def log1p(self) -> Value: return self._unary(o.LOG1P)
+    def expm1(self) -> Value: return self._unary(o.EXPM1)
+    def log2(self) -> Value: return self._unary(o.LOG2)
+    def log10(self) -> Value: return self._unary(o.LOG10)
+    def exp2(self) -> Value: return self._unary(o.EXP2)
+    def logaddexp(self, other: Operand) -> Value: return self._binary_arg(o.LOGADDEXP, other, "other")
+    def logaddexp2(self, other: Operand) -> Value: return self._binary_arg(o.LOGADDEXP2, other, "other")
+    def erf(self) -> Value: return self._unary(o.ERF)
+    def erfc(self) -> Value: return self._unary(o.ERFC)
+    def gelu(self) -> Value: return self._unary(o.GELU)
+    def silu(self) -> Value: return self._unary(o.SILU)
+    def elu(self, alpha: Operand = 1.0) -> Value: return self._binary_arg(o.ELU, alpha, "alpha")
+    def log_sigmoid(self) -> Value: return self._unary(o.LOG_SIGMOID)
+    def softsign(self) -> Value: return self._unary(o.SOFTSIGN)
+    def maximum(self, other: Operand) -> Value: return self._binary_arg(o.MAXIMUM, other, "other")
+    def minimum(self, other: Operand) -> Value: return self._binary_arg(o.MINIMUM, other, "other")
+    def sign(self) -> Value: return self._unary(o.SIGN)
+    def floor(self) -> Value: return self._unary(o.FLOOR)
+    def ceil(self) -> Value: return self._unary(o.CEIL)
+    def deg2rad(self) -> Value: return self._unary(o.DEG2RAD)
+    def rad2deg(self) -> Value: return self._unary(o.RAD2DEG)
+    def radians(self) -> Value: return self._unary(o.DEG2RAD)
+    def degrees(self) -> Value: return self._unary(o.RAD2DEG)
+    def sinc(self) -> Value: return self._unary(o.SINC)
+    # fmt: on
 
     def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Value:  # noqa: A002
         """x limited to [min, max] (either may be None), like ``torch.clamp``: the gradient is 1
@@ -142,28 +85,8 @@ class TableMethods:
         Recorded as ``clamp_min`` and/or ``clamp_max``."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        out = _me(self) if min is None else _binary(_ops.CLAMP_MIN, _me(self), min, "min")
-        return out if max is None else _binary(_ops.CLAMP_MAX, out, max, "max")
-
-    def maximum(self, other: Operand) -> Value:
-        """The larger of the two (NaN if either is); at a tie each input gets half the gradient."""
-        return _binary(_ops.MAXIMUM, _me(self), other, "other")
-
-    def minimum(self, other: Operand) -> Value:
-        """The smaller of the two (NaN if either is); at a tie each gets half the gradient."""
-        return _binary(_ops.MINIMUM, _me(self), other, "other")
-
-    def sign(self) -> Value:
-        """−1, 0 or 1 (0 for NaN, as ``torch.sign``); gradient 0."""
-        return _unary(_ops.SIGN, _me(self))
-
-    def floor(self) -> Value:
-        """⌊x⌋ as a float; gradient 0."""
-        return _unary(_ops.FLOOR, _me(self))
-
-    def ceil(self) -> Value:
-        """⌈x⌉ as a float; gradient 0."""
-        return _unary(_ops.CEIL, _me(self))
+        out: Any = self if min is None else self._binary_arg(o.CLAMP_MIN, min, "min")
+        return out if max is None else out._binary_arg(o.CLAMP_MAX, max, "max")  # type: ignore[no-any-return]
 
     def round(self, decimals: int = 0) -> Value:
         """x rounded to ``decimals`` decimal places, halves to even; gradient 0.  Like
@@ -173,14 +96,21 @@ class TableMethods:
         if not -300 <= decimals <= 300:
             raise ValueError(f"round: decimals must be in [-300, 300], got {decimals}")
         if decimals == 0:
-            return _unary(_ops.ROUND, _me(self))
-        if decimals > 0:
-            scale = 10.0**decimals
-            return _unary(_ops.ROUND, _me(self) * scale) / scale
-        scale = 10.0**-decimals
-        return _unary(_ops.ROUND, _me(self) / scale) * scale
+            return self._unary(o.ROUND)
+        me: Any = self
+        scale = 10.0 ** abs(decimals)
+        return (me * scale).round() / scale if decimals > 0 else (me / scale).round() * scale  # type: ignore[no-any-return]
 
     def __round__(self, ndigits: int | None = None) -> Value:
         """``round(v)`` and ``round(v, n)``: a Value, as :meth:`round` (PyTorch-style rounding
         that stays in the graph, gradient 0); use ``round(v.data)`` for Python's int."""
         return self.round(0 if ndigits is None else ndigits)
+
+
+METHODS: dict[str, o.Primitive] = {
+    name: op for op in OPS.values() for name in (op.name, *op.aliases) if name in vars(TableMethods)
+}
+"""The op behind each one-line method: the table and the methods agree (a test checks it)."""
+for _name, _op in METHODS.items():
+    vars(TableMethods)[_name].__doc__ = _op.doc or f"The op ``{_op.name}``."
+TableMethods.__abs__.__doc__ = o.ABS.doc

@@ -178,16 +178,19 @@ def _plain_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def local_partials(node: Value) -> tuple[float, ...]:
+def local_partials(node: Value) -> tuple[float | None, ...]:
     """∂node/∂input for each input of ``node`` (in argument order), as floats.
 
-    Computed by the op's VJP rule with upstream gradient 1: ``vjp(1.0, out, *inputs)``.  A leaf
-    has no inputs and gives ``()``.
+    Computed by the op's rule with upstream gradient 1: ``vjp(1.0, out, *inputs)``; None for an
+    input that needs no gradient (a constant: its partial is never computed).  A leaf has no
+    inputs and gives ``()``.
     """
     op = node._op
     if op is None:
         return ()
-    return tuple(float(p) for p in op.vjp(1.0, node.data, *(p.data for p in node._parents)))
+    parents = node._parents
+    partials = op.vjp(1.0, node.data, *(p.data for p in parents), needs=[p._rg for p in parents])
+    return tuple(None if p is None else float(p) for p in partials)
 
 
 def draw_graph(
@@ -202,9 +205,9 @@ def draw_graph(
 
     One record node per Value (name, ``data``, and ``grad`` when ``show_grad``), one small node per
     operation, edges input → op → output.  Labelled leaves (inputs, parameters: a model's
-    parameters are labelled ``L1.n3.w2``…) are blue, unlabelled leaves (constants) grey and
-    without a gradient field, the root gold.  With ``show_local_grads`` each input edge
-    is labelled with ∂out/∂in (the op's VJP rule at g = 1).  ``grad`` shows the current
+    parameters are labelled ``L1.n3.w2``…) are blue, constants (Values that need no gradient)
+    grey and without a gradient field, the root gold.  With ``show_local_grads`` each input
+    edge that needs a gradient is labelled with ∂out/∂in (the op's rule at g = 1).  ``grad`` shows the current
     ``.grad`` attribute: call ``root.backward()`` first to see gradients.
 
     The DOT source is deterministic (names from topological order).  Raises ValueError when the
@@ -230,8 +233,9 @@ def _build_graph(
     show_local_grads: bool = False,
 ) -> ValueGraph:
     """:func:`draw_graph`'s picture of the nodes ``order`` (topological), with the gradients
-    ``grads`` shown in the records (None: no gradient field).  Constants (unlabelled leaves)
-    never get a gradient field: nothing is learned about a number typed into the expression."""
+    ``grads`` shown in the records (None: no gradient field).  Constants (Values that need no
+    gradient: numbers typed into the expression, results under no_grad) never get a gradient
+    field, nor their edges a local partial."""
     names = node_names(order)
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")
@@ -243,7 +247,7 @@ def _build_graph(
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
     )
     for i, v in enumerate(order):
-        constant = v._op is None and not v.label
+        constant = not v.requires_grad
         fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
         if grads is not None and not constant:
             fields.append(f"grad {_fmt(grads[v])}")
@@ -265,11 +269,11 @@ def _build_graph(
             partials = local_partials(v) if show_local_grads else ()
             for k, parent in enumerate(v._parents):
                 attrs: dict[str, str] = {}
-                if show_local_grads:
+                if show_local_grads and partials[k] is not None:
                     # "∂v3/∂x = 0.5": the factor backward multiplies along this edge
                     attrs["label"] = graphviz.nohtml(
                         _plain_escape(
-                            f"∂{atom(names[v])}/∂{atom(names[parent])} = {_fmt(partials[k])}"
+                            f"∂{atom(names[v])}/∂{atom(names[parent])} = {_fmt(partials[k])}"  # type: ignore[arg-type]
                         )
                     )
                 dot.edge(f"v{index[parent]}", op_name, **attrs)
