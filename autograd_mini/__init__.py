@@ -50,6 +50,17 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+
+def _display_graph(self: Value, include: object = None, exclude: object = None) -> dict[str, str]:
+    """Jupyter shows a Value as its graph (SVG) beside the repr: registered here, above the
+    engine, so the engine imports no drawing code (graphviz is imported on first display)."""
+    from autograd_mini.viz import _mimebundle
+
+    return _mimebundle(self)
+
+
+Value._repr_mimebundle_ = _display_graph  # type: ignore[attr-defined]
+
 _LAZY_SUBMODULES = ("data", "functions", "losses", "nn", "optim", "viz")
 
 

@@ -311,14 +311,17 @@ class Value(TableMethods):
         ``register_hook``).  None keeps g.  g is a float, or a Value under
         ``grad(create_graph=True)``.  Several hooks run in registration order, each on the
         previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``.  The
-        hook lives on this Value: it goes when the Value does (the handle does not keep it).
+        hook lives on this Value: it goes when the Value does (the handle does not keep it
+        alive).
 
         Like ``torch.autograd.grad``, ``grad(output, inputs)`` runs only the hooks of Values on
         a path from ``output`` to one of ``inputs``.  RuntimeError on a Value that needs no
         gradient (it would never run).
         """
         if not callable(fn):
-            raise TypeError(f"register_hook: fn must be callable, got {_brief(fn)}")
+            raise TypeError(
+                f"register_hook: fn must be callable, got {type(fn).__name__}: {_brief(fn)}"
+            )
         if not self._rg:
             raise RuntimeError("register_hook: this Value does not need a gradient")
         with _HOOK_LOCK:
@@ -336,6 +339,8 @@ class _Hooks(list):  # type: ignore[type-arg]
     alive has hooks (when none does, a pass does not even look)."""
 
     __slots__ = ("__weakref__",)
+    __eq__ = object.__eq__  # one node's hooks, not a value: identity
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 _HOOK_LOCK = threading.Lock()
@@ -350,14 +355,17 @@ class RemovableHandle:
     __slots__ = ("_hooks", "_id")
 
     def __init__(self, hooks: _Hooks, hook_id: int) -> None:
-        self._hooks = hooks
+        self._hooks = weakref.ref(hooks)  # the node owns its hooks; the handle only points
         self._id = hook_id
 
     def remove(self) -> None:
+        hooks = self._hooks()
+        if hooks is None:  # its Value is gone, and its hooks with it
+            return
         with _HOOK_LOCK:
-            self._hooks[:] = [h for h in self._hooks if h[0] != self._id]
-            if not self._hooks:
-                _LIVE_HOOKS.discard(self._hooks)
+            hooks[:] = [h for h in hooks if h[0] != self._id]
+            if not hooks:
+                _LIVE_HOOKS.discard(hooks)
 
     def __enter__(self) -> RemovableHandle:
         return self

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from autograd_mini.engine import Value
-from autograd_mini.registry import OPS
+from autograd_mini.registry import ALIASES, OPS
 
 __all__ = [
     "FUNCTIONS",
@@ -52,13 +52,14 @@ class _Functions(Mapping[str, tuple[Callable[..., Value], int, int]]):
     :data:`~autograd_mini.ops.OPS` on each lookup, so ops added with ``defop`` are callable too."""
 
     def __getitem__(self, name: str) -> tuple[Callable[..., Value], int, int]:
-        op = OPS.get(name)
+        op = OPS.get(name) or ALIASES.get(name)
         if op is None or op.notation != "call":
             raise KeyError(name)
         return op, op.arity - len(op.defaults), op.arity
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, op in list(OPS.items()) if op.notation == "call")
+        ops = [*OPS.items(), *ALIASES.items()]
+        return (name for name, op in sorted(ops) if op.notation == "call")
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

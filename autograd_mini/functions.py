@@ -35,6 +35,8 @@ __all__ = [
     "atanh",
     "ceil",
     "clamp",
+    "clamp_max",
+    "clamp_min",
     "cos",
     "cosh",
     "deg2rad",
@@ -147,6 +149,8 @@ logaddexp2: Binary = _ops.LOGADDEXP2
 maximum: Binary = _ops.MAXIMUM
 minimum: Binary = _ops.MINIMUM
 remainder: Binary = _ops.REMAINDER
+clamp_min: Binary = _ops.CLAMP_MIN
+clamp_max: Binary = _ops.CLAMP_MAX
 
 
 def _any_value(*xs: object) -> bool:

@@ -99,8 +99,17 @@ def _exp(x: float) -> float:
         raise OverflowError(f"exp: result overflows a float for x = {x!r} (max ≈ 709.78)") from None
 
 
-def _exp_ieee(x: float) -> float:
-    return math.exp(x) if x < 709.0 else (math.exp(x) if x <= 709.78 else INF)
+def _overflows_to_inf(fn: Any) -> Any:
+    """``fn`` with IEEE overflow: +inf instead of OverflowError (for eˣ and 2ˣ inside rules)."""
+
+    def ieee(x: float) -> float:
+        try:
+            result: float = fn(x)
+        except OverflowError:
+            return INF
+        return result
+
+    return ieee
 
 
 def _log(x: float) -> float:
@@ -157,10 +166,6 @@ def _exp2(x: float) -> float:
     except OverflowError:
         raise _overflow("exp2", x) from None
     return result
-
-
-def _exp2_ieee(x: float) -> float:
-    return 2.0**x if x < 1024.0 else INF
 
 
 def _sign_kept(fn: Any) -> Any:
@@ -242,7 +247,7 @@ pow_ = POW
 ABS = Primitive("abs", math.fabs, lambda g, out, x: (g * sign(x),), kinks=(0.0,),
                 formula=("sign({0})",), py=("math.fabs({0})", 100),
                 doc="|x|; the derivative is sign(x), 0 at 0 (PyTorch).")
-EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",), ieee=_exp_ieee,
+EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",), ieee=_overflows_to_inf(math.exp),
                 py=("math.exp({0})", 100), doc="eˣ; OverflowError for x > 709.78.")
 LOG = Primitive("log", _log, lambda g, out, x: (g / x,), domain=(0.0, INF), formula=("1/{0}",),
                 ieee=_log_ieee, py=("math.log({0})", 100),
@@ -348,7 +353,7 @@ LOG10 = Primitive("log10", _checked("log10", math.log10, "x > 0", lambda x: x <=
                   formula=("1/({0}·ln 10)",), py=("math.log10({0})", 100),
                   doc="log₁₀ x; ValueError for x ≤ 0.")
 EXP2 = Primitive("exp2", _exp2, lambda g, out, x: (g * out * LN2,), formula=("{out}·ln 2",),
-                 ieee=_exp2_ieee, doc="2ˣ; OverflowError for x ≥ 1024.")
+                 ieee=_overflows_to_inf(lambda x: 2.0**x), doc="2ˣ; OverflowError for x ≥ 1024.")
 
 
 def _logaddexp(x: Any, y: Any) -> Any:
@@ -478,7 +483,7 @@ RAD2DEG = Primitive("rad2deg", None, lambda g, out, x: (g * RAD_TO_DEG,),
 def _sinc_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂sinc x/∂x = (πx·cos πx − sin πx)/(πx²), 0 at x = 0 (PyTorch)"""
     p = PI * x
-    return (g * where(x == 0.0, 0.0, (p * cos(p) - sin(p)) / (p * x)),)
+    return (where(x == 0.0, 0.0, g * ((p * cos(p) - sin(p)) / (p * x))),)
 
 
 SINC = Primitive("sinc", None, _sinc_rule,

@@ -34,7 +34,7 @@ from typing import Any
 from autograd_mini import pycode
 from autograd_mini.program import Atom, Eqn, Program
 
-__all__ = ["AUX", "OPS", "Op", "Primitive", "Var", "defop", "register_operand", "where"]
+__all__ = ["ALIASES", "AUX", "OPS", "Op", "Primitive", "Var", "defop", "register_operand", "where"]
 
 INF = math.inf
 Formula = Callable[[str, tuple[str, ...], Any], tuple[str, ...]]
@@ -466,7 +466,7 @@ class Var:
 
     def __getattr__(self, attr: str) -> Any:
         """``x.exp()``, ``x.tanh()``: the registry's ops as methods, as on Values."""
-        op = OPS.get(attr) or _ALIASES.get(attr)
+        op = OPS.get(attr) or ALIASES.get(attr)
         if op is None:
             raise AttributeError(attr)
         return lambda *more: op(self, *more)
@@ -548,7 +548,8 @@ AUX: dict[str, Primitive] = {}
 """The vocabulary's primitives that are not differentiable operations of their own: the
 comparisons ``lt le gt ge eq ne`` (a boolean), ``select`` (:func:`where`) and ``floor_divide``."""
 
-_ALIASES: dict[str, Primitive] = {}
+ALIASES: dict[str, Primitive] = {}
+"""Other public names of ops (``radians`` for ``deg2rad``): methods, functions, the parser."""
 
 
 def register(*prims: Primitive) -> None:
@@ -556,7 +557,7 @@ def register(*prims: Primitive) -> None:
     for p in prims:
         (OPS if p.rule is not None else AUX)[p.name] = p
         for alias in p.aliases:
-            _ALIASES[alias] = p
+            ALIASES[alias] = p
 
 
 def _compare(name: str, symbol: str, fn: Callable[[float, float], bool]) -> Primitive:
@@ -725,7 +726,7 @@ def defop(
                 f"defop: {what}= must be a callable lowering or None, got {type(fn).__name__}: "
                 f"{brief(fn)}"
             )
-    existing = OPS.get(name) or AUX.get(name) or _ALIASES.get(name)
+    existing = OPS.get(name) or AUX.get(name) or ALIASES.get(name)
     if existing is not None and not (existing.user and _replaces(name, forward, vjp)):
         kind = "user-defined op" if existing.user else "built-in op"
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import autograd_mini
@@ -1201,7 +1201,7 @@ def _pause_first_mul_rule(
     engine let them.  Returns the started thread (join it after the pass)."""
     from autograd_mini import ops
 
-    original = ops.MUL.vjp
+    original = ops.MUL.compiled_rule((True, False))  # x * constant: the float rule for x alone
     owner = threading.get_ident()
     started: list[threading.Thread] = []
 
@@ -1213,7 +1213,7 @@ def _pause_first_mul_rule(
             other.join(0.2)  # time for the other pass to run, if nothing stops it
         return original(*args)
 
-    monkeypatch.setattr(ops.MUL, "vjp", paused)
+    monkeypatch.setattr(ops.MUL, "vjp_x", paused)
     return started
 
 
@@ -1230,7 +1230,7 @@ def test_backward_in_another_thread_over_a_shared_leaf_does_not_interleave(
     started = _pause_first_mul_rule(monkeypatch, other_thread)
     (w * 3.0).tanh().backward()
     mine = w.grad
-    assert started, "the engine no longer applies rules through Op.vjp"
+    assert started, "the engine no longer applies rules through Op.vjp_x"
     started[0].join(10)
     assert mine == pytest.approx(3.0 * (1.0 - math.tanh(1.5) ** 2))  # complete, nothing else
     assert seen == [pytest.approx(math.cos(0.5) + mine)]  # the other pass ran after, in full
@@ -1248,7 +1248,7 @@ def test_grad_in_another_thread_does_not_leak_into_a_concurrent_backward(
 
     started = _pause_first_mul_rule(monkeypatch, other_thread)
     (w * 3.0).tanh().backward()
-    assert started, "the engine no longer applies rules through Op.vjp"
+    assert started, "the engine no longer applies rules through Op.vjp_x"
     started[0].join(10)
     assert results == [pytest.approx(math.cos(0.5))]
     assert w.grad == pytest.approx(3.0 * (1.0 - math.tanh(1.5) ** 2))  # grad() touches no .grad
@@ -1416,7 +1416,17 @@ def test_expressions_run_on_torch_tensors_too(torch: Any, f: Any, a: float, b: f
 @settings(max_examples=25)
 def test_hessians_of_generated_expressions_match_torch(torch: Any, f: Any, xs: list[float]) -> None:
     vs = [Value(x) for x in xs]
-    first = grad(f(*vs), vs, create_graph=True)
+    out = f(*vs)
+    # 0/0 singularities, where torch's second derivatives are artefacts of its formulas:
+    # x**y at (0, 0), hypot and atan2 at the origin (documented in the README)
+    singular = {"pow", "hypot", "atan2"}
+    assume(
+        not any(
+            n.op in singular and all(p.data == 0.0 for p in n.parents)
+            for n in autograd_mini.topological_order(out)
+        )
+    )
+    first = grad(out, vs, create_graph=True)
     hessian = [[h.data for h in grad(g, vs)] for g in first]
     point = torch.tensor(xs, dtype=torch.float64)
     want = torch.autograd.functional.hessian(lambda t: f(*t.unbind()), point)

@@ -200,9 +200,13 @@ def test_error_inside_a_pass_leaves_the_graph_usable(monkeypatch: pytest.MonkeyP
 
     x = Value(0.5)
     y = x.tanh() * 2
-    boom = ops.Op("tanh", "tanh", ops.tanh, lambda g, out, x: 1 / 0)
+    def fail(x: float) -> float:
+        raise ZeroDivisionError("boom")
+
+    broken = ops.Primitive("t_broken", fail, None)  # called by the rule below: raises
+    boom = ops.Primitive("tanh", ops.TANH.forward, lambda g, out, x: (g * broken(x),))
     monkeypatch.setattr(y.parents[0], "_op", boom)
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match="boom"):
         y.backward()
     monkeypatch.undo()
     y.backward()  # no stale scratch gradients, nothing marked as released

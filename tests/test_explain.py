@@ -43,7 +43,19 @@ def test_one_line_per_node_in_backward_visiting_order() -> None:
     assert len(lines) == len(order)
     for line, step in zip(lines, steps, strict=True):
         assert line.startswith(f"{step.name} = ")
-        assert f"∂E/∂{step.name} = " in line
+        # a constant (a number typed into the formula) needs no gradient: none is shown
+        assert (f"∂E/∂{step.name} = " in line) == step.value.requires_grad
+
+
+def test_constants_get_no_gradient_and_never_nan() -> None:
+    x = Value(0.0, label="x")
+    y = (x - 1.0) ** 2  # ∂/∂(exponent) would be (x − 1)²·ln(x − 1) = NaN at x = 0
+    text = explain(y)
+    assert "nan" not in text
+    steps = {s.name: s for s in explain_steps(y)}
+    assert steps["x"].grad == -2.0
+    constants = [s for s in steps.values() if not s.value.requires_grad]
+    assert len(constants) == 2 and all(s.grad is None and not s.terms for s in constants)
 
 
 def test_explained_gradients_equal_the_engines_exactly() -> None:
@@ -51,10 +63,11 @@ def test_explained_gradients_equal_the_engines_exactly() -> None:
     steps = explain_steps(e)
     e.backward()
     for s in steps:
-        assert s.grad == s.value.grad, s.name
+        assert s.grad == (s.value.grad if s.value.requires_grad else None), s.name
     # and the text ends each line with the engine's number in full precision
     for line, s in zip(explain(e).splitlines()[1:], steps[1:], strict=True):
-        assert float(line.rsplit(" = ", 1)[1]) == s.value.grad
+        if s.grad is not None:
+            assert float(line.rsplit(" = ", 1)[1]) == s.value.grad
 
 
 def test_each_gradient_is_the_sum_of_local_partial_times_consumer_gradient() -> None:
@@ -62,6 +75,8 @@ def test_each_gradient_is_the_sum_of_local_partial_times_consumer_gradient() -> 
     steps = explain_steps(e)
     grad_of = {s.name: s.grad for s in steps}
     for s in steps[1:]:
+        if s.grad is None:
+            continue  # a constant
         assert s.terms
         for t in s.terms:
             assert t.upstream == grad_of[t.consumer]
@@ -131,7 +146,9 @@ def test_explain_matches_backward_on_random_expressions(f: Expression, a: float,
     steps = explain_steps(out)
     out.backward()
     for s in steps:
-        if math.isnan(s.grad):
+        if s.grad is None:
+            assert not s.value.requires_grad
+        elif math.isnan(s.grad):
             assert math.isnan(s.value.grad)
         else:
             assert s.grad == pytest.approx(s.value.grad, rel=1e-12, abs=1e-300)

@@ -181,13 +181,13 @@ def test_parser_never_calls_eval_or_exec(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_every_engine_function_is_callable_by_name() -> None:
-    for name, (_, lo, hi) in FUNCTIONS.items():
-        if OPS[name].user:
+    for name, (op, lo, hi) in FUNCTIONS.items():
+        if op.user:
             continue  # ops other tests defined with defop
-        x = 1.5 if OPS[name].domain[0] >= 0.5 else 0.5  # inside every domain
+        x = 1.5 if op.domain[0] >= 0.5 else 0.5  # inside every domain
         args = ", ".join(["x", "0.25"][:lo])
         y = parse_expression(f"{name}({args})").evaluate(values(x=x))
-        assert y.op == name and y.data == OPS[name](x, *[0.25][: lo - 1])
+        assert y.op == op.name and y.data == op(x, *[0.25][: lo - 1])  # an alias: its op
         if hi > lo:  # the optional input has its default, and can be given
             assert parse_expression(f"{name}(x, 0.3)").evaluate(values(x=x)).op == name
 
@@ -198,7 +198,8 @@ def test_modulo_is_floor_mod() -> None:
 
 
 def test_the_function_list_is_the_registry_of_ops_written_as_calls() -> None:
-    assert set(FUNCTIONS) == {n for n, op in OPS.items() if op.notation == "call"}
+    calls = {n for n, op in OPS.items() if op.notation == "call"}
+    assert set(FUNCTIONS) == calls | {"radians", "degrees"}  # the aliases of deg2rad, rad2deg
     assert "atan2" in FUNCTIONS and "add" not in FUNCTIONS and "remainder" not in FUNCTIONS
     assert FUNCTIONS["leaky_relu"][1:] == (1, 2) and FUNCTIONS["atan2"][1:] == (2, 2)
 
@@ -207,11 +208,11 @@ def test_the_function_list_is_the_registry_of_ops_written_as_calls() -> None:
 # composition can be evaluated
 _UNARY = sorted(
     n
-    for n, (_, lo, _hi) in FUNCTIONS.items()
+    for n, (op, lo, _hi) in FUNCTIONS.items()
     if lo == 1
-    and not OPS[n].user
-    and OPS[n].domain == (-math.inf, math.inf)
-    and n not in ("sinh", "cosh", "exp2", "expm1")
+    and not op.user
+    and op.domain == (-math.inf, math.inf)
+    and n not in ("sinh", "cosh", "exp2", "expm1", "rad2deg", "degrees")
 )
 
 

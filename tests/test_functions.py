@@ -106,6 +106,10 @@ CASES: dict[str, Case] = {
     "ceil": Case(T("ceil")),
     "round": Case(T("round")),
     "remainder": Case(T("remainder"), NONZERO),
+    "deg2rad": Case(T("deg2rad")),
+    "rad2deg": Case(T("rad2deg")),
+    "sinc": Case(T("sinc")),
+    "logaddexp2": Case(T("logaddexp2")),
 }
 BUILTIN = sorted(name for name, op in OPS.items() if not op.user)
 

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from autograd_mini import OPS, Value, ops
+from autograd_mini import OPS, Value, defop, ops
+from autograd_mini.functions import sin
 from autograd_mini.gradcheck import GradcheckError, gradcheck, numerical_grad
 
 
@@ -35,12 +36,15 @@ def test_gradcheck_passes_a_correct_function_at_order_one_and_two() -> None:
     assert gradcheck(f, [0.3, 1.7], order=2) is True
 
 
-def _broken(monkeypatch: pytest.MonkeyPatch, name: str, vjp: object) -> None:
-    monkeypatch.setattr(OPS[name], "vjp", vjp)
+def _broken(monkeypatch: pytest.MonkeyPatch, name: str, rule: object) -> None:
+    """The op ``name`` with another rule, where the Value methods find it."""
+    right = OPS[name]
+    wrong = ops.Primitive(name, right.forward, rule)  # type: ignore[arg-type]
+    monkeypatch.setattr(ops, name.upper(), wrong)
 
 
 def test_gradcheck_catches_a_wrong_first_derivative(monkeypatch: pytest.MonkeyPatch) -> None:
-    _broken(monkeypatch, "sin", lambda g, out, x: (g * ops._sin(x),))  # should be cos
+    _broken(monkeypatch, "sin", lambda g, out, x: (g * sin(x),))  # should be cos
     assert gradcheck(lambda a: a.sin(), [0.4]) is False
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda a, b: a.sin() * b, [0.4, 2.0], raise_exception=True)
@@ -50,15 +54,15 @@ def test_gradcheck_catches_a_wrong_first_derivative(monkeypatch: pytest.MonkeyPa
     assert "numerical" in message
 
 
-def test_gradcheck_order_two_catches_a_rule_that_is_not_differentiable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # right in float mode, but treats 1 − out² as a constant when recording: wrong 2nd derivative
-    _broken(monkeypatch, "tanh", lambda g, out, x: (g * (1.0 - float(out) ** 2),))
-    assert gradcheck(lambda a: a.tanh(), [0.7], order=1) is True
-    assert gradcheck(lambda a: a.tanh(), [0.7], order=2) is False
+def test_gradcheck_order_two_catches_a_wrong_rule_used_inside_a_rule() -> None:
+    # mysin's rule is right, but it calls mycos, whose own rule has the wrong sign: the first
+    # derivative is right and the second is not
+    mycos = defop("t_gc_mycos", math.cos, lambda g, out, x: (g * sin(x),))  # should be −sin
+    mysin = defop("t_gc_mysin", math.sin, lambda g, out, x: (g * mycos(x),))
+    assert gradcheck(lambda a: mysin(a), [0.7], order=1) is True
+    assert gradcheck(lambda a: mysin(a), [0.7], order=2) is False
     with pytest.raises(GradcheckError, match="second derivative"):
-        gradcheck(lambda a: a.tanh(), [0.7], order=2, raise_exception=True)
+        gradcheck(lambda a: mysin(a), [0.7], order=2, raise_exception=True)
 
 
 def test_gradcheck_rejects_bad_order_and_non_value_results() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -9,18 +10,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from autograd_mini import Value, grad, instrument
+from autograd_mini import Value, backprop, grad
 from autograd_mini import engine as engine_module
 from autograd_mini.gradcheck import numerical_grad
 from autograd_mini.testing import _BINARY, _UNARY, Expression, expressions
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_hooks() -> Any:
-    """A hook keeps its Value registered until removed: start and end every test without any."""
-    instrument.HOOKS.clear()
-    yield
-    instrument.HOOKS.clear()
+def live_hooks() -> int:
+    """How many Values alive have hooks (the engine's weak registry of hook lists)."""
+    return sum(1 for hooks in engine_module._LIVE_HOOKS if hooks)
 
 
 # --- basics -------------------------------------------------------------------------------------
@@ -80,7 +78,7 @@ def test_remove_stops_the_hook_and_is_idempotent() -> None:
     handle.remove()
     (x * 2.0).backward()
     assert seen == [2.0]
-    assert not instrument.HOOKS
+    assert x._hooks == []
 
 
 def test_handle_as_context_manager_removes_on_exit() -> None:
@@ -176,28 +174,61 @@ def test_register_hook_needs_a_callable() -> None:
         Value(1.0).register_hook(3)  # type: ignore[arg-type]
 
 
-def test_hooks_of_released_interior_nodes_are_dropped() -> None:
+def test_hooks_live_on_their_value_and_go_with_it() -> None:
     w = Value(1.0)
     leaf_handle = w.register_hook(lambda g: None)
+    before = live_hooks()
     for _ in range(3):
         h = w * 2.0
         h.register_hook(lambda g: None)
         (h * h).backward()
-    assert list(instrument.HOOKS) == [w]  # no graph kept alive by its hooks
+        k = w * 3.0
+        k.register_hook(lambda g: None)
+        grad(w * w, [w])  # k is never backpropagated through: it goes with its Value anyway
+    del h, k
+    assert live_hooks() == before  # no graph kept alive by its hooks
     leaf_handle.remove()
+    assert live_hooks() == before - 1
 
 
-def test_without_hooks_backward_takes_the_plain_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    def instrumented(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("the instrumented loop ran without hooks")
+def test_a_handle_does_not_keep_its_value_alive() -> None:
+    x = Value(1.0)
+    handle = x.register_hook(lambda g: None)
+    before = live_hooks()
+    del x
+    assert live_hooks() == before - 1
+    handle.remove()  # harmless after the Value is gone
 
-    monkeypatch.setattr(instrument, "backprop", instrumented)
+
+def test_without_hooks_a_pass_does_not_look_for_any(monkeypatch: pytest.MonkeyPatch) -> None:
+    def looking(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a pass looked for hooks although no Value has one")
+
+    gc.collect()  # Values of earlier tests, and their hooks
+    assert live_hooks() == 0
+    monkeypatch.setattr(engine_module, "_hooked_nodes", looking)
+    monkeypatch.setattr(backprop, "run_hooks", looking)
     x = Value(2.0)
     (x * x).backward()
     grad(x * x, [x])
     grad(x * x, [x], create_graph=True)
     assert x.grad == 4.0
-    assert engine_module._inst is instrument
+
+
+def test_a_hook_elsewhere_leaves_other_passes_on_the_plain_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    elsewhere = Value(5.0)
+    handle = elsewhere.register_hook(lambda g: None)
+
+    def hooking(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a pass over a graph without hooks ran the hook step")
+
+    monkeypatch.setattr(backprop, "run_hooks", hooking)
+    x = Value(2.0)
+    (x * x).backward()
+    assert x.grad == 4.0
+    handle.remove()
 
 
 # --- PyTorch as the oracle ----------------------------------------------------------------------
@@ -258,7 +289,6 @@ def test_hooks_match_torch_register_hook(
     for leaf, tleaf in zip(leaves, tleaves, strict=True):
         want = 0.0 if tleaf.grad is None else tleaf.grad.item()
         assert math.isclose(leaf.grad, want, rel_tol=1e-12, abs_tol=1e-12)
-    instrument.HOOKS.clear()  # hypothesis runs many examples in one test
 
 
 # Which leaves grad() differentiates for: each alone or both (torch runs only the hooks on paths
@@ -352,7 +382,6 @@ def test_hooks_in_grad_match_torch_autograd_grad(
             (want2,) = torch.autograd.grad(want[0], [tleaves[1]], allow_unused=True)
             want2_value = 0.0 if want2 is None else want2.item()
             assert math.isclose(second.data, want2_value, rel_tol=1e-11, abs_tol=1e-11)
-    instrument.HOOKS.clear()
 
 
 def hooked_gradient(
