@@ -35,10 +35,10 @@ element in a batch: slower, same result.
 from __future__ import annotations
 
 from autograd_mini.compile.inline import inline_rule
-from autograd_mini.compile.rule_ast import _CONST_NAMES as _CONST_NAMES
-from autograd_mini.compile.rule_ast import _EXACT_IN_NUMPY as _EXACT_IN_NUMPY
-from autograd_mini.compile.rule_ast import _MATH_TO_NUMPY as _MATH_TO_NUMPY
 from autograd_mini.compile.rule_ast import (
+    _CONST_NAMES as _CONST_NAMES,
+    _EXACT_IN_NUMPY as _EXACT_IN_NUMPY,
+    _MATH_TO_NUMPY as _MATH_TO_NUMPY,
     NUMPY_HELPERS,
     BatchFailureError,
     CannotInlineError,

@@ -22,8 +22,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias, TypeVar
 
-from autograd_mini.engine import _brief
 from autograd_mini.nn import make_rng
+from autograd_mini.registry import brief as _brief
 
 __all__ = [
     "MAX_SAMPLES",

@@ -21,22 +21,32 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from autograd_mini import anomaly, registry
-from autograd_mini.backprop import FREED, PASS_LOCK, GraphTooLargeError, begin_pass, release
-from autograd_mini.backprop import hooked_nodes as _hooked_nodes
-from autograd_mini.backprop import topological_order as topological_order
-from autograd_mini.backprop import walk as _walk
-from autograd_mini.grad_mode import COMPARISON_HOOK as _COMPARISON_HOOK
-from autograd_mini.grad_mode import RECORDING as _RECORDING
-from autograd_mini.grad_mode import ComparisonHook as ComparisonHook
-from autograd_mini.grad_mode import comparison_hook as comparison_hook
-from autograd_mini.grad_mode import enable_grad as enable_grad
-from autograd_mini.grad_mode import is_grad_enabled as is_grad_enabled
-from autograd_mini.grad_mode import mode as _mode
-from autograd_mini.grad_mode import no_grad as no_grad
+from autograd_mini.backprop import (
+    FREED,
+    PASS_LOCK,
+    GraphTooLargeError,
+    begin_pass,
+    hooked_nodes as _hooked_nodes,
+    release,
+    topological_order as topological_order,
+    walk as _walk,
+)
+from autograd_mini.grad_mode import (
+    COMPARISON_HOOK as _COMPARISON_HOOK,
+    RECORDING as _RECORDING,
+    ComparisonHook as ComparisonHook,
+    comparison_hook as comparison_hook,
+    enable_grad as enable_grad,
+    is_grad_enabled as is_grad_enabled,
+    mode as _mode,
+    no_grad as no_grad,
+)
 from autograd_mini.ops import ADD, DIV, MUL, NEG, POW, REMAINDER, SUB, Primitive
-from autograd_mini.registry import _is_real_array_scalar as _is_real_array_scalar
-from autograd_mini.registry import as_float as _as_float
-from autograd_mini.registry import brief as _brief
+from autograd_mini.registry import (
+    _is_real_array_scalar as _is_real_array_scalar,
+    as_float as _as_float,
+    brief as _brief,
+)
 from autograd_mini.value_methods import TableMethods
 
 __all__ = [
@@ -96,7 +106,7 @@ class Value(TableMethods):
         self._op: Primitive | None = None
         self._g: Any = None
         self._rg: bool = requires_grad
-        self._hooks: list[tuple[int, Callable[[Any], Any]]] | None = None
+        self._hooks: _Hooks | None = None
 
     @property
     def data(self) -> float:
@@ -383,6 +393,7 @@ class _SitedValue(Value):
     """A node made in anomaly mode: a Value that also knows where the user created it."""
 
     __slots__ = ("_site",)
+    _site: tuple[str, int]
 
 
 def _pass(order: list[Value], values: bool, wanted: Sequence[Value] | None) -> None:

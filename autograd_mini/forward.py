@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeAlias, overload
 
-from autograd_mini.engine import Value, _as_float, enable_grad, topological_order
+from autograd_mini.engine import Value, enable_grad, topological_order
+from autograd_mini.registry import as_float as _as_float
 
 __all__ = ["jvp"]
 

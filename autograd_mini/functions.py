@@ -22,62 +22,8 @@ from __future__ import annotations
 from typing import Any, Protocol, overload
 
 from autograd_mini import ops as _ops
-from autograd_mini.engine import Operand, Value, _as_float
-
-__all__ = [
-    "abs",
-    "acos",
-    "acosh",
-    "asin",
-    "asinh",
-    "atan",
-    "atan2",
-    "atanh",
-    "ceil",
-    "clamp",
-    "clamp_max",
-    "clamp_min",
-    "cos",
-    "cosh",
-    "deg2rad",
-    "degrees",
-    "elu",
-    "erf",
-    "erfc",
-    "exp",
-    "exp2",
-    "expm1",
-    "floor",
-    "gelu",
-    "hypot",
-    "leaky_relu",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "log_sigmoid",
-    "logaddexp",
-    "logaddexp2",
-    "maximum",
-    "minimum",
-    "pow",
-    "rad2deg",
-    "radians",
-    "relu",
-    "remainder",
-    "round",
-    "sigmoid",
-    "sign",
-    "silu",
-    "sin",
-    "sinc",
-    "sinh",
-    "softplus",
-    "softsign",
-    "sqrt",
-    "tan",
-    "tanh",
-]
+from autograd_mini.engine import Operand, Value
+from autograd_mini.registry import as_float as _as_float
 
 
 class Unary(Protocol):
@@ -203,3 +149,9 @@ def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
     if isinstance(x, Value):
         return x.round(decimals)
     return Value(_as_float(x, "round: x")).round(decimals).data
+
+
+__all__ = sorted(
+    name for name, fn in list(globals().items()) if isinstance(fn, _ops.Primitive) or name in
+    ("clamp", "elu", "leaky_relu", "round")
+)  # fmt: skip

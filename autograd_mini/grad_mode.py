@@ -47,9 +47,8 @@ def push(grad: bool | None = None, anomaly: bool | str | None = "keep") -> None:
     """Enter a mode in this context: ``grad`` / ``anomaly`` replaced where given."""
     old = MODE.get()
     _SAVED.set((*_SAVED.get(), old))
-    MODE.set(
-        _MODES[old.grad if grad is None else grad, old.anomaly if anomaly == "keep" else anomaly]
-    )  # type: ignore[index]
+    check = old.anomaly if isinstance(anomaly, str) else anomaly
+    MODE.set(_MODES[old.grad if grad is None else grad, check])
 
 
 def pop() -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
-from autograd_mini.engine import Value, _as_float, grad
+from autograd_mini.engine import Value, grad
+from autograd_mini.registry import as_float as _as_float
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_grad"]
 

@@ -33,13 +33,13 @@ import math
 import numbers
 import os
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from typing import Any, ClassVar, TypeAlias
 
 from autograd_mini.atomicfile import write_atomic
-from autograd_mini.engine import Value, _brief
+from autograd_mini.engine import Value
 from autograd_mini.jsonload import JSONFileError, read_json
+from autograd_mini.registry import brief as _brief
 
 __all__ = [
     "ACTIVATIONS",

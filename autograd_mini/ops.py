@@ -2,7 +2,7 @@
 
 An entry gives the op's float ``forward`` (with its math-domain checks), or for a composite op
 its ``defn`` in the op vocabulary, and its **rule** ``rule(g, out, *inputs) -> (g·∂out/∂inputᵢ, …)``
-written in that vocabulary: arithmetic, the primitives below (``cos(x)``, ``sigmoid(x)``),
+written in that vocabulary: arithmetic, the primitives below (``COS(x)``, ``SIGMOID(x)``),
 comparisons and :func:`~autograd_mini.registry.where` instead of Python's ``if``.  The same rule
 gives the float fast path of ``backward``, the recorded Values of ``grad(create_graph=True)``
 (so any order), forward mode and every compiler backend (see :mod:`autograd_mini.registry`).
@@ -38,6 +38,7 @@ GELU_BETA = 0.3989422804014327  # 1/√(2π), the standard normal density at 0
 PI = math.pi
 DEG_TO_RAD = math.pi / 180.0
 RAD_TO_DEG = 180.0 / math.pi
+FROM_DEFN: Any = None  # a composite op's float forward: generated from its defn
 _INTEGERS = tuple(float(k) for k in range(-1000, 1001))
 _HALVES = tuple(k + 0.5 for k in range(-1000, 1000))
 
@@ -126,10 +127,6 @@ def _sqrt(x: float) -> float:
     if x < 0.0:
         raise ValueError(f"sqrt: math domain error, sqrt needs x >= 0 but got {x!r}")
     return math.sqrt(x)
-
-
-def _sqrt_ieee(x: float) -> float:
-    return math.sqrt(x) if x >= 0.0 else NAN
 
 
 def _finite_or_nan(fn: Any) -> Any:
@@ -231,29 +228,29 @@ def _pow_rule(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
     At n = 0 and x > 0, n·xⁿ⁻¹ (+ 0.0: PyTorch's +0 at n = −0) is that 0 already, and keeps its
     slope in n (x⁻¹), so the Hessian's mixed partials agree (PyTorch's where(n == 0, 0, …)
     drops it there)."""
-    slope = g * n * pow_(x, n - 1.0)
-    dn = g * out * log(x)
+    slope = g * n * POW(x, n - 1.0)
+    dn = g * out * LOG(x)
     return (
-        where(n == 0.0, where(x > 0.0, g * (n * pow_(x, n - 1.0) + 0.0), g * 0.0), slope),
+        where(n == 0.0, where(x > 0.0, g * (n * POW(x, n - 1.0) + 0.0), g * 0.0), slope),
         where(x == 0.0, where(n >= 0.0, g * 0.0, dn), dn),
     )
 
 
 POW = Primitive("pow", _pow, _pow_rule, symbol="**", formula=_pow_formula, notation=_INFIX,
                 domain=(0.0, INF), ieee=_pow_ieee, numpy="power")
-pow_ = POW
 
 # --- elementary functions ------------------------------------------------------------------------
-ABS = Primitive("abs", math.fabs, lambda g, out, x: (g * sign(x),), kinks=(0.0,),
+ABS = Primitive("abs", math.fabs, lambda g, out, x: (g * SIGN(x),), kinks=(0.0,),
                 formula=("sign({0})",), py=("math.fabs({0})", 100),
                 doc="|x|; the derivative is sign(x), 0 at 0 (PyTorch).")
-EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",), ieee=_overflows_to_inf(math.exp),
-                py=("math.exp({0})", 100), doc="eˣ; OverflowError for x > 709.78.")
+EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",),
+                ieee=_overflows_to_inf(math.exp), py=("math.exp({0})", 100),
+                doc="eˣ; OverflowError for x > 709.78.")
 LOG = Primitive("log", _log, lambda g, out, x: (g / x,), domain=(0.0, INF), formula=("1/{0}",),
                 ieee=_log_ieee, py=("math.log({0})", 100),
                 doc="Natural logarithm; ValueError for x ≤ 0.")
 SQRT = Primitive("sqrt", _sqrt, lambda g, out, x: (g / (2.0 * out),), domain=(0.0, INF),
-                 formula=("1/(2·{out})",), ieee=_sqrt_ieee, py=("math.sqrt({0})", 100),
+                 formula=("1/(2·{out})",), py=("math.sqrt({0})", 100),
                  doc="√x; ValueError for x < 0; the slope is ±inf at ±0.")
 TANH = Primitive("tanh", math.tanh, lambda g, out, x: (g * (1.0 - out * out),),
                  formula=("(1 − {out}²)",), py=("math.tanh({0})", 100),
@@ -261,57 +258,56 @@ TANH = Primitive("tanh", math.tanh, lambda g, out, x: (g * (1.0 - out * out),),
 
 
 def _sigmoid(x: Any) -> Any:
-    e = exp(x)  # x < 0 (or NaN): e⁻ˣ could overflow, eˣ cannot
-    return where(x >= 0.0, 1.0 / (1.0 + exp(-x)), e / (1.0 + e))
+    e = EXP(x)  # x < 0 (or NaN): e⁻ˣ could overflow, eˣ cannot
+    return where(x >= 0.0, 1.0 / (1.0 + EXP(-x)), e / (1.0 + e))
 
 
-SIGMOID = Primitive("sigmoid", None, lambda g, out, x: (g * out * (1.0 - out),), defn=_sigmoid,
+SIGMOID = Primitive("sigmoid", FROM_DEFN, lambda g, out, x: (g * out * (1.0 - out),), defn=_sigmoid,
                     formula=("{out}(1 − {out})",),
                     doc="Logistic function σ(x) = 1/(1 + e⁻ˣ), stable for any x; σ' ≤ ¼.")
-RELU = Primitive("relu", None, lambda g, out, x: (where(x <= 0.0, 0.0, g),),
+RELU = Primitive("relu", FROM_DEFN, lambda g, out, x: (where(x <= 0.0, 0.0, g),),
                  defn=lambda x: where(x <= 0.0, 0.0, x), kinks=(0.0,), formula=("[{0} > 0]",),
                  doc="max(0, x), with relu'(0) = 0; NaN stays NaN.")
-LEAKY_RELU = Primitive(
-    "leaky_relu", None,
+LEAKY_RELU = Primitive("leaky_relu", FROM_DEFN,
     lambda g, out, x, slope: (where(x > 0.0, g, g * slope), where(x > 0.0, 0.0, g * x)),
     defn=lambda x, slope: where(x > 0.0, x, slope * x), kinks=(0.0,), defaults=(0.01,),
     formula=("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
     doc="x for x > 0, slope·x otherwise; the derivative at 0 is ``slope``.")
-SIN = Primitive("sin", _finite_or_nan(math.sin), lambda g, out, x: (g * cos(x),),
+SIN = Primitive("sin", _finite_or_nan(math.sin), lambda g, out, x: (g * COS(x),),
                 formula=("cos {0}",), py=("math.sin({0})", 100), doc="Sine (radians).")
-COS = Primitive("cos", _finite_or_nan(math.cos), lambda g, out, x: (-g * sin(x),),
+COS: Primitive = Primitive("cos", _finite_or_nan(math.cos), lambda g, out, x: (-g * SIN(x),),
                 formula=("−sin {0}",), py=("math.cos({0})", 100), doc="Cosine (radians).")
-SOFTPLUS = Primitive(
-    "softplus", None, lambda g, out, x: (g * sigmoid(x),),
-    defn=lambda x: where(x > 0.0, x + log1p(exp(-x)), log1p(exp(x))), formula=("σ({0})",),
+SOFTPLUS = Primitive("softplus", FROM_DEFN, lambda g, out, x: (g * SIGMOID(x),),
+    defn=lambda x: where(x > 0.0, x + LOG1P(EXP(-x)), LOG1P(EXP(x))), formula=("σ({0})",),
     doc="ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|): stable for any x.")
 
 # --- trigonometric and hyperbolic ---------------------------------------------------------------
 TAN = Primitive("tan", _finite_or_nan(math.tan), lambda g, out, x: (g * (1.0 + out * out),),
                 domain=(-math.pi / 2, math.pi / 2), formula=("(1 + {out}²)",),
                 py=("math.tan({0})", 100), doc="tan x (radians); tan' = 1 + tan².")
-SINH = Primitive("sinh", _no_overflow("sinh", math.sinh), lambda g, out, x: (g * cosh(x),),
+SINH = Primitive("sinh", _no_overflow("sinh", math.sinh), lambda g, out, x: (g * COSH(x),),
                  formula=("cosh {0}",), py=("math.sinh({0})", 100),
                  doc="sinh x = (eˣ − e⁻ˣ)/2; OverflowError for |x| > 710.47.")
-COSH = Primitive("cosh", _no_overflow("cosh", math.cosh), lambda g, out, x: (g * sinh(x),),
+COSH: Primitive = Primitive("cosh", _no_overflow("cosh", math.cosh),
+                            lambda g, out, x: (g * SINH(x),),
                  formula=("sinh {0}",), py=("math.cosh({0})", 100),
                  doc="cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47.")
 ASIN = Primitive("asin", _checked("asin", math.asin, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
-                 lambda g, out, x: (g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
+                 lambda g, out, x: (g / SQRT(1.0 - x * x),), domain=(-1.0, 1.0),
                  formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100), numpy="arcsin",
                  doc="arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1.")
 ACOS = Primitive("acos", _checked("acos", math.acos, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
-                 lambda g, out, x: (-g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
+                 lambda g, out, x: (-g / SQRT(1.0 - x * x),), domain=(-1.0, 1.0),
                  formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100), numpy="arccos",
                  doc="arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1.")
 ATAN = Primitive("atan", math.atan, lambda g, out, x: (g / (x * x + 1.0),),
                  formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100), numpy="arctan",
                  doc="arctan x; atan' = 1/(1 + x²).")
-ASINH = Primitive("asinh", math.asinh, lambda g, out, x: (g / sqrt(x * x + 1.0),),
+ASINH = Primitive("asinh", math.asinh, lambda g, out, x: (g / SQRT(x * x + 1.0),),
                   formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100), numpy="arcsinh",
                   doc="arsinh x = ln(x + √(x² + 1)).")
 ACOSH = Primitive("acosh", _checked("acosh", math.acosh, "x >= 1", lambda x: x < 1.0),
-                  lambda g, out, x: (g / sqrt(x * x - 1.0),), domain=(1.0, INF),
+                  lambda g, out, x: (g / SQRT(x * x - 1.0),), domain=(1.0, INF),
                   formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100), numpy="arccosh",
                   doc="arcosh x; ValueError for x < 1; the slope is +inf at 1.")
 ATANH = Primitive("atanh",
@@ -337,7 +333,7 @@ HYPOT = Primitive("hypot", math.hypot, lambda g, out, x, y: (g * x / out, g * y 
                   doc="√(self² + other²) without overflow; the gradient is NaN at (0, 0).")
 
 # --- exponential family -------------------------------------------------------------------------
-LOG1P = Primitive("log1p", _checked("log1p", math.log1p, "x > -1", lambda x: x <= -1.0),
+LOG1P: Primitive = Primitive("log1p", _checked("log1p", math.log1p, "x > -1", lambda x: x <= -1.0),
                   lambda g, out, x: (g / (x + 1.0),), domain=(-1.0, INF),
                   formula=("1/(1 + {0})",), py=("math.log1p({0})", 100),
                   doc="ln(1 + x), accurate for small x; ValueError for x ≤ −1.")
@@ -358,53 +354,52 @@ EXP2 = Primitive("exp2", _exp2, lambda g, out, x: (g * out * LN2,), formula=("{o
 
 def _logaddexp(x: Any, y: Any) -> Any:
     """max(x, y) + ln(1 + e^−|x−y|), never overflowing (PyTorch's formula; ±inf at ±inf)."""
-    general = where(x >= y, x, y) + log1p(exp(-abs(x - y)))
+    general = where(x >= y, x, y) + LOG1P(EXP(-abs(x - y)))
     return where(x == y, where(abs(x) == INF, x, general), general)
 
 
 def _logaddexp2(x: Any, y: Any) -> Any:
     """max(x, y) + log₂(1 + 2^−|x−y|), as PyTorch computes it."""
-    general = where(x >= y, x, y) + log1p(exp2(-abs(x - y))) * INV_LN2
+    general = where(x >= y, x, y) + LOG1P(EXP2(-abs(x - y))) * INV_LN2
     return where(x == y, where(abs(x) == INF, x, general), general)
 
 
 LOGADDEXP = Primitive(
-    "logaddexp", None, lambda g, out, x, y: (g * sigmoid(x - y), g * sigmoid(y - x)),
+    "logaddexp", FROM_DEFN, lambda g, out, x, y: (g * SIGMOID(x - y), g * SIGMOID(y - x)),
     defn=_logaddexp, formula=("σ({0} − {1})", "σ({1} − {0})"),
     doc="ln(eˢᵉˡᶠ + eᵒᵗʰᵉʳ), stable for any inputs.")
-LOGADDEXP2 = Primitive(
-    "logaddexp2", None,
-    lambda g, out, x, y: (g / (1.0 + exp2(y - x)), g / (1.0 + exp2(x - y))),
+LOGADDEXP2 = Primitive("logaddexp2", FROM_DEFN,
+    lambda g, out, x, y: (g / (1.0 + EXP2(y - x)), g / (1.0 + EXP2(x - y))),
     defn=_logaddexp2, formula=("1/(1 + 2^({1} − {0}))", "1/(1 + 2^({0} − {1}))"),
     doc="log₂(2ˢᵉˡᶠ + 2ᵒᵗʰᵉʳ), stable for any inputs (``torch.logaddexp2``).")
 
 # --- special functions and activations ---------------------------------------------------------
-ERF = Primitive("erf", math.erf, lambda g, out, x: (TWO_OVER_SQRT_PI * exp(-(x * x)) * g,),
+ERF = Primitive("erf", math.erf, lambda g, out, x: (TWO_OVER_SQRT_PI * EXP(-(x * x)) * g,),
                 formula=("(2/√π)·e^(−{0}²)",), py=("math.erf({0})", 100), numpy=None,
                 jax="scipy.special.erf", doc="The error function, 2/√π ∫₀ˣ e^(−t²) dt.")
-ERFC = Primitive("erfc", math.erfc, lambda g, out, x: (-TWO_OVER_SQRT_PI * exp(-(x * x)) * g,),
+ERFC = Primitive("erfc", math.erfc, lambda g, out, x: (-TWO_OVER_SQRT_PI * EXP(-(x * x)) * g,),
                  formula=("−(2/√π)·e^(−{0}²)",), py=("math.erfc({0})", 100), numpy=None,
                  jax="scipy.special.erfc", doc="1 − erf x, accurate for large x.")
 
 
 def _gelu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂gelu x/∂x = Φ(x) + x·φ(x), with Φ the standard normal CDF and φ its density"""
-    cdf = 0.5 * (1.0 + erf(x * SQRT1_2))
-    pdf = GELU_BETA * exp(x * x * -0.5)
+    cdf = 0.5 * (1.0 + ERF(x * SQRT1_2))
+    pdf = GELU_BETA * EXP(x * x * -0.5)
     return (g * (cdf + x * pdf),)
 
 
 def _silu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂(x·σ(x))/∂x = σ(x)·(1 + x(1 − σ(x)))"""
-    s = sigmoid(x)
+    s = SIGMOID(x)
     return (g * s * (1.0 + x * (1.0 - s)),)
 
 
 def _elu_rule(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
     """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink, without eˣ: PyTorch's elu''(0) is
     0);  ∂/∂alpha = 0 or eˣ − 1"""
-    dx = where(x > 0.0, g, where(x == 0.0, g * alpha, g * alpha * exp(x)))
-    return dx, where(x > 0.0, 0.0, g * expm1(x))
+    dx = where(x > 0.0, g, where(x == 0.0, g * alpha, g * alpha * EXP(x)))
+    return dx, where(x > 0.0, 0.0, g * EXPM1(x))
 
 
 def _softsign_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -413,29 +408,29 @@ def _softsign_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     return (g / (d * d),)
 
 
-GELU = Primitive("gelu", None, _gelu_rule, defn=lambda x: x * 0.5 * (1.0 + erf(x * SQRT1_2)),
+GELU = Primitive("gelu", FROM_DEFN, _gelu_rule, defn=lambda x: x * 0.5 * (1.0 + ERF(x * SQRT1_2)),
                  formula=("(Φ({0}) + {0}·φ({0}))",),
                  doc="x·Φ(x) = x/2·(1 + erf(x/√2)), the exact GELU (not the tanh approximation).")
-SILU = Primitive("silu", None, _silu_rule, defn=lambda x: x * sigmoid(x),
+SILU = Primitive("silu", FROM_DEFN, _silu_rule, defn=lambda x: x * SIGMOID(x),
                  formula=("σ({0})(1 + {0}(1 − σ({0})))",), doc="x·σ(x) (also called swish).")
-ELU = Primitive("elu", None, _elu_rule, defn=lambda x, alpha: where(x > 0.0, x, alpha * expm1(x)),
+ELU = Primitive("elu", FROM_DEFN, _elu_rule,
+                defn=lambda x, alpha: where(x > 0.0, x, alpha * EXPM1(x)),
                 kinks=(0.0,), defaults=(1.0,),
                 formula=("(1 if {0} > 0 else {1}·e^{0})", "(0 if {0} > 0 else e^{0} − 1)"),
                 doc="x for x > 0, alpha·(eˣ − 1) otherwise; the derivative at 0 is alpha.")
-LOG_SIGMOID = Primitive(
-    "log_sigmoid", None, lambda g, out, x: (g * sigmoid(-x),),
-    defn=lambda x: where(x < 0.0, x, 0.0) - log1p(exp(-abs(x))), formula=("σ(−{0})",),
+LOG_SIGMOID = Primitive("log_sigmoid", FROM_DEFN, lambda g, out, x: (g * SIGMOID(-x),),
+    defn=lambda x: where(x < 0.0, x, 0.0) - LOG1P(EXP(-abs(x))), formula=("σ(−{0})",),
     doc="ln σ(x) = min(x, 0) − ln(1 + e^−|x|), stable for any x.")
-SOFTSIGN = Primitive("softsign", None, _softsign_rule, defn=lambda x: x / (1.0 + abs(x)),
+SOFTSIGN = Primitive("softsign", FROM_DEFN, _softsign_rule, defn=lambda x: x / (1.0 + abs(x)),
                      kinks=(0.0,), formula=("1/(1 + |{0}|)²",), doc="x/(1 + |x|).")
 
 # --- piecewise ---------------------------------------------------------------------------------
 CLAMP_MIN = Primitive(
-    "clamp_min", None, lambda g, out, x, lo: (where(x >= lo, g, 0.0), where(x < lo, g, 0.0)),
+    "clamp_min", FROM_DEFN, lambda g, out, x, lo: (where(x >= lo, g, 0.0), where(x < lo, g, 0.0)),
     defn=lambda x, lo: where(x < lo, lo, where(lo != lo, lo, x)),
     formula=("[{0} ≥ {1}]", "[{0} < {1}]"), doc="max(x, lo); NaN in either gives NaN.")
 CLAMP_MAX = Primitive(
-    "clamp_max", None, lambda g, out, x, hi: (where(x <= hi, g, 0.0), where(x > hi, g, 0.0)),
+    "clamp_max", FROM_DEFN, lambda g, out, x, hi: (where(x <= hi, g, 0.0), where(x > hi, g, 0.0)),
     defn=lambda x, hi: where(x > hi, hi, where(hi != hi, hi, x)),
     formula=("[{0} ≤ {1}]", "[{0} > {1}]"), doc="min(x, hi); NaN in either gives NaN.")
 
@@ -446,16 +441,17 @@ def _split(win: Any, tie: Any, g: Any) -> Any:
 
 
 MAXIMUM = Primitive(
-    "maximum", None, lambda g, out, x, y: (_split(x < y, x == y, g), _split(x > y, x == y, g)),
+    "maximum", FROM_DEFN, lambda g, out, x, y: (_split(x < y, x == y, g), _split(x > y, x == y, g)),
     defn=lambda x, y: where(x >= y, x, where(x < y, y, NAN)),
     formula=("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
     doc="The larger of the two (NaN if either is); a tie gives each half the gradient.")
 MINIMUM = Primitive(
-    "minimum", None, lambda g, out, x, y: (_split(x > y, x == y, g), _split(x < y, x == y, g)),
+    "minimum", FROM_DEFN, lambda g, out, x, y: (_split(x > y, x == y, g), _split(x < y, x == y, g)),
     defn=lambda x, y: where(x <= y, x, where(x > y, y, NAN)),
     formula=("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
     doc="The smaller of the two (NaN if either is); a tie gives each half the gradient.")
-SIGN = Primitive("sign", None, lambda g, out, x: (0.0,), kinks=(0.0,), formula=("0",),
+SIGN: Primitive = Primitive("sign", FROM_DEFN, lambda g, out, x: (0.0,), kinks=(0.0,),
+                            formula=("0",),
                  defn=lambda x: where(x > 0.0, 1.0, where(x < 0.0, -1.0, 0.0)),
                  doc="−1, 0 or 1 (0 for ±0 and NaN, as torch.sign); gradient 0.")
 FLOOR = Primitive("floor", _sign_kept(math.floor), lambda g, out, x: (0.0,), kinks=_INTEGERS,
@@ -470,11 +466,11 @@ REMAINDER = Primitive(
     doc="x − y·⌊x/y⌋, the sign of y (``torch.remainder``); ZeroDivisionError for y = 0.")
 
 # --- angles and the normalised sinc --------------------------------------------------------------
-DEG2RAD = Primitive("deg2rad", None, lambda g, out, x: (g * DEG_TO_RAD,),
+DEG2RAD = Primitive("deg2rad", FROM_DEFN, lambda g, out, x: (g * DEG_TO_RAD,),
                     defn=lambda x: x * DEG_TO_RAD,
                     formula=("π/180",), aliases=("radians",),
                     doc="Degrees to radians, x·π/180 (also ``radians``).")
-RAD2DEG = Primitive("rad2deg", None, lambda g, out, x: (g * RAD_TO_DEG,),
+RAD2DEG = Primitive("rad2deg", FROM_DEFN, lambda g, out, x: (g * RAD_TO_DEG,),
                     defn=lambda x: x * RAD_TO_DEG,
                     formula=("180/π",), aliases=("degrees",),
                     doc="Radians to degrees, x·180/π (also ``degrees``).")
@@ -483,11 +479,11 @@ RAD2DEG = Primitive("rad2deg", None, lambda g, out, x: (g * RAD_TO_DEG,),
 def _sinc_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂sinc x/∂x = (πx·cos πx − sin πx)/(πx²), 0 at x = 0 (PyTorch)"""
     p = PI * x
-    return (where(x == 0.0, 0.0, g * ((p * cos(p) - sin(p)) / (p * x))),)
+    return (where(x == 0.0, 0.0, g * ((p * COS(p) - SIN(p)) / (p * x))),)
 
 
-SINC = Primitive("sinc", None, _sinc_rule,
-                 defn=lambda x: where(x == 0.0, 1.0, sin(PI * x) / (PI * x)),
+SINC = Primitive("sinc", FROM_DEFN, _sinc_rule,
+                 defn=lambda x: where(x == 0.0, 1.0, SIN(PI * x) / (PI * x)),
                  kinks=(0.0,), formula=("(cos(π{0}) − sinc({0}))/{0}",),
                  doc="The normalised sinc, sin(πx)/(πx), 1 at 0 (``torch.sinc``).")
 # fmt: on
@@ -548,17 +544,3 @@ register(
     SINC,
     LOGADDEXP2,
 )
-
-# the names the rules above call (resolved when a rule is first traced)
-sign, exp, log, sqrt, sigmoid, sin, cos, sinh, cosh = (
-    SIGN,
-    EXP,
-    LOG,
-    SQRT,
-    SIGMOID,
-    SIN,
-    COS,
-    SINH,
-    COSH,
-)
-log1p, expm1, exp2, erf = LOG1P, EXPM1, EXP2, ERF

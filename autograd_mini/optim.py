@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Mapping, Set as AbstractSet
 from typing import Any
 
-from autograd_mini.engine import Value, _brief
+from autograd_mini.engine import Value
 from autograd_mini.nn import Module
+from autograd_mini.registry import brief as _brief
 
 __all__ = ["SGD", "Adam", "LinearLR", "Optimizer", "StepLR"]
 

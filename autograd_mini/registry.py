@@ -29,6 +29,7 @@ import math
 import numbers
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from autograd_mini import pycode
@@ -100,6 +101,7 @@ def register_operand(kind: type, handler: Handler) -> None:
     _HANDLERS[kind] = handler
 
 
+@dataclass(eq=False, repr=False)
 class Primitive:
     """One primitive operation of the table (also exported as ``Op``).
 
@@ -128,90 +130,65 @@ class Primitive:
     op is recorded), else the float result.
     """
 
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[..., float] | None,
-        rule: Callable[..., Any] | None,
-        *,
-        symbol: str | None = None,
-        formula: tuple[str, ...] | Formula | None = None,
-        notation: str = "call",
-        domain: tuple[float, float] = (-INF, INF),
-        kinks: tuple[float, ...] = (),
-        defaults: tuple[float, ...] = (),
-        aliases: tuple[str, ...] = (),
-        arity: int | None = None,
-        defn: Callable[..., Any] | None = None,
-        ieee: Callable[..., float] | None = None,
-        py: tuple[str, int] | None = None,
-        numpy: str | Callable[..., Any] | None = None,
-        jax: str | Callable[..., Any] | None = None,
-        js: str | None = None,
-        doc: str = "",
-        user: bool = False,
-    ) -> None:
-        self.name = name
-        self.symbol = name if symbol is None else symbol
-        self.formula = formula
-        self.notation = notation
-        self.domain = domain
-        self.kinks = kinks
-        self.defaults = defaults
-        self.aliases = aliases
-        self.rule = rule
-        self.defn = defn
-        self.py = py
-        self.numpy = numpy
-        self.jax = jax
-        self.js = js
-        self.doc = doc
-        self.user = user
-        source = rule if rule is not None else (defn or forward)
-        self.arity = (
-            _count_params(source) - (2 if rule is not None else 0) if arity is None else arity
-        )  # type: ignore[arg-type]
-        if forward is None:  # a composite: its float forward is generated from defn
-            forward = _lazy(self, "forward", lambda: self.compiled_defn("float"))
-        self.forward: Callable[..., float] = forward
-        self.ieee: Callable[..., float] = ieee or forward
+    name: str
+    forward: Callable[..., float]
+    rule: Callable[..., Any] | None
+    _: KW_ONLY
+    symbol: str = ""
+    formula: tuple[str, ...] | Formula | None = None
+    notation: str = "call"
+    domain: tuple[float, float] = (-INF, INF)
+    kinks: tuple[float, ...] = ()
+    defaults: tuple[float, ...] = ()
+    aliases: tuple[str, ...] = ()
+    arity: int = 0
+    defn: Callable[..., Any] | None = None
+    ieee: Callable[..., float] = None  # type: ignore[assignment]
+    py: tuple[str, int] | None = None
+    numpy: str | Callable[..., Any] | None = None
+    jax: str | Callable[..., Any] | None = None
+    js: str | None = None
+    doc: str = ""
+    user: bool = False
+
+    def __post_init__(self) -> None:
+        self.symbol = self.symbol or self.name
+        if not self.arity:
+            source = self.rule or self.defn or self.forward
+            self.arity = _count_params(source) - (2 if self.rule else 0)
+        if self.forward is None:  # a composite: its float forward is generated from defn
+            self.forward = _lazy(self, "forward", lambda: self.compiled_defn("float"))
+        if self.ieee is None:
+            self.ieee = self.forward
         self._programs: dict[str, Program] = {}
         self._compiled: dict[Any, Callable[..., Any]] = {}
-        # the float specialisations of the rule backward calls, built on first use
-        mask = (True,) if self.arity == 1 else (True, False)
-        self.vjp_x: Callable[..., Any] = _lazy(self, "vjp_x", lambda: self.compiled_rule(mask))
-        self.vjp_y: Callable[..., Any] = _lazy(
-            self, "vjp_y", lambda: self.compiled_rule((False, True))
-        )
-        self.vjp_xy: Callable[..., Any] = _lazy(
-            self, "vjp_xy", lambda: self.compiled_rule((True, True))
-        )
+        # the float specialisations of the rule that backward calls, built on first use
+        x_only = (True,) if self.arity == 1 else (True, False)
+        self.vjp_x = _lazy(self, "vjp_x", lambda: self.compiled_rule(x_only))
+        self.vjp_y = _lazy(self, "vjp_y", lambda: self.compiled_rule((False, True)))
+        self.vjp_xy = _lazy(self, "vjp_xy", lambda: self.compiled_rule((True, True)))
 
     # --- applying it ---
     def __call__(self, *args: Any) -> Any:
         """``op(x[, y])``: a Value (recorded) if any argument is a Value, else a float."""
-        args = self._complete(args)
-        for a in args:
-            t = type(a)
-            if t is not float and t is not int:
-                handler = _HANDLERS.get(t)
-                if handler is not None:
-                    return handler(self, args, False)
-                if t is Var:
-                    return _emit(self, args)
-        return self.forward(*self._floats(args))
+        return self._apply(self._complete(args), False)
 
     def in_rule(self, *args: Any) -> Any:
         """The primitive as a rule calls it: results follow IEEE arithmetic (``ieee``)."""
+        return self._apply(args, True)
+
+    def _apply(self, args: tuple[Any, ...], in_rule: bool) -> Any:
         for a in args:
             t = type(a)
             if t is not float and t is not int:
-                handler = _HANDLERS.get(t)
-                if handler is not None:
-                    return handler(self, args, True)
                 if t is Var:
                     return _emit(self, args)
-        return self.ieee(*self._floats(args))
+                handler = _HANDLERS.get(t)
+                if handler is not None:
+                    return handler(self, args, in_rule)
+        floats = [a if type(a) is float else as_float(a, f"{self.name}: argument {i + 1}")
+                  for i, a in enumerate(args)]  # fmt: skip
+        return (self.ieee if in_rule else self.forward)(*floats)
 
     def _complete(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """``args`` with the defaults of missing trailing inputs; TypeError for a wrong count."""
@@ -225,12 +202,6 @@ class Primitive:
                 f"{self.name}() takes {want} argument{'s' if need > 1 else ''}, got {n}"
             )
         return (*args, *self.defaults[optional - (need - n) :])
-
-    def _floats(self, args: Sequence[Any]) -> list[float]:
-        return [
-            a if type(a) is float else as_float(a, f"{self.name}: argument {i + 1}")
-            for i, a in enumerate(args)
-        ]
 
     # --- its programs and their compiled forms ---
     def rule_program(self) -> Program:
@@ -364,7 +335,7 @@ class _Builder:
     def __init__(self) -> None:
         self.eqns: list[Eqn] = []
         self.count = 0
-        self.memo: dict[tuple[int, tuple[Atom, ...]], str] = {}
+        self.memo: dict[tuple[int, tuple[str, ...]], str] = {}
 
 
 class Var:
@@ -379,48 +350,6 @@ class Var:
         self.builder = builder
         self.name = name
 
-    def __add__(self, o: Any) -> Any:
-        return _arith("add", self, o)
-
-    def __radd__(self, o: Any) -> Any:
-        return _arith("add", o, self)
-
-    def __sub__(self, o: Any) -> Any:
-        return _arith("sub", self, o)
-
-    def __rsub__(self, o: Any) -> Any:
-        return _arith("sub", o, self)
-
-    def __mul__(self, o: Any) -> Any:
-        return _arith("mul", self, o)
-
-    def __rmul__(self, o: Any) -> Any:
-        return _arith("mul", o, self)
-
-    def __truediv__(self, o: Any) -> Any:
-        return _arith("div", self, o)
-
-    def __rtruediv__(self, o: Any) -> Any:
-        return _arith("div", o, self)
-
-    def __pow__(self, o: Any) -> Any:
-        return _arith("pow", self, o)
-
-    def __rpow__(self, o: Any) -> Any:
-        return _arith("pow", o, self)
-
-    def __mod__(self, o: Any) -> Any:
-        return _arith("remainder", self, o)
-
-    def __rmod__(self, o: Any) -> Any:
-        return _arith("remainder", o, self)
-
-    def __floordiv__(self, o: Any) -> Any:
-        return _emit(AUX["floor_divide"], (self, o))
-
-    def __rfloordiv__(self, o: Any) -> Any:
-        return _emit(AUX["floor_divide"], (o, self))
-
     def __neg__(self) -> Any:
         return _emit(OPS["neg"], (self,))
 
@@ -429,24 +358,6 @@ class Var:
 
     def __abs__(self) -> Any:
         return _emit(OPS["abs"], (self,))
-
-    def __lt__(self, o: Any) -> Any:
-        return _emit(AUX["lt"], (self, o))
-
-    def __le__(self, o: Any) -> Any:
-        return _emit(AUX["le"], (self, o))
-
-    def __gt__(self, o: Any) -> Any:
-        return _emit(AUX["gt"], (self, o))
-
-    def __ge__(self, o: Any) -> Any:
-        return _emit(AUX["ge"], (self, o))
-
-    def __eq__(self, o: object) -> Any:  # type: ignore[override]
-        return _emit(AUX["eq"], (self, o))
-
-    def __ne__(self, o: object) -> Any:  # type: ignore[override]
-        return _emit(AUX["ne"], (self, o))
 
     __hash__ = object.__hash__
 
@@ -462,7 +373,7 @@ class Var:
             "functions instead (autograd_mini.functions.cos(x), x.exp(), …)"
         )
 
-    __index__ = __int__ = __float__  # type: ignore[assignment]
+    __index__ = __int__ = __float__
 
     def __getattr__(self, attr: str) -> Any:
         """``x.exp()``, ``x.tanh()``: the registry's ops as methods, as on Values."""
@@ -475,8 +386,22 @@ class Var:
         return f"Var({self.name})"
 
 
-def _arith(name: str, a: Any, b: Any) -> Any:
-    return OPS[name].in_rule(a, b)
+def _operator(name: str, reflected: bool) -> Callable[[Var, Any], Var]:
+    def apply(self: Var, other: Any) -> Var:
+        prim = OPS.get(name) or AUX[name]
+        return _emit(prim, (other, self) if reflected else (self, other))
+
+    return apply
+
+
+# Python's operators on a Var record the primitives they stand for
+_ARITHMETIC = [("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow"),
+               ("mod", "remainder"), ("floordiv", "floor_divide")]  # fmt: skip
+for _dunder, _prim in _ARITHMETIC:
+    setattr(Var, f"__{_dunder}__", _operator(_prim, False))
+    setattr(Var, f"__r{_dunder}__", _operator(_prim, True))
+for _dunder in ("lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(Var, f"__{_dunder}__", _operator(_dunder, False))
 
 
 def _atom(builder: _Builder, x: Any, what: str) -> Atom:
@@ -486,16 +411,16 @@ def _atom(builder: _Builder, x: Any, what: str) -> Atom:
         return x.name
     if isinstance(x, bool) or not is_real(x):
         raise VocabularyError(f"{what} must be a number or a traced input, got {brief(x)}")
-    return float(x)  # type: ignore[arg-type]
+    return float(x)
 
 
 def _emit(prim: Primitive, args: Sequence[Any]) -> Var:
     builder = next(a.builder for a in args if isinstance(a, Var))
     ins = tuple(_atom(builder, a, f"{prim.name}: argument {i + 1}") for i, a in enumerate(args))
     key = (id(prim), tuple(a if isinstance(a, str) else repr(a) for a in ins))
-    out = builder.memo.get(key)  # type: ignore[call-overload]
+    out = builder.memo.get(key)
     if out is None:
-        out = builder.memo[key] = f"t{builder.count}"  # type: ignore[index]
+        out = builder.memo[key] = f"t{builder.count}"
         builder.count += 1
         builder.eqns.append(Eqn(prim, ins, out))
     return Var(builder, out)
@@ -720,11 +645,11 @@ def defop(
     for what, fn in (("forward", forward), ("vjp", vjp)):
         if not callable(fn):
             raise TypeError(f"defop: {what} must be callable, got {type(fn).__name__}: {brief(fn)}")
-    for what, fn in (("numpy", numpy), ("jax", jax)):
-        if fn is not None and not callable(fn):
+    for what, lowering in (("numpy", numpy), ("jax", jax)):
+        if lowering is not None and not callable(lowering):
             raise TypeError(
-                f"defop: {what}= must be a callable lowering or None, got {type(fn).__name__}: "
-                f"{brief(fn)}"
+                f"defop: {what}= must be a callable lowering or None, got "
+                f"{type(lowering).__name__}: {brief(lowering)}"
             )
     existing = OPS.get(name) or AUX.get(name) or ALIASES.get(name)
     if existing is not None and not (existing.user and _replaces(name, forward, vjp)):

@@ -112,7 +112,7 @@ def _check_path(path: object) -> Path | None:
     return out
 
 
-def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value, float]]:
+def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value, float | None]]:
     """The page's JSON (nodes and steps) and the final gradient of every node."""
     from autograd_mini.viz import _fmt
 
@@ -174,7 +174,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
                 "id": ids[v],
                 "name": names[v],
                 "data": _fmt(v.data),
-                "grad": None if constant else _fmt(grads[v]),
+                "grad": None if constant else _fmt(grads[v] or 0.0),
                 "dataFull": repr(v.data),
                 "gradFull": None if constant else repr(grads[v]),
                 "shownAt": shown_at[v],

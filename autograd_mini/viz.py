@@ -207,8 +207,8 @@ def draw_graph(
     operation, edges input → op → output.  Labelled leaves (inputs, parameters: a model's
     parameters are labelled ``L1.n3.w2``…) are blue, constants (Values that need no gradient)
     grey and without a gradient field, the root gold.  With ``show_local_grads`` each input
-    edge that needs a gradient is labelled with ∂out/∂in (the op's rule at g = 1).  ``grad`` shows the current
-    ``.grad`` attribute: call ``root.backward()`` first to see gradients.
+    edge that needs a gradient is labelled with ∂out/∂in (the op's rule at g = 1).  ``grad``
+    shows the current ``.grad`` attribute: call ``root.backward()`` first to see gradients.
 
     The DOT source is deterministic (names from topological order).  Raises ValueError when the
     graph has more than ``max_nodes`` Values, TypeError when ``root`` is not a Value.
@@ -220,14 +220,14 @@ def draw_graph(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     order = bounded_order(root, max_nodes)
-    grads = {v: v.grad for v in order} if show_grad else None
+    grads: dict[Value, float | None] | None = {v: v.grad for v in order} if show_grad else None
     return _build_graph(root, order, grads, rankdir=rankdir, show_local_grads=show_local_grads)
 
 
 def _build_graph(
     root: Value,
     order: list[Value],
-    grads: dict[Value, float] | None,
+    grads: dict[Value, float | None] | None,
     *,
     rankdir: str = "LR",
     show_local_grads: bool = False,
@@ -250,7 +250,7 @@ def _build_graph(
         constant = not v.requires_grad
         fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
         if grads is not None and not constant:
-            fields.append(f"grad {_fmt(grads[v])}")
+            fields.append(f"grad {_fmt(grads[v] or 0.0)}")
         body = " | ".join(fields)
         label = "{ " + body + " }" if horizontal else body
         if v is root:

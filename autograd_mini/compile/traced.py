@@ -8,8 +8,7 @@ done by the compiler's modules: :mod:`.record` (the graph and its Program), :mod
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Mapping, Sequence, Set as AbstractSet
 from typing import Any, Literal, TypeAlias
 
 from autograd_mini import codegen

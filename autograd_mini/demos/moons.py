@@ -28,8 +28,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from autograd_mini.data import make_moons
+
+# these lived here before _common; still importable from here
 from autograd_mini.demos._common import (
     L2_ALPHA,
+    OUT_ALIASES as OUT_ALIASES,
+    FlattenSizes as FlattenSizes,
     TrainResult,
     accuracy,
     add_output_arguments,
@@ -39,6 +43,7 @@ from autograd_mini.demos._common import (
     decaying_optimizer,
     demo_parser,
     ensure_output_folder,
+    hidden_sizes as hidden_sizes,
     make_optimizer,
     non_negative_float,
     optimizer_text,
@@ -50,13 +55,8 @@ from autograd_mini.demos._common import (
     report_and_save,
     sample_count,
     timed_progress,
+    write_outputs as write_outputs,
 )
-
-# these lived here before _common; still importable from here
-from autograd_mini.demos._common import OUT_ALIASES as OUT_ALIASES
-from autograd_mini.demos._common import FlattenSizes as FlattenSizes
-from autograd_mini.demos._common import hidden_sizes as hidden_sizes
-from autograd_mini.demos._common import write_outputs as write_outputs
 from autograd_mini.engine import Value
 from autograd_mini.losses import binary_cross_entropy, hinge, l2
 from autograd_mini.nn import MLP
