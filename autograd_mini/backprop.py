@@ -211,7 +211,7 @@ def walk(
 
 def run_hooks(node: Value, g: Any, convert: Callable[[Any, Any], Any]) -> Any:
     """``g`` after each hook of ``node`` in registration order (a None result keeps it)."""
-    for _, fn in tuple(node._hooks or ()):  # a snapshot: a hook may add or remove hooks
+    for _, fn in tuple(getattr(node, "_hooks", ())):  # a snapshot: hooks may add or remove hooks
         result = fn(g)
         if result is not None:
             g = convert(result, fn)
@@ -222,7 +222,7 @@ def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Valu
     """The nodes of ``order`` whose hooks a pass runs (None if no node has one).  With
     ``wanted`` (from ``grad``), only those on a path to one of them: torch.autograd.grad gives
     no gradient to the others, so their hooks do not run."""
-    hooked = {node for node in order if node._hooks}
+    hooked = {node for node in order if getattr(node, "_hooks", None)}
     if not hooked:
         return None
     if wanted is None:

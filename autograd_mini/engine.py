@@ -87,9 +87,11 @@ class Value(TableMethods):
     #   two slots instead of a tuple are one object per node less for the garbage collector.
     # _op: the primitive that made this node (None for leaves); _rg: needs a gradient.
     # _g: scratch gradient of the backward pass in progress (None between passes).
-    # _hooks: this node's gradient hooks (None, or a list of (id, fn)).
+    # _hooks: this node's gradient hooks, a list of (id, fn); unset until the first hook (one
+    #   store less per node: read it with getattr(node, "_hooks", None)).
     # _data: the number behind the ``data`` property; the hot paths use the slot directly.
     __slots__ = ("_data", "_g", "_hooks", "_op", "_rg", "_x", "_y", "grad", "label")
+    _hooks: _Hooks
 
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators (np.float64(2) * v)
 
@@ -106,7 +108,6 @@ class Value(TableMethods):
         self._op: Primitive | None = None
         self._g: Any = None
         self._rg: bool = requires_grad
-        self._hooks: _Hooks | None = None
 
     @property
     def data(self) -> float:
@@ -335,7 +336,7 @@ class Value(TableMethods):
         if not self._rg:
             raise RuntimeError("register_hook: this Value does not need a gradient")
         with _HOOK_LOCK:
-            hooks = self._hooks
+            hooks = getattr(self, "_hooks", None)
             if hooks is None:
                 hooks = self._hooks = _Hooks()
             hook_id = next(_hook_ids)
@@ -486,7 +487,7 @@ def _leaf(data: float) -> Value:
     v._data = data
     v.grad = 0.0
     v.label = ""
-    v._x = v._y = v._op = v._g = v._hooks = None
+    v._x = v._y = v._op = v._g = None
     v._rg = False
     return v
 
@@ -528,7 +529,6 @@ def _node(data: float, x: Value, y: Value | None, op: Primitive) -> Value:
     v.grad = 0.0
     v.label = ""
     v._g = None
-    v._hooks = None
     return v
 
 
