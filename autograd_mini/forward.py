@@ -53,15 +53,11 @@ def nested() -> bool:
     return _DEPTH.get() > 0
 
 
-def floats(inputs: object, who: str, what: str) -> list[float]:
-    """``inputs`` (one number or Value, or a sequence of them) as a list of floats; a TypeError
-    naming ``who`` and ``what`` otherwise."""
-    return [x.data if isinstance(x, Value) else x for x in _items(inputs, who, what)]
-
-
 def operands(inputs: object, who: str, what: str) -> list[Value | float]:
-    """Like :func:`floats`, but inside another transformation (:func:`nested`) a Value is kept
-    as it is, so that what is computed from it stays connected to the outer graph."""
+    """``inputs`` (one number or Value, or a sequence of them) as a list of floats (a Value: its
+    data); inside another transformation (:func:`nested`) a Value is kept as it is, so that what
+    is computed from it stays connected to the outer graph.  TypeError naming ``who`` and
+    ``what`` for anything else."""
     items = _items(inputs, who, what)
     if nested():
         return items
@@ -137,36 +133,20 @@ def push_tangents(
     (Values, or floats where they are constant), so they can be differentiated again; seeded
     nodes keep their seed even if they were computed from other nodes."""
     tangent: dict[Value, Any] = dict(seeds)
-    done: set[Value] = set(seeds)
-    for root in roots:
-        if not isinstance(root, Value):
-            continue
-        for node in topological_order(root):
-            if node in done:
-                continue
-            done.add(node)
+    with enable_grad():
+        for node in topological_order([r for r in roots if isinstance(r, Value)]):
             op = node._op
-            if op is None:
+            if op is None or node in seeds:
                 continue
             parents = node._parents
             incoming = [tangent.get(p) for p in parents]
-            if all(t is None for t in incoming):
+            needs = [t is not None for t in incoming]  # a partial only where a tangent flows
+            if not any(needs):
                 continue  # depends on no seeded leaf: no tangent, rule not evaluated
-            needs = [t is not None for t in incoming]  # no partial for inputs without one
-            if values:
-                with enable_grad():
-                    partials = op.vjp(1.0, node, *parents, needs=needs)
-            else:
-                partials = op.vjp(1.0, node.data, *[p.data for p in parents], needs=needs)
-            total = 0.0
-            first = True
-            for t, d in zip(incoming, partials, strict=True):
-                if t is not None:
-                    with enable_grad():
-                        term = d * t
-                        total = term if first else total + term
-                    first = False
-            tangent[node] = total
+            args = (node, *parents) if values else (node.data, *(p.data for p in parents))
+            partials = op.vjp(1.0, *args, needs=needs)
+            terms = [d * t for d, t in zip(partials, incoming, strict=True) if t is not None]
+            tangent[node] = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     return [tangent.get(r, 0.0) if isinstance(r, Value) else 0.0 for r in roots]
 
 
