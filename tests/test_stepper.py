@@ -175,7 +175,10 @@ def test_numbers_are_the_engines_and_a_gradient_shows_only_once_final() -> None:
     for i, v in enumerate(order):
         n = nodes[f"v{i}"]
         assert float(n["dataFull"]) == v.data
-        assert float(n["gradFull"]) == v.grad  # exactly backward()'s number
+        if v.requires_grad:
+            assert float(n["gradFull"]) == v.grad  # exactly backward()'s number
+        else:  # a constant (the 1 in 1 + z * z): no gradient, shown or computed
+            assert n["gradFull"] is None and n["grad"] is None
         assert n["finalAt"] == position[f"v{i}"]
         for k, consumer in enumerate(order):  # every consumer is final before the node it feeds
             if any(p is v for p in consumer.parents):  # identity: == compares data
