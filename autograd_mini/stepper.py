@@ -121,11 +121,12 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
     ids = {v: f"v{i}" for i, v in enumerate(order)}
     backward = explain_steps(root, max_nodes=max_nodes)
     lines = explain_lines(backward)
-    consumers: dict[Value, list[Value]] = {v: [] for v in order}
+    # each node's consumers once, in topological order; keyed by id() (== compares data), and
+    # a dict per node so that a Value feeding n operations costs n steps, not n²
+    consumers: dict[int, dict[int, Value]] = {id(v): {} for v in order}
     for v in order:
         for p in v._parents:
-            if not any(c is v for c in consumers[p]):  # by identity: == compares data
-                consumers[p].append(v)
+            consumers[id(p)][id(v)] = v
 
     leaves = [s.forward for s in reversed(backward) if s.value.label and s.value._op is None]
     start = ", ".join(leaves)
@@ -160,7 +161,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
         grads[v] = s.grad
         edges = []
         marks = []
-        for c in consumers[v]:
+        for c in consumers[id(v)].values():
             edges += [f"{ids[v]}->{ids[c]}_op", f"{ids[c]}_op->{ids[c]}"]
             marks += [ids[c], f"{ids[c]}_op"]
         steps.append(

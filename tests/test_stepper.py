@@ -228,6 +228,36 @@ def test_a_single_leaf_makes_a_page_too() -> None:
     assert [s["phase"] for s in data["steps"]] == ["start", "backward"]
 
 
+def calls_to_build_page_data(uses: int) -> int:
+    """Python-level calls (functions and generator resumptions) made while preparing the page's
+    data for ``x·0 + x·1 + … + x·(uses − 1)``: one Value feeding ``uses`` operations."""
+    from autograd_mini.stepper import _steps_data
+
+    x = Value(0.5, label="x")
+    s = x * 0.0
+    for i in range(1, uses):
+        s = s + x * float(i)
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        _steps_data(s, 10 * uses)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_preparing_the_page_takes_time_linear_in_a_values_uses() -> None:
+    # counted, not timed: deterministic on a busy machine.  Comparing each consumer with the
+    # ones already listed made this quadratic (4x the uses cost ~10x the calls; 16k uses, 6 s)
+    small, large = calls_to_build_page_data(500), calls_to_build_page_data(2000)
+    assert large < 4.5 * small, (small, large)
+
+
 # --- hostile labels -------------------------------------------------------------------------------
 HOSTILE = [
     "\"quoted\" 'single'",
