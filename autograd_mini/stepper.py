@@ -114,7 +114,7 @@ def _check_path(path: object) -> Path | None:
 
 def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value, float]]:
     """The page's JSON (nodes and steps) and the final gradient of every node."""
-    from autograd_mini.viz import _fmt
+    from autograd_mini.dotgraph import _fmt
 
     order = topological_order(root)
     names = node_names(order)
@@ -236,7 +236,7 @@ def page_with_timeout(
 
     import graphviz
 
-    from autograd_mini.viz import _atomic_write, _build_graph, _missing_dot, _run_dot
+    from autograd_mini.dotgraph import _atomic_write, _build_graph, _missing_dot, _run_dot
 
     data, grads = _steps_data(root, max_nodes)
     order = topological_order(root)
