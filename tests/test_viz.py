@@ -44,7 +44,7 @@ def test_dot_source_with_local_grads_top_to_bottom_matches_golden_file() -> None
 
 def test_neuron_with_named_parameters_and_constant_inputs_matches_golden_file() -> None:
     # parameters drawn as parameters: blue and named (w1, w2, b: a lone Neuron has no layer);
-    # the inputs 0.5 and -1.0 are constants: grey, and without a gradient field
+    # the inputs 0.5 and -1.0 are constants named x1 and x2: grey, and without a gradient field
     from autograd_mini.nn import Neuron
 
     y = Neuron(2, activation="tanh", seed=0)([0.5, -1.0])
