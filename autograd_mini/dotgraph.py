@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import graphviz
 
 from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value
-from autograd_mini.naming import atom, node_names
+from autograd_mini.naming import atom, neuron_groups, node_names
 
 INSTALL_HINT = (
     "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
@@ -32,6 +33,16 @@ INSTALL_HINT = (
 _LEAF_STYLE = {"style": "filled", "fillcolor": "#dbeafe"}
 _CONST_STYLE = {"style": "filled", "fillcolor": "#f3f4f6", "fontcolor": "#4b5563"}
 _ROOT_STYLE = {"style": "filled,bold", "fillcolor": "#fde68a", "penwidth": "2"}
+_BOX_STYLE = {
+    "style": "rounded,filled",
+    "fillcolor": "#f9fafb",
+    "color": "#9ca3af",
+    "fontname": "Helvetica",
+    "fontsize": "11",
+    "fontcolor": "#374151",
+    "labeljust": "l",
+    "labelloc": "t",
+}
 _OP_STYLE = {"shape": "ellipse", "fontsize": "11", "margin": "0.02,0.02", "height": "0.3"}
 
 
@@ -154,30 +165,57 @@ def local_partials(node: Value) -> tuple[float | None, ...]:
 def _build_graph(
     root: Value,
     order: list[Value],
-    grads: dict[Value, float] | None,
+    grads: Mapping[Value, float | None] | None,
     *,
     rankdir: str = "LR",
     show_local_grads: bool = False,
+    legend: bool = True,
 ) -> ValueGraph:
     """:func:`draw_graph`'s picture of the nodes ``order`` (topological), with the gradients
     ``grads`` shown in the records (None: no gradient field).  Constants (Values that need no
     gradient: numbers typed into the expression, results under no_grad) never get a gradient
-    field, nor their edges a local partial."""
+    field, nor their edges a local partial.  A model's nodes are boxed by neuron
+    (:func:`~autograd_mini.naming.neuron_groups`); ``legend`` writes what the colours, boxes
+    and edge labels mean under the picture."""
     names = node_names(order)
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")
+    groups = neuron_groups(order)
 
+    graph_attr = {"rankdir": rankdir, "bgcolor": "white"}
+    if legend:
+        graph_attr.update(
+            # one line per part, each left-justified (\\l) under the picture
+            label=graphviz.nohtml(
+                "".join(
+                    _plain_escape(part) + "\\l"
+                    for part in _legend(root, order, grads, groups, show_local_grads)
+                )
+            ),
+            labelloc="b",
+            labeljust="l",
+            fontname="Helvetica",
+            fontsize="10",
+            fontcolor="#374151",
+        )
     dot = ValueGraph(
         name="autograd_mini",
-        graph_attr={"rankdir": rankdir, "bgcolor": "white"},
+        graph_attr=graph_attr,
         node_attr={"fontname": "Helvetica", "fontsize": "12"},
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
     )
+    # one box per neuron, numbered in order of appearance (its label is the neuron's name)
+    boxes: dict[str, graphviz.Digraph] = {}
+    for name in dict.fromkeys(groups[v] for v in order if v in groups):
+        box = graphviz.Digraph(name=f"cluster_{len(boxes)}")
+        box.attr(label=graphviz.nohtml(_plain_escape(name)), **_BOX_STYLE)
+        boxes[name] = box
     for i, v in enumerate(order):
+        where = boxes[groups[v]] if v in groups else dot
         constant = not v.requires_grad
         fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
         if grads is not None and not constant:
-            fields.append(f"grad {_fmt(grads[v])}")
+            fields.append(f"grad {_fmt(grads[v])}")  # type: ignore[arg-type]
         body = " | ".join(fields)
         label = "{ " + body + " }" if horizontal else body
         if v is root:
@@ -188,10 +226,10 @@ def _build_graph(
             style = {}
         # shape on each record (not as the default), like micrograd's draw_dot: one
         # "shape=record" per Value in the source
-        dot.node(f"v{i}", graphviz.nohtml(label), shape="record", **style)
+        where.node(f"v{i}", graphviz.nohtml(label), shape="record", **style)
         if v._op is not None:
             op_name = f"v{i}_op"
-            dot.node(op_name, graphviz.nohtml(_plain_escape(v._op.symbol)), **_OP_STYLE)
+            where.node(op_name, graphviz.nohtml(_plain_escape(v._op.symbol)), **_OP_STYLE)
             dot.edge(op_name, f"v{i}")
             partials = local_partials(v) if show_local_grads else ()
             for k, parent in enumerate(v._parents):
@@ -204,7 +242,42 @@ def _build_graph(
                         )
                     )
                 dot.edge(f"v{index[parent]}", op_name, **attrs)
+    for box in boxes.values():
+        dot.subgraph(box)
     return dot
+
+
+def _legend(
+    root: Value,
+    order: list[Value],
+    grads: Mapping[Value, float | None] | None,
+    groups: dict[Value, str],
+    show_local_grads: bool,
+) -> list[str]:
+    """What the picture's colours, boxes, fields and edge labels mean (only what it shows), in
+    lines of a few parts each."""
+    leaves = [v for v in order if v._op is None and v is not root]
+    parts = []
+    if any(v.requires_grad for v in leaves):
+        parts.append("blue: input or parameter")
+    if any(not v.requires_grad for v in order):
+        parts.append("grey: constant (needs no gradient)")
+    parts.append("gold: the output")
+    if len(order) > 1:
+        parts.append("ellipse: the operation")
+    if groups:
+        parts.append("box: one neuron (weights, bias, sum, activation)")
+    if grads is not None and root.requires_grad:
+        parts.append("grad: ∂output/∂node (after backward())")
+    if show_local_grads and len(order) > 1:
+        parts.append("edge label ∂a/∂b: the local partial backward multiplies by")
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(part) > 60:
+            lines.append(part)
+        else:
+            lines[-1] += " · " + part
+    return lines
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

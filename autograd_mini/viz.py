@@ -90,6 +90,11 @@ def draw_graph(
     edge that needs a gradient is labelled with ∂out/∂in (the op's rule at g = 1).  ``grad``
     shows the current ``.grad`` attribute: call ``root.backward()`` first to see gradients.
 
+    A model's graph is boxed by neuron: ``L1.n3``'s weights, bias, products, sums and
+    activation in one box named ``L1.n3`` (found from the parameters' labels; the inputs, which
+    :class:`~autograd_mini.nn.MLP` names ``x1 … xn``, and the loss stay outside).  A legend
+    under the picture says what its colours, boxes and edge labels mean.
+
     The DOT source is deterministic (names from topological order).  Raises ValueError when the
     graph has more than ``max_nodes`` Values, TypeError when ``root`` is not a Value.
     """
