@@ -170,13 +170,15 @@ def _build_graph(
     rankdir: str = "LR",
     show_local_grads: bool = False,
     legend: bool = True,
+    stacked: bool = False,
 ) -> ValueGraph:
     """:func:`draw_graph`'s picture of the nodes ``order`` (topological), with the gradients
     ``grads`` shown in the records (None: no gradient field).  Constants (Values that need no
     gradient: numbers typed into the expression, results under no_grad) never get a gradient
     field, nor their edges a local partial.  A model's nodes are boxed by neuron
     (:func:`~autograd_mini.naming.neuron_groups`); ``legend`` writes what the colours, boxes
-    and edge labels mean under the picture."""
+    and edge labels mean under the picture; ``stacked`` puts a record's fields one under the
+    other (name, data, grad), whatever the direction, for a narrower picture."""
     names = node_names(order)
     index = {v: i for i, v in enumerate(order)}
     horizontal = rankdir in ("LR", "RL")
@@ -217,7 +219,7 @@ def _build_graph(
         if grads is not None and not constant:
             fields.append(f"grad {_fmt(grads[v])}")  # type: ignore[arg-type]
         body = " | ".join(fields)
-        label = "{ " + body + " }" if horizontal else body
+        label = "{ " + body + " }" if horizontal != stacked else body
         if v is root:
             style = _ROOT_STYLE
         elif v._op is None:

@@ -228,6 +228,28 @@ def test_a_single_leaf_makes_a_page_too() -> None:
     assert [s["phase"] for s in data["steps"]] == ["start", "backward"]
 
 
+@needs_dot
+def test_the_legend_explains_the_colours_the_graph_uses() -> None:
+    def legend(root: Value) -> list[str]:
+        m = re.search(r'<div id="legend"[^>]*>(.*?)</div>', to_html(root), re.S)
+        assert m is not None
+        return re.findall(r'<span class="swatch (\w+)"></span>', m.group(1))
+
+    highlights = ["current", "marked", "lit", "unknown"]
+    assert legend(shared_graph()) == ["leaf", "constant", "root", *highlights]
+    x = Value(2.0, label="x")
+    assert legend(x * x) == ["leaf", "root", *highlights]
+    from autograd_mini.nn import MLP
+
+    assert legend(MLP(2, [2, 1], seed=0)([1.0, 2.0])) == [
+        "leaf",
+        "constant",
+        "root",
+        "box",
+        *highlights,
+    ]
+
+
 def calls_to_build_page_data(uses: int) -> int:
     """Python-level calls (functions and generator resumptions) made while preparing the page's
     data for ``x·0 + x·1 + … + x·(uses − 1)``: one Value feeding ``uses`` operations."""
