@@ -160,7 +160,7 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
             "fontname": "Helvetica",
             "fontsize": "8",
             "shape": "circle",
-            "fixedsize": "true",
+            "fixedsize": "shape",  # a long a=… may overflow the circle, not warn
             "width": "0.56",
             "style": "filled",
             "fillcolor": "white",
