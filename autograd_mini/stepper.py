@@ -194,11 +194,11 @@ def to_html(
     The page shows the graph (Graphviz SVG, inline; a model's nodes boxed by neuron) under a
     header with controls: first / previous / next / last / play buttons, the ← → keys (Home
     and End too), a slider and the step number, zoom buttons ("fit" never shrinks the text
-    below a readable size: the graph pane scrolls instead), and a legend of the colours.  Step 1 shows
-    the leaves; then one step per operation fills in its value (``v4 = v2 + b = 0.5 + 0.1 =
-    0.6``); then one step per node, in ``backward()``'s order, highlights the node being
-    finished and the edges that feed its gradient, shows its line of :func:`explain` (the chain
-    rule with numbers) and fills in its gradient, which is final from then on.
+    below a readable size: the graph pane scrolls instead), and a legend of the colours.
+    Step 1 shows the leaves; then one step per operation fills in its value (``v4 = v2 + b =
+    0.5 + 0.1 = 0.6``); then one step per node, in ``backward()``'s order, highlights the node
+    being finished and the edges that feed its gradient, shows its line of :func:`explain` (the
+    chain rule with numbers) and fills in its gradient, which is final from then on.
 
     Returns the HTML (a ``str``; in Jupyter it displays as the working page) and, when ``path``
     is given, also writes it there (atomically).  It needs nothing from the network (a CSP meta

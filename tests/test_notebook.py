@@ -34,7 +34,7 @@ def test_notebook_follows_the_tutorial() -> None:
 def test_notebook_trains_with_one_explicit_gradient_descent_loop() -> None:
     doc = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = ["".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "code"]
-    loop = next(c for c in code if "for step in" in c)
+    loop = next(c for c in code if "for _ in bar:" in c)
     steps = ["model.zero_grad()", "loss.backward()", "p.data -= lr * p.grad"]
     assert [loop.index(s) for s in steps] == sorted(loop.index(s) for s in steps)
     assert "from tqdm.auto import tqdm" in loop
