@@ -104,7 +104,7 @@ def _expression(v: Value, args: list[str]) -> str:
 
 def _definition(v: Value, name: str, fnames: dict[Value, str]) -> str:
     if v._op is None:
-        return f"{name} = {_num(v.data)}" + ("" if v.label else " (constant)")
+        return f"{name} = {_num(v.data)}" + ("" if v.requires_grad else " (constant)")
     expr = _expression(v, [fnames[p] for p in v._parents])
     return f"{name} = {expr} = {_num(v.data)}"
 

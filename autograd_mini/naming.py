@@ -8,6 +8,7 @@ are the same on every run.  Pure Python: importing this module imports no option
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from autograd_mini.backprop import GraphTooLargeError, topological_order
@@ -20,6 +21,7 @@ __all__ = [
     "atom",
     "bounded_order",
     "check_graph_size",
+    "neuron_groups",
     "node_names",
     "sanitize_label",
 ]
@@ -75,3 +77,42 @@ def check_graph_size(root: Value, max_nodes: int, what: str = "draw_graph") -> N
     """ValueError if ``root`` depends on more than ``max_nodes`` Values (see
     :func:`bounded_order`)."""
     bounded_order(root, max_nodes, what)
+
+
+_PARAMETER = re.compile(r"(.+)\.(?:(w)\d+|(b))", re.S)  # L1.n3.w2, L1.n3.b: a neuron's weight, bias
+_ACTIVATIONS = ("relu", "tanh", "sigmoid")  # autograd_mini.nn's, applied to the neuron's sum
+
+
+def neuron_groups(order: list[Value]) -> dict[Value, str]:
+    """The neuron each node of a model's graph belongs to (``L1.n3``), for drawing a box per
+    neuron; nodes of no neuron are left out.
+
+    Read from the parameters' labels (``L1.n3.w2``, ``L1.n3.b``, as :mod:`autograd_mini.nn`
+    names them) and the shape of ``φ(b + w1·x1 + … + wn·xn)``: the weights and bias; each
+    product ``wᵢ · (something not of this neuron)``; each sum of the bias or of two of the
+    neuron's nodes; a relu, tanh or sigmoid of that sum.  So ``w * w`` of a weight penalty, a
+    loss on the output or an input shared by many neurons stay outside.
+    """
+    group: dict[Value, str] = {}
+    role: dict[Value, str] = {}  # a parameter's kind: "w" or "b"
+    for v in order:
+        op = v._op
+        if op is None:
+            m = _PARAMETER.fullmatch(v.label) if v.label else None
+            if m is not None:
+                group[v] = sanitize_label(m.group(1))
+                role[v] = m.group(2) or m.group(3)
+            continue
+        parents = v._parents
+        if op.name == "mul" and len(parents) == 2:
+            for p, q in (parents, parents[::-1]):
+                if role.get(p) == "w" and group.get(q) != group[p]:
+                    group[v] = group[p]
+                    break
+        elif op.name == "add" and len(parents) == 2:
+            a, b = (group.get(p) for p in parents)
+            if a is not None and a == b and (role.get(parents[0]) != "w" != role.get(parents[1])):
+                group[v] = a
+        elif op.name in _ACTIVATIONS and parents[0].op == "add" and parents[0] in group:
+            group[v] = group[parents[0]]
+    return group

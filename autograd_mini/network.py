@@ -8,13 +8,16 @@ one edge per weight ``w`` from the input or neuron it multiplies to the neuron i
     a_j = φ(Σᵢ wⱼᵢ · aᵢ + bⱼ)
 
 Each edge's colour is the sign of its weight (blue ≥ 0, red < 0) and its width grows with
-``|w|`` (linearly, the largest weight of the model widest), so one sees what the network learned
-at a glance; hovering an edge in the SVG shows the weight's label, its value and, after a
-backward pass, ∂L/∂w (the weight's ``.grad``).  Small networks also write these on the edges.
+``|w|`` (linearly, the largest weight of the model widest); edges of small ``|w|`` also fade,
+so the connections that matter stand out of a wide layer's web.  A legend under the picture
+says so, with samples.  Hovering an edge in the SVG shows the weight's label, its value and,
+after a backward pass, ∂L/∂w (the weight's ``.grad``).  Small networks also write these on the
+edges.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 from collections.abc import Sequence
@@ -40,6 +43,12 @@ MIN_WIDTH, MAX_WIDTH = 0.3, 4.0
 
 EDGE_LABELS_UP_TO = 40
 """Networks with at most this many weights write each weight (and ∂L/∂w) on its edge."""
+
+FADE_BELOW = 0.5
+"""Edges whose ``|w|`` is under this fraction of the largest fade: their colour's opacity falls
+from 1 there to :data:`FAINTEST` at ``w = 0``, as the square of ``|w|`` (the weakest fade most)."""
+FAINTEST = 0.15
+"""Opacity of an edge whose weight is 0."""
 
 
 def _fmt(x: float) -> str:
@@ -105,7 +114,9 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
 
     ``model`` is an :class:`~autograd_mini.nn.MLP` (or a Layer or a Neuron).  Each neuron names
     its activation and shows its bias; each edge ``aᵢ → neuron j`` stands for the weight wⱼᵢ:
-    blue when wⱼᵢ ≥ 0, red when negative, its pen width ``0.3 + 3.7·|w|/max|w|``.  After a
+    blue when wⱼᵢ ≥ 0, red when negative, its pen width ``0.3 + 3.7·|w|/max|w|``, and faded
+    (opacity from 1 down to 0.15) when ``|w|`` is under half the largest; a legend under the
+    picture shows each kind of edge.  After a
     backward pass (when some parameter's ``.grad`` is not 0) the tooltips, and for networks of
     at most 40 weights the edge labels, also give ∂L/∂w.  With ``x`` (one input sample) the
     inputs and every neuron's output for that sample are shown too (computed without recording
@@ -129,8 +140,7 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
     title = f"{model!r}: {nin} inputs → " + " → ".join(
         f"{len(neurons)} {activation}" for activation, neurons in layers
     )
-    legend = "edge colour: sign of w (blue +, red −); width: |w|"
-    legend += "; hover an edge for w and its grad ∂L/∂w" if has_grad else "; hover an edge for w"
+    hover = "hover an edge for w and ∂L/∂w" if has_grad else "hover an edge for w"
     dot = graphviz.Digraph(
         name="network",
         graph_attr={
@@ -139,7 +149,7 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
             "nodesep": "0.06",
             "ranksep": "1.4" if not labelled else "2.2",
             "bgcolor": "white",
-            "label": _escape(f"{title}\n{legend}"),
+            "label": _legend(title, biggest, hover),
             "labelloc": "b",
             "fontname": "Helvetica",
             "fontsize": "11",
@@ -150,7 +160,7 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
             "fontname": "Helvetica",
             "fontsize": "8",
             "shape": "circle",
-            "fixedsize": "true",
+            "fixedsize": "shape",  # a long a=… may overflow the circle, not warn
             "width": "0.56",
             "style": "filled",
             "fillcolor": "white",
@@ -193,10 +203,56 @@ def draw_network(model: Any, x: Sequence[float] | None = None) -> graphviz.Digra
     return dot
 
 
+def _width(magnitude: float) -> float:
+    """Pen width for ``|w| / max|w|``."""
+    return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * magnitude
+
+
+def _colour(negative: bool, magnitude: float) -> str:
+    """The sign's colour, faded (an alpha suffix) when ``|w| / max|w|`` is under FADE_BELOW."""
+    base = NEGATIVE if negative else POSITIVE
+    if magnitude >= FADE_BELOW:
+        return base
+    opacity = FAINTEST + (1.0 - FAINTEST) * (magnitude / FADE_BELOW) ** 2
+    return f"{base}{round(255 * opacity):02x}"
+
+
+def _legend(title: str, biggest: float, hover: str) -> str:
+    """The picture's caption as a Graphviz HTML-like label: the model, then a sample of each
+    kind of edge (a bar as thick as the pen, in its colour) with what it means."""
+
+    def bar(colour: str, width: float) -> str:
+        height = max(1, round(width))
+        return f'<TD FIXEDSIZE="TRUE" WIDTH="28" HEIGHT="{height}" BGCOLOR="{colour}"></TD>'
+
+    def text(words: str) -> str:
+        return f'<TD ALIGN="LEFT">{html.escape(words)}</TD>'
+
+    small = 0.1
+    cells = [
+        bar(POSITIVE, 2.0),
+        text("w ≥ 0"),
+        bar(NEGATIVE, 2.0),
+        text("w < 0"),
+        bar(_colour(False, small), _width(small)),
+        text("small |w|: thin, faded"),
+        bar(POSITIVE, MAX_WIDTH),
+        text(f"|w| = {_fmt(biggest)}, the largest: widest"),
+    ]
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="0">'
+        f'<TR><TD COLSPAN="{len(cells)}" ALIGN="LEFT">{html.escape(title)}</TD></TR>'
+        f"<TR>{''.join(cells)}</TR>"
+        f'<TR><TD COLSPAN="{len(cells)}" ALIGN="LEFT">{html.escape(hover)}</TD></TR>'
+        "</TABLE>>"
+    )
+
+
 def _edge_style(w: Value, biggest: float, has_grad: bool, labelled: bool) -> dict[str, str]:
-    """Colour by sign, width by magnitude, the numbers in the tooltip (and label)."""
+    """Colour by sign (faded for small |w|), width by magnitude, the numbers in the tooltip
+    (and label)."""
     magnitude = min(abs(w.data) / biggest, 1.0) if math.isfinite(w.data) else 1.0
-    width = MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * magnitude
+    width = _width(magnitude)
     # printable, encodable and bounded, as draw_graph shows labels: a lone surrogate could not
     # even be sent to dot, and a 100,000-character label would swamp the picture
     name = sanitize_label(w.label) if w.label else "w"
@@ -206,7 +262,7 @@ def _edge_style(w: Value, biggest: float, has_grad: bool, labelled: bool) -> dic
         tip += f", ∂L/∂w = {w.grad!r}"
         label += f"\n∂L/∂w = {_fmt(w.grad)}"
     attrs = {
-        "color": NEGATIVE if w.data < 0 else POSITIVE,
+        "color": _colour(w.data < 0, magnitude),
         "penwidth": f"{width:.3f}",
         "tooltip": _escape(tip),
     }

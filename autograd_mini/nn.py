@@ -10,6 +10,10 @@ Initialisation is PyTorch's ``nn.Linear`` default: every weight and bias is draw
 ``seed`` is an int or a :class:`random.Random`; ``None`` draws a seed from the global
 :mod:`random` state (so ``random.seed(...)`` makes it reproducible too).
 
+Called with plain numbers, a model makes each one a constant input labelled ``x1 … xn`` (a
+Value with ``requires_grad=False``, shared by the neurons that read it), so that pictures and
+:func:`~autograd_mini.explain` name the inputs; Values passed in are used as given.
+
 >>> from autograd_mini.nn import MLP
 >>> model = MLP(2, [16, 16, 1], seed=0)
 >>> model
@@ -116,7 +120,10 @@ def _check_activation(activation: object) -> str:
     return activation
 
 
-def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]:
+def _check_input(x: object, nin: int, who: str) -> list[Value]:
+    """``x`` as ``nin`` Values: Values as given, each plain number as a constant (a Value that
+    needs no gradient) labelled ``x1 … xn`` by its position, made once and shared by every
+    neuron that reads it, so that drawings and :func:`~autograd_mini.explain` name the inputs."""
     if isinstance(x, (AbstractSet, Mapping)):
         # a set iterates in an arbitrary order, a dict over its keys: never what was meant
         raise TypeError(
@@ -136,7 +143,10 @@ def _check_input(x: object, nin: int, who: str) -> Sequence[Value | float | int]
             raise TypeError(
                 f"{who}: input[{i}] must be a number or a Value, got {type(xi).__name__}: {xi!r}"
             )
-    return x
+    return [
+        xi if isinstance(xi, Value) else Value(xi, f"x{i}", requires_grad=False)
+        for i, xi in enumerate(x, start=1)
+    ]
 
 
 class Module:
@@ -571,12 +581,15 @@ class MLP(Module):
     # Any, like torch.nn.Module.__call__: the result is a Value or a list depending on
     # nouts[-1], a run-time number, and a union would make `model(x).data` a type error.
     def __call__(self, x: Input) -> Any:
-        """The network on one sample: a Value when ``nouts[-1] == 1``, else a list of Values."""
-        h: Sequence[Value | float | int] = _check_input(x, self.nin, "MLP")
+        """The network on one sample: a Value when ``nouts[-1] == 1``, else a list of Values.
+
+        Plain numbers in ``x`` become constants labelled ``x1 … xn`` (``requires_grad=False``:
+        no gradient is computed for them); Values are used as given, so pass
+        ``Value(x, requires_grad=True)`` to get ∂out/∂x."""
+        h = _check_input(x, self.nin, "MLP")
         for layer in self.layers:
             h = layer._forward(h)
-        out: list[Value] = h  # type: ignore[assignment]
-        return out[0] if len(out) == 1 else out
+        return h[0] if len(h) == 1 else h
 
     @classmethod
     def _parameter_count(cls, arch: dict[str, Any]) -> int | None:

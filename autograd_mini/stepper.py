@@ -35,7 +35,7 @@ from typing import Any
 
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain_lines, explain_steps
-from autograd_mini.naming import check_graph_size, node_names
+from autograd_mini.naming import check_graph_size, neuron_groups, node_names
 
 __all__ = ["DOT_TIMEOUT", "StepPage", "to_html"]
 
@@ -113,19 +113,21 @@ def _check_path(path: object) -> Path | None:
 
 
 def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value, float | None]]:
-    """The page's JSON (nodes and steps) and the final gradient of every node."""
-    from autograd_mini.viz import _fmt
+    """The page's JSON (nodes and steps) and the final gradient of every node (None for a
+    constant)."""
+    from autograd_mini.dotgraph import _fmt
 
     order = topological_order(root)
     names = node_names(order)
     ids = {v: f"v{i}" for i, v in enumerate(order)}
     backward = explain_steps(root, max_nodes=max_nodes)
     lines = explain_lines(backward)
-    consumers: dict[Value, list[Value]] = {v: [] for v in order}
+    # each node's consumers once, in topological order; keyed by id() (== compares data), and
+    # a dict per node so that a Value feeding n operations costs n steps, not n²
+    consumers: dict[int, dict[int, Value]] = {id(v): {} for v in order}
     for v in order:
         for p in v._parents:
-            if not any(c is v for c in consumers[p]):  # by identity: == compares data
-                consumers[p].append(v)
+            consumers[id(p)][id(v)] = v
 
     leaves = [s.forward for s in reversed(backward) if s.value.label and s.value._op is None]
     start = ", ".join(leaves)
@@ -160,7 +162,7 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
         grads[v] = s.grad
         edges = []
         marks = []
-        for c in consumers[v]:
+        for c in consumers[id(v)].values():
             edges += [f"{ids[v]}->{ids[c]}_op", f"{ids[c]}_op->{ids[c]}"]
             marks += [ids[c], f"{ids[c]}_op"]
         steps.append(
@@ -168,15 +170,15 @@ def _steps_data(root: Value, max_nodes: int) -> tuple[dict[str, Any], dict[Value
         )
     nodes = []
     for v in order:
-        constant = not v.requires_grad
+        g = grads[v]
         nodes.append(
             {
                 "id": ids[v],
                 "name": names[v],
                 "data": _fmt(v.data),
-                "grad": None if constant else _fmt(grads[v] or 0.0),
+                "grad": None if g is None else _fmt(g),
                 "dataFull": repr(v.data),
-                "gradFull": None if constant else repr(grads[v]),
+                "gradFull": None if g is None else repr(g),
                 "shownAt": shown_at[v],
                 "finalAt": final_at[v],
             }
@@ -189,12 +191,14 @@ def to_html(
 ) -> str:
     """One self-contained HTML page that steps through the forward and backward pass of ``root``.
 
-    The page shows the graph (Graphviz SVG, inline) and controls: first / previous / next / last
-    / play buttons, the ← → keys (Home and End too), a slider and the step number.  Step 1 shows
-    the leaves; then one step per operation fills in its value (``v4 = v2 + b = 0.5 + 0.1 =
-    0.6``); then one step per node, in ``backward()``'s order, highlights the node being
-    finished and the edges that feed its gradient, shows its line of :func:`explain` (the chain
-    rule with numbers) and fills in its gradient, which is final from then on.
+    The page shows the graph (Graphviz SVG, inline; a model's nodes boxed by neuron) under a
+    header with controls: first / previous / next / last / play buttons, the ← → keys (Home
+    and End too), a slider and the step number, zoom buttons ("fit" never shrinks the text
+    below a readable size: the graph pane scrolls instead), and a legend of the colours.
+    Step 1 shows the leaves; then one step per operation fills in its value (``v4 = v2 + b =
+    0.5 + 0.1 = 0.6``); then one step per node, in ``backward()``'s order, highlights the node
+    being finished and the edges that feed its gradient, shows its line of :func:`explain` (the
+    chain rule with numbers) and fills in its gradient, which is final from then on.
 
     Returns the HTML (a ``str``; in Jupyter it displays as the working page) and, when ``path``
     is given, also writes it there (atomically).  It needs nothing from the network (a CSP meta
@@ -235,24 +239,48 @@ def page_with_timeout(
 
     import graphviz
 
-    from autograd_mini.viz import _atomic_write, _build_graph, _missing_dot, _run_dot
+    from autograd_mini.dotgraph import _atomic_write, _build_graph, _missing_dot, _run_dot
 
     data, grads = _steps_data(root, max_nodes)
     order = topological_order(root)
-    source = _build_graph(root, order, grads).source
+    # records stacked (name over data over grad): a narrower picture; the page has its own legend
+    source = _build_graph(root, order, grads, legend=False, stacked=True).source
     try:
         svg = _svg_body(_run_dot(source, "svg", timeout=timeout).decode("utf-8"))
     except graphviz.ExecutableNotFound:
         raise _missing_dot("to_html: cannot draw the graph") from None
     # ids in the SVG come from `dot` ("graph0", "node1", …); the page finds nodes by <title>
     svg = svg.replace("<svg ", '<svg id="graph-svg" ', 1)
-    page = StepPage(_page(data, svg))
+    page = StepPage(_page(data, svg, _legend(order)))
     if out is not None:
         _atomic_write(out, page.encode("utf-8"))
     return page
 
 
-def _page(data: dict[str, Any], svg: str) -> str:
+def _legend(order: list[Value]) -> str:
+    """The page's legend as HTML (our words only): the node colours the graph uses, the boxes
+    when it has neurons, and what the highlights of a step mean."""
+    keys = []
+    if any(v._op is None and v.requires_grad for v in order[:-1]):
+        keys.append(("leaf", "input or parameter"))
+    if any(not v.requires_grad for v in order):
+        keys.append(("constant", "constant (no gradient)"))
+    keys.append(("root", "output"))
+    if neuron_groups(order):
+        keys.append(("box", "a neuron"))
+    keys += [
+        ("current", "this step's node"),
+        ("marked", "its inputs (forward) or consumers (backward)"),
+        ("lit", "where its value or gradient flows"),
+        ("unknown", "not computed yet"),
+    ]
+    return "".join(
+        f'<span class="key"><span class="swatch {kind}"></span>{html.escape(text)}</span>'
+        for kind, text in keys
+    )
+
+
+def _page(data: dict[str, Any], svg: str, legend: str) -> str:
     title = f"backprop step by step: {data['root']}"
     csp = (
         "default-src 'none'; "
@@ -270,6 +298,7 @@ def _page(data: dict[str, Any], svg: str) -> str:
         script=_SCRIPT,
         data=_json_for_script(data),
         svg=svg,
+        legend=legend,
         last=len(steps) - 1,
         total=len(steps),
         forward=html.escape(forward or "(no operations: the graph is a single leaf)"),
@@ -300,15 +329,17 @@ _HTML = """<!DOCTYPE html>
 <span id="step-number">step 1 of {total}</span>
 <span id="phase"></span>
 <span class="zoom"><button id="zoom-out" type="button" title="smaller">−</button><button
- id="zoom-fit" type="button" title="fit the graph in the window">fit</button><button
+ id="zoom-fit" type="button"
+ title="fit the graph in the window, never below a readable size (scroll for the rest)"
+ >fit</button><button
  id="zoom-in" type="button" title="larger">+</button></span>
 </div>
 <pre id="line"></pre>
 <div id="node-info"></div>
+<div id="legend" aria-label="legend">{legend}</div>
 </header>
 <main id="graph">
 {svg}
-</main>
 <details>
 <summary>all steps as text</summary>
 <h2>forward pass</h2>
@@ -316,6 +347,7 @@ _HTML = """<!DOCTYPE html>
 <h2>backward pass (explain)</h2>
 <pre>{backward}</pre>
 </details>
+</main>
 <noscript><p>Turn on JavaScript to step through the graph (all steps are above).</p></noscript>
 <script type="application/json" id="steps-data">{data}</script>
 <script>{script}</script>
@@ -324,9 +356,11 @@ _HTML = """<!DOCTYPE html>
 """
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 0; color: #111827; }
-header { position: sticky; top: 0; background: #f9fafb; border-bottom: 1px solid #d1d5db;
-  padding: 0.5rem 1rem; z-index: 1; }
+html, body { height: 100%; }
+body { font-family: system-ui, sans-serif; margin: 0; color: #111827; display: flex;
+  flex-direction: column; }
+header { flex: none; background: #f9fafb; border-bottom: 1px solid #d1d5db;
+  padding: 0.5rem 1rem; max-height: 45vh; overflow-y: auto; }
 h1 { font-size: 1.1rem; margin: 0 0 0.4rem 0; }
 h2 { font-size: 1rem; }
 #controls { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
@@ -334,11 +368,27 @@ h2 { font-size: 1rem; }
 #slider { flex: 1 1 12rem; }
 #phase { font-weight: 600; }
 #line { margin: 0.4rem 0 0 0; padding: 0.4rem; background: #fff; border: 1px solid #e5e7eb;
-  overflow-x: auto; white-space: pre; min-height: 1.2em; font-size: 0.9rem; }
-#node-info { font-size: 0.85rem; color: #374151; margin-top: 0.2rem; min-height: 1.2em; }
-#graph { padding: 1rem; overflow: auto; }
+  white-space: pre-wrap; overflow-wrap: anywhere; min-height: 1.2em; font-size: 0.9rem;
+  max-height: 6.5em; overflow-y: auto; }
+#node-info { font-size: 0.85rem; color: #374151; margin-top: 0.2rem; min-height: 1.2em;
+  overflow-wrap: anywhere; }
+h1 { overflow-wrap: anywhere; }
+#legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.78rem;
+  color: #374151; margin-top: 0.3rem; }
+#legend .key { display: inline-flex; align-items: center; gap: 0.3rem; }
+.swatch { display: inline-block; width: 1.4em; height: 0.9em; border: 1px solid #6b7280; }
+.swatch.leaf { background: #dbeafe; }
+.swatch.constant { background: #f3f4f6; border-color: #9ca3af; }
+.swatch.root { background: #fde68a; border-width: 2px; }
+.swatch.box { background: #f9fafb; border-color: #9ca3af; border-radius: 0.3em; }
+.swatch.current { background: #fee2e2; border: 3px solid #dc2626; }
+.swatch.marked { background: #fff; border: 2px solid #d97706; }
+.swatch.lit { height: 0; border: 0; border-top: 3px solid #dc2626; }
+.swatch.unknown { border: 0; width: auto; height: auto; color: #9ca3af; }
+.swatch.unknown::before { content: "?"; }
+#graph { flex: 1 1 auto; min-height: 0; padding: 1rem; overflow: auto; }
 .zoom button { min-width: 2rem; }
-details { padding: 0 1rem 1rem 1rem; }
+details { padding: 1rem 0; }
 details pre { overflow-x: auto; font-size: 0.85rem; }
 g.node text.unknown { fill: #9ca3af; }
 g.node.current polygon, g.node.current ellipse { stroke: #dc2626; stroke-width: 3px; }
@@ -410,12 +460,8 @@ _SCRIPT = """
       info.textContent = "";
     }
     document.body.setAttribute("data-step", String(current));
-    if (focus && focus.scrollIntoView) {
+    if (focus && focus.scrollIntoView) {  // the graph pane scrolls, the header stays
       focus.scrollIntoView({block: "nearest", inline: "nearest"});
-      // not under the sticky header
-      var top = document.querySelector("header").getBoundingClientRect().bottom;
-      var box = focus.getBoundingClientRect();
-      if (box.top < top + 8) { window.scrollBy(0, box.top - top - 8); }
     }
   }
   function stop() {
@@ -437,23 +483,24 @@ _SCRIPT = """
   $("play").addEventListener("click", play);
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
   // zoom: the SVG's size is its viewBox (in points) times a scale; "fit" shows it whole, but
-  // never smaller than 3/4 (scroll instead) nor larger than twice its natural size
-  var box = svg.viewBox.baseVal, scale = 1;
+  // never so small that the text is hard to read (scroll instead: at READABLE the 12pt node
+  // text is 11 px, the 10pt edge labels 9 px) nor larger than twice its natural size
+  var box = svg.viewBox.baseVal, scale = 1, READABLE = 0.7;
   function zoom(k) {
     scale = Math.max(0.1, Math.min(8, k));
     svg.setAttribute("width", String(box.width * scale) + "pt");
     svg.setAttribute("height", String(box.height * scale) + "pt");
   }
   function fit(floor) {
-    var area = $("graph"), top = document.querySelector("header").offsetHeight;
+    var area = $("graph");
     var w = (area.clientWidth - 32) / (box.width * 4 / 3);
-    var h = (window.innerHeight - top - 32) / (box.height * 4 / 3);
+    var h = (area.clientHeight - 32) / (box.height * 4 / 3);
     zoom(Math.max(floor, Math.min(w, h, 2)));
   }
   $("zoom-in").addEventListener("click", function () { zoom(scale * 1.25); });
   $("zoom-out").addEventListener("click", function () { zoom(scale / 1.25); });
-  $("zoom-fit").addEventListener("click", function () { fit(0); });
-  if (box && box.width > 0 && box.height > 0) { fit(0.75); }
+  $("zoom-fit").addEventListener("click", function () { fit(READABLE); });
+  if (box && box.width > 0 && box.height > 0) { fit(READABLE); }
   document.addEventListener("keydown", function (e) {
     if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
     var moves = {ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last};

@@ -16,18 +16,25 @@ the same names :func:`autograd_mini.explain.explain` uses.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
-from autograd_mini.atomicfile import write_atomic
+from autograd_mini.dotgraph import (
+    DotNotFoundError,
+    DotTimeoutError,
+    ValueGraph,
+    _atomic_write,
+    _build_graph,
+    _missing_dot,
+    _run_dot,
+    local_partials,
+    source_path,
+)
+from autograd_mini.dotgraph import _fmt as _fmt  # the page's tests read numbers as drawn
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, bounded_order, check_graph_size, node_names
@@ -65,133 +72,6 @@ layout; ``x*x*…*x`` with 50 factors, past it, takes ``dot`` 4 s, with local pa
 minute)."""
 _DISPLAY_TIMEOUT = 10.0  # seconds dot may take to draw a Value shown in Jupyter
 
-INSTALL_HINT = (
-    "install Graphviz: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
-    "(macOS), conda install graphviz, or see https://graphviz.org/download/"
-)
-
-# Styles: inputs/parameters (labelled leaves), constants (unlabelled leaves), the root.
-_LEAF_STYLE = {"style": "filled", "fillcolor": "#dbeafe"}
-_CONST_STYLE = {"style": "filled", "fillcolor": "#f3f4f6", "fontcolor": "#4b5563"}
-_ROOT_STYLE = {"style": "filled,bold", "fillcolor": "#fde68a", "penwidth": "2"}
-_OP_STYLE = {"shape": "ellipse", "fontsize": "11", "margin": "0.02,0.02", "height": "0.3"}
-
-
-class DotNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]
-    """Graphviz's ``dot`` program is not installed (or not on PATH); the message says how to
-    install it.  A RuntimeError, and a ``graphviz.ExecutableNotFound`` for code that catches that.
-    """
-
-    def __init__(self, message: str) -> None:
-        RuntimeError.__init__(self, message)
-
-
-class DotTimeoutError(RuntimeError):
-    """Graphviz's ``dot`` did not finish within the time allowed and was killed."""
-
-
-def _missing_dot(what: str) -> DotNotFoundError:
-    return DotNotFoundError(
-        f"{what}: Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}"
-    )
-
-
-class ValueGraph(graphviz.Digraph):  # type: ignore[misc]
-    """The :class:`graphviz.Digraph` that :func:`draw_graph` returns: graphviz's own ``render``
-    and ``pipe``, except that a missing ``dot`` raises :class:`DotNotFoundError` saying how to
-    install it (``render`` has saved the DOT source by then, and the message says where).
-
-    The source is saved as the picture's name plus ``.dot`` (``render(outfile="g.svg")`` writes
-    ``g.svg.dot``), like :func:`render_graph` and the command line, instead of graphviz's
-    ``g.gv``.
-    """
-
-    _default_extension = "dot"
-
-    @staticmethod
-    def _get_filepath(outfile: str | os.PathLike[str]) -> Path:
-        return source_path(outfile)
-
-    def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().render(*args, **kwargs)
-        except DotNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound:
-            source = Path(self.filepath)
-            written = str(source)
-            if source.suffix.lower() not in (".dot", ".gv"):
-                # render(filename="g", format="svg") saves the source as plain "g": also leave
-                # it where one looks for it, "g.dot"
-                copy = source.with_name(source.name + ".dot")
-                with contextlib.suppress(OSError):
-                    _atomic_write(copy, self.source.encode("utf-8"))
-                    written = f"{source} and {copy}"
-            raise _missing_dot(f"cannot render (the DOT source was written to {written})") from None
-
-    def _repr_svg_(self) -> str:
-        """The picture as SVG text (IPython's older display hook; ``_repr_mimebundle_`` is
-        graphviz's own)."""
-        return str(self.pipe(format="svg", encoding="utf-8"))
-
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().pipe(*args, **kwargs)
-        except DotNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound:
-            raise _missing_dot("cannot render (the DOT source is in .source)") from None
-
-
-def _fmt(x: float) -> str:
-    """A number for a drawing: 4 decimals like micrograd (``0.5000``, ``-1.2000``), so the
-    shortest ``repr`` of a short decimal is a prefix of what is shown; 4 significant digits in
-    exponent form when that would hide the number (``1.234e-05``, ``2.5e+07``, ``nan``, ``inf``).
-    """
-    if x == 0.0 or 1e-3 <= abs(x) < 1e6:
-        return f"{x:.4f}"
-    return f"{x:.4g}"
-
-
-def _record_escape(text: str) -> str:
-    r"""Escape ``text`` for one field of a Graphviz record label.
-
-    Backslashes first (``\`` → ``\\``), then the record metacharacters ``{ } | < >`` and the
-    double quote get a backslash, so any label renders as itself.  Spaces that Graphviz's record
-    parser would drop become no-break spaces: a run of spaces collapses to one, and (dot 2.43)
-    every space before the field's first ASCII character vanishes (``"∂ root"`` → ``∂root``).
-    """
-    kept: list[str] = []
-    seen_ascii = False
-    for ch in text:
-        dropped = ch == " " and (not seen_ascii or kept[-1] in " \u00a0")
-        kept.append("\u00a0" if dropped else ch)
-        seen_ascii = seen_ascii or (ch.isascii() and ch != " ")
-    out = "".join(kept).replace("\\", "\\\\")
-    for ch in '{}|<>"':
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def _plain_escape(text: str) -> str:
-    """Escape ``text`` for an ordinary (non-record) DOT label: backslashes and double quotes."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def local_partials(node: Value) -> tuple[float | None, ...]:
-    """∂node/∂input for each input of ``node`` (in argument order), as floats.
-
-    Computed by the op's rule with upstream gradient 1: ``vjp(1.0, out, *inputs)``; None for an
-    input that needs no gradient (a constant: its partial is never computed).  A leaf has no
-    inputs and gives ``()``.
-    """
-    op = node._op
-    if op is None:
-        return ()
-    parents = node._parents
-    partials = op.vjp(1.0, node.data, *(p.data for p in parents), needs=[p._rg for p in parents])
-    return tuple(None if p is None else float(p) for p in partials)
-
 
 def draw_graph(
     root: Value,
@@ -210,6 +90,11 @@ def draw_graph(
     edge that needs a gradient is labelled with ∂out/∂in (the op's rule at g = 1).  ``grad``
     shows the current ``.grad`` attribute: call ``root.backward()`` first to see gradients.
 
+    A model's graph is boxed by neuron: ``L1.n3``'s weights, bias, products, sums and
+    activation in one box named ``L1.n3`` (found from the parameters' labels; the inputs, which
+    :class:`~autograd_mini.nn.MLP` names ``x1 … xn``, and the loss stay outside).  A legend
+    under the picture says what its colours, boxes and edge labels mean.
+
     The DOT source is deterministic (names from topological order).  Raises ValueError when the
     graph has more than ``max_nodes`` Values, TypeError when ``root`` is not a Value.
     """
@@ -220,64 +105,8 @@ def draw_graph(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     order = bounded_order(root, max_nodes)
-    grads: dict[Value, float | None] | None = {v: v.grad for v in order} if show_grad else None
+    grads = {v: v.grad for v in order} if show_grad else None
     return _build_graph(root, order, grads, rankdir=rankdir, show_local_grads=show_local_grads)
-
-
-def _build_graph(
-    root: Value,
-    order: list[Value],
-    grads: dict[Value, float | None] | None,
-    *,
-    rankdir: str = "LR",
-    show_local_grads: bool = False,
-) -> ValueGraph:
-    """:func:`draw_graph`'s picture of the nodes ``order`` (topological), with the gradients
-    ``grads`` shown in the records (None: no gradient field).  Constants (Values that need no
-    gradient: numbers typed into the expression, results under no_grad) never get a gradient
-    field, nor their edges a local partial."""
-    names = node_names(order)
-    index = {v: i for i, v in enumerate(order)}
-    horizontal = rankdir in ("LR", "RL")
-
-    dot = ValueGraph(
-        name="autograd_mini",
-        graph_attr={"rankdir": rankdir, "bgcolor": "white"},
-        node_attr={"fontname": "Helvetica", "fontsize": "12"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#374151"},
-    )
-    for i, v in enumerate(order):
-        constant = not v.requires_grad
-        fields = [_record_escape(names[v]), f"data {_fmt(v.data)}"]
-        if grads is not None and not constant:
-            fields.append(f"grad {_fmt(grads[v] or 0.0)}")
-        body = " | ".join(fields)
-        label = "{ " + body + " }" if horizontal else body
-        if v is root:
-            style = _ROOT_STYLE
-        elif v._op is None:
-            style = _CONST_STYLE if constant else _LEAF_STYLE
-        else:
-            style = {}
-        # shape on each record (not as the default), like micrograd's draw_dot: one
-        # "shape=record" per Value in the source
-        dot.node(f"v{i}", graphviz.nohtml(label), shape="record", **style)
-        if v._op is not None:
-            op_name = f"v{i}_op"
-            dot.node(op_name, graphviz.nohtml(_plain_escape(v._op.symbol)), **_OP_STYLE)
-            dot.edge(op_name, f"v{i}")
-            partials = local_partials(v) if show_local_grads else ()
-            for k, parent in enumerate(v._parents):
-                attrs: dict[str, str] = {}
-                if show_local_grads and partials[k] is not None:
-                    # "∂v3/∂x = 0.5": the factor backward multiplies along this edge
-                    attrs["label"] = graphviz.nohtml(
-                        _plain_escape(
-                            f"∂{atom(names[v])}/∂{atom(names[parent])} = {_fmt(partials[k])}"  # type: ignore[arg-type]
-                        )
-                    )
-                dot.edge(f"v{index[parent]}", op_name, **attrs)
-    return dot
 
 
 def layout_size(root: Value, show_local_grads: bool = False) -> int:
@@ -309,86 +138,6 @@ def layout_size(root: Value, show_local_grads: bool = False) -> int:
             for parent in v._parents:
                 crossed += depth[parent] - depth[v] - 2  # ranks between parent and the op
     return nodes + (2 * crossed + len(order) if show_local_grads else crossed)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: :func:`autograd_mini.atomicfile.write_atomic`
-    (mode of an existing file kept, stale temporaries of dead writers removed, errors name
-    ``path``)."""
-    write_atomic(path, data)
-
-
-def source_path(picture: str | os.PathLike[str]) -> Path:
-    """Where :func:`render_graph` writes the DOT source of ``picture``: the picture's own name
-    plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``), so pictures of one graph in several
-    formats, or of several graphs, never overwrite each other's source; a ``.dot``/``.gv``
-    path is the source itself."""
-    out = Path(picture)
-    return out if out.suffix.lower() in (".dot", ".gv") else out.with_name(out.name + ".dot")
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGKILL this child when its parent dies (even by SIGKILL), so a killed
-    command line never leaves ``dot`` running."""
-    _PRCTL(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-
-
-def _linux_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (ImportError, OSError, AttributeError):  # pragma: no cover - unusual libc
-        return None
-
-
-_PRCTL = _linux_prctl()
-
-
-def _run_dot(source: str, fmt: str, timeout: float | None, engine: str = "dot") -> bytes:
-    """``dot -K<engine> -T<fmt>`` on ``source``: the picture's bytes.
-
-    ``dot`` runs in its own process group, killed (the whole group) when ``timeout`` seconds
-    pass or this process is interrupted; on Linux it is also killed if this process dies.
-    Raises :class:`DotNotFoundError`, :class:`DotTimeoutError`, or RuntimeError with dot's
-    own message when it fails.
-    """
-    try:
-        proc = subprocess.Popen(
-            ["dot", f"-K{engine}", f"-T{fmt}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            # not thread-safe in general; it only calls prctl, which takes no locks
-            preexec_fn=None if _PRCTL is None else _die_with_parent,
-        )
-    except FileNotFoundError:
-        raise graphviz.ExecutableNotFound(("dot",)) from None
-    try:
-        out, err = proc.communicate(source.encode("utf-8"), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise DotTimeoutError(
-            f"Graphviz's dot did not finish within {timeout:g} s and was stopped"
-        ) from None
-    except BaseException:  # KeyboardInterrupt, SystemExit: never leave dot running
-        _kill_group(proc)
-        raise
-    if proc.returncode != 0:
-        lines = err.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"dot failed: {lines[0] if lines else f'exit status {proc.returncode}'}")
-    return out
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        proc.kill()
-    proc.communicate()
 
 
 def render_graph(

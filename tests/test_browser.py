@@ -270,6 +270,40 @@ def test_first_last_home_end_slider_and_play(open_page: Callable[[Value], Opened
     assert opened.requests == [opened.url]
 
 
+def mlp_loss() -> Value:
+    """MLP(2, [3, 1]) and a squared loss: 40 Values, wider and taller than a 1280x900 window."""
+    from autograd_mini.nn import MLP
+
+    loss = (MLP(2, [3, 1], seed=0)([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "loss"
+    return loss
+
+
+def test_fit_keeps_the_text_readable_and_long_lines_wrap(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    opened = open_page(mlp_loss())
+    page = opened.page
+    page.click("#zoom-out")
+    page.click("#zoom-out")
+    page.click("#zoom-fit")
+    sizes = page.evaluate(
+        """() => {
+      const text = document.querySelector("#graph-svg g.node text");
+      const pane = document.getElementById("graph"), line = document.getElementById("line");
+      return {font: text.getBoundingClientRect().height, paneScrolls:
+        pane.scrollWidth > pane.clientWidth || pane.scrollHeight > pane.clientHeight,
+        lineOverflows: line.scrollWidth > line.clientWidth,
+        lineLines: line.getBoundingClientRect().height / 16};
+    }"""
+    )
+    assert sizes["font"] >= 10  # 12pt node text at least 11 px: scroll for the rest
+    assert sizes["paneScrolls"]
+    assert not sizes["lineOverflows"] and sizes["lineLines"] > 2  # the long first line wraps
+    assert "x1 = 0.5 (constant)" in opened.state()["line"]  # the inputs by name
+    assert opened.problems == []
+
+
 HOSTILE = [
     "\"quoted\" 'single'",
     "</script><script>alert(1)</script>",

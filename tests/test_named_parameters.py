@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd_mini import Value, explain
+from autograd_mini import Value, explain, topological_order
 from autograd_mini.nn import MLP, Layer, Module, Neuron
 from autograd_mini.viz import draw_graph
 
@@ -92,16 +92,32 @@ def test_parameters_appear_by_name_in_draw_graph_and_explain() -> None:
         assert "#dbeafe" in line
     y.label = "y"
     lines = {line.split(" = ")[0]: line for line in explain(y).splitlines()}
-    assert "∂y/∂L1.n1.w1 = ∂y/∂v3 · 0.5 = 1 · 0.5 = 0.5" in lines["L1.n1.w1"]  # w1·x1, x1 = 0.5
+    assert "∂y/∂L1.n1.w1 = ∂y/∂v3 · x1 = 1 · 0.5 = 0.5" in lines["L1.n1.w1"]  # w1·x1, x1 = 0.5
+    assert lines["x1"].startswith("x1 = 0.5 (constant)")  # the input, named, no gradient
     assert lines["L1.n1.b"].endswith(f"= {b.grad!r}")
+
+
+def test_plain_number_inputs_are_named_constants_shared_by_the_first_layer() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    y = model([0.5, -1.0])
+    inputs = [v for v in topological_order(y) if v.is_leaf and not v.requires_grad]
+    assert [(v.label, v.data) for v in inputs] == [("x1", 0.5), ("x2", -1.0)]  # one each
+    x = Value(0.5, label="mine")
+    y = model([x, 2])  # a Value is used as given (and gets its gradient), a number is named
+    y.backward()
+    leaves = {v.label: v for v in topological_order(y) if v.is_leaf}
+    assert leaves["mine"] is x and x.grad != 0.0
+    assert not leaves["x2"].requires_grad and "x1" not in leaves
+    layer = Layer(2, 2, seed=0)([1.0, 2.0])
+    assert {v.label for v in topological_order(layer[0]) if not v.requires_grad} == {"x1", "x2"}
 
 
 def test_constants_are_drawn_without_a_gradient_field() -> None:
     model = MLP(2, [1], seed=0)
-    y = model([0.5, -1.0])  # the inputs 0.5 and -1.0 become constants
+    y = model([0.5, -1.0])  # the inputs 0.5 and -1.0 become constants named x1 and x2
     y.backward()
     records = re.findall(r'label="\{ ([^"]*) \}"', draw_graph(y).source)
     constants = [r for r in records if r.split(" | ")[1] in ("data 0.5000", "data -1.0000")]
-    assert len(constants) == 2
+    assert [r.split(" | ")[0] for r in constants] == ["x1", "x2"]
     assert all("grad" not in r for r in constants)
     assert sum("grad" in r for r in records) == len(records) - 2

@@ -11,7 +11,7 @@ import graphviz
 import pytest
 
 from autograd_mini import Value
-from autograd_mini.network import MAX_WIDTH, MIN_WIDTH, NEGATIVE, POSITIVE
+from autograd_mini.network import FADE_BELOW, MAX_WIDTH, MIN_WIDTH, NEGATIVE, POSITIVE
 from autograd_mini.nn import MLP, Layer, Neuron
 from autograd_mini.viz import draw_network, render_graph
 
@@ -72,7 +72,7 @@ def test_colour_follows_the_sign_and_width_the_magnitude(seed: int) -> None:
     biggest = max(abs(w.data) for w in ws)
     widths = []
     for (_, _, attrs), w in zip(found, ws, strict=True):
-        assert attr(attrs, "color") == (NEGATIVE if w.data < 0 else POSITIVE)
+        assert attr(attrs, "color")[:7] == (NEGATIVE if w.data < 0 else POSITIVE)  # + opacity
         width = float(attr(attrs, "penwidth"))
         assert width == pytest.approx(
             MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * abs(w.data) / biggest, abs=1e-3
@@ -81,6 +81,36 @@ def test_colour_follows_the_sign_and_width_the_magnitude(seed: int) -> None:
     widths.sort()
     assert [b for _, b in widths] == sorted(b for _, b in widths)  # wider for larger |w|
     assert widths[-1][1] == pytest.approx(MAX_WIDTH)
+
+
+def test_edges_of_small_weights_fade_and_the_legend_shows_each_kind() -> None:
+    model = MLP(3, [8, 8, 1], seed=0)
+    source = draw_network(model).source
+    ws = weights(model)
+    biggest = max(abs(w.data) for w in ws)
+    opacity = []
+    for (_, _, attrs), w in zip(edges(source), ws, strict=True):
+        colour = attr(attrs, "color")
+        alpha = int(colour[7:], 16) / 255 if len(colour) == 9 else 1.0
+        share = abs(w.data) / biggest
+        assert (alpha == 1.0) == (share >= FADE_BELOW), (w, colour)
+        opacity.append((share, alpha))
+    opacity.sort()
+    assert [a for _, a in opacity] == sorted(a for _, a in opacity)  # fainter for smaller |w|
+    assert opacity[0][1] < 0.3
+    caption = re.search(r"label=<(.*)>", source.splitlines()[1])
+    assert caption is not None
+    for words in ("w ≥ 0", "w &lt; 0", "small |w|: thin, faded", f"|w| = {biggest:.3g}"):
+        assert words in caption.group(1), words
+    for colour in (POSITIVE, NEGATIVE):
+        assert f'BGCOLOR="{colour}"' in caption.group(1)
+
+
+@needs_dot
+def test_the_legend_renders_without_adding_nodes_or_edges(tmp_path: Path) -> None:
+    svg = render_graph(draw_network(MLP(2, [3, 1], seed=0)), tmp_path / "n.svg").read_text()
+    assert svg.count('class="node"') == 2 + 3 + 1 and svg.count('class="edge"') == 6 + 3
+    assert "small |w|: thin, faded" in svg
 
 
 def test_gradients_are_shown_only_after_a_backward_pass() -> None:

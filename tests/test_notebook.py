@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -30,6 +31,17 @@ def test_notebook_follows_the_tutorial() -> None:
         assert needle in text, needle
 
 
+def test_notebook_trains_with_one_explicit_gradient_descent_loop() -> None:
+    doc = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "code"]
+    loop = next(c for c in code if "for _ in bar:" in c)
+    steps = ["model.zero_grad()", "loss.backward()", "p.data -= lr * p.grad"]
+    assert [loop.index(s) for s in steps] == sorted(loop.index(s) for s in steps)
+    assert "from tqdm.auto import tqdm" in loop
+    assert not any("train_moons" in c for c in code)  # no black box
+    assert "to_html(sample_loss)" in code[-1]  # the trained network's page, last
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
 def test_every_cell_runs(tmp_path: Path) -> None:
@@ -51,6 +63,12 @@ def test_every_cell_runs(tmp_path: Path) -> None:
     assert not [o for o in outputs if o.output_type == "error"]
     kinds = {k for o in outputs for k in o.get("data", {})}
     assert {"image/svg+xml", "text/html", "image/png"} <= kinds  # graph, page, plots
-    page = next(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
-    assert page.startswith("<iframe srcdoc=")
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert pages[0].startswith("<iframe srcdoc=")
+    # the trained network's page for one sample: its inputs x1, x2 and its neurons by name
+    assert pages[-1].startswith("<iframe srcdoc=") and "L2.n8.w1" in pages[-1]
+    assert "x1 = " in pages[-1] and "x2 = " in pages[-1]
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    start, end = re.search(r"loss ([\d.]+) → ([\d.]+)", printed).groups()  # type: ignore[union-attr]
+    assert float(end) < float(start) / 4  # the loss falls
     assert seconds < 90, f"the notebook took {seconds:.0f} s; keep it quick"

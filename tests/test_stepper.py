@@ -175,7 +175,10 @@ def test_numbers_are_the_engines_and_a_gradient_shows_only_once_final() -> None:
     for i, v in enumerate(order):
         n = nodes[f"v{i}"]
         assert float(n["dataFull"]) == v.data
-        assert float(n["gradFull"]) == v.grad  # exactly backward()'s number
+        if v.requires_grad:
+            assert float(n["gradFull"]) == v.grad  # exactly backward()'s number
+        else:  # a constant (the 1 in 1 + z * z): no gradient, shown or computed
+            assert n["gradFull"] is None and n["grad"] is None
         assert n["finalAt"] == position[f"v{i}"]
         for k, consumer in enumerate(order):  # every consumer is final before the node it feeds
             if any(p is v for p in consumer.parents):  # identity: == compares data
@@ -223,6 +226,58 @@ def test_page_reads_the_graph_without_touching_gradients_even_after_backward() -
 def test_a_single_leaf_makes_a_page_too() -> None:
     data = page_data(to_html(Value(2.0, label="x")))
     assert [s["phase"] for s in data["steps"]] == ["start", "backward"]
+
+
+@needs_dot
+def test_the_legend_explains_the_colours_the_graph_uses() -> None:
+    def legend(root: Value) -> list[str]:
+        m = re.search(r'<div id="legend"[^>]*>(.*?)</div>', to_html(root), re.S)
+        assert m is not None
+        return re.findall(r'<span class="swatch (\w+)"></span>', m.group(1))
+
+    highlights = ["current", "marked", "lit", "unknown"]
+    assert legend(shared_graph()) == ["leaf", "constant", "root", *highlights]
+    x = Value(2.0, label="x")
+    assert legend(x * x) == ["leaf", "root", *highlights]
+    from autograd_mini.nn import MLP
+
+    assert legend(MLP(2, [2, 1], seed=0)([1.0, 2.0])) == [
+        "leaf",
+        "constant",
+        "root",
+        "box",
+        *highlights,
+    ]
+
+
+def calls_to_build_page_data(uses: int) -> int:
+    """Python-level calls (functions and generator resumptions) made while preparing the page's
+    data for ``x·0 + x·1 + … + x·(uses − 1)``: one Value feeding ``uses`` operations."""
+    from autograd_mini.stepper import _steps_data
+
+    x = Value(0.5, label="x")
+    s = x * 0.0
+    for i in range(1, uses):
+        s = s + x * float(i)
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        _steps_data(s, 10 * uses)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_preparing_the_page_takes_time_linear_in_a_values_uses() -> None:
+    # counted, not timed: deterministic on a busy machine.  Comparing each consumer with the
+    # ones already listed made this quadratic (4x the uses cost ~10x the calls; 16k uses, 6 s)
+    small, large = calls_to_build_page_data(500), calls_to_build_page_data(2000)
+    assert large < 4.5 * small, (small, large)
 
 
 # --- hostile labels -------------------------------------------------------------------------------

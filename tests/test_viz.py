@@ -44,7 +44,7 @@ def test_dot_source_with_local_grads_top_to_bottom_matches_golden_file() -> None
 
 def test_neuron_with_named_parameters_and_constant_inputs_matches_golden_file() -> None:
     # parameters drawn as parameters: blue and named (w1, w2, b: a lone Neuron has no layer);
-    # the inputs 0.5 and -1.0 are constants: grey, and without a gradient field
+    # the inputs 0.5 and -1.0 are constants named x1 and x2: grey, and without a gradient field
     from autograd_mini.nn import Neuron
 
     y = Neuron(2, activation="tanh", seed=0)([0.5, -1.0])
@@ -155,6 +155,64 @@ def test_huge_graph_is_refused_quickly() -> None:
     assert time.perf_counter() - start < 0.5  # stops counting at the limit
 
 
+def boxes(source: str) -> dict[str, set[str]]:
+    """Each cluster's label -> the names (first record field) of the Values drawn inside it."""
+    found: dict[str, set[str]] = {}
+    for body in re.findall(r"subgraph cluster_\d+ \{(.*?)\n\t\}", source, flags=re.S):
+        m = re.search(r'label="([^"]*)"', body)
+        assert m is not None
+        found[m.group(1)] = set(re.findall(r'\[label="\{ ([^ |]+) \|', body))
+    return found
+
+
+def test_a_models_graph_is_boxed_by_neuron_with_the_loss_and_inputs_outside() -> None:
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2 + 0.01 * sum(p * p for p in model.parameters())
+    loss.backward()
+    source = draw_graph(loss).source
+    found = boxes(source)
+    assert sorted(found) == ["L1.n1", "L1.n2", "L1.n3", "L2.n1"]
+    order = topological_order(loss)
+    names = {v: (v.label or f"v{i}") for i, v in enumerate(order)}
+    for neuron in (*model.layers[0].neurons, model.layers[1].neurons[0]):
+        name = neuron.b.label.removesuffix(".b")
+        inside = found[name]
+        assert {p.label for p in neuron.parameters()} <= inside  # its weights and bias
+        out = neuron([0.5, -1.0]) if name.startswith("L1") else None
+        # its products, sums and activation: every node computed from its parameters...
+        ops = {names[v] for v in order if not v.is_leaf and names[v] in inside}
+        assert len(ops) == 2 * neuron.nin + (1 if name.startswith("L1") else 0)
+        assert out is None or out.data in {v.data for v in order if names[v] in inside}
+    everything = set().union(*found.values())
+    assert not {"x1", "x2"} & everything  # inputs are shared: outside
+    assert names[loss] not in everything
+    # the weight penalty's p * p nodes stay outside the boxes
+    assert sum(1 for v in order if v.op == "mul" and names[v] in everything) == 2 * 3 + 3
+
+
+def test_a_graph_without_a_model_has_no_boxes() -> None:
+    assert "subgraph" not in draw_graph(tanh_neuron()).source
+
+
+def test_the_legend_names_only_what_the_picture_shows() -> None:
+    def legend(root: Value, **kwargs: bool) -> str:
+        m = re.search(r'graph \[.*\blabel="([^"]*)"', draw_graph(root, **kwargs).source)
+        return "" if m is None else m.group(1)
+
+    plain = legend(tanh_neuron())
+    assert "blue: input or parameter" in plain and "gold: the output" in plain
+    assert "grey" not in plain and "box" not in plain and "edge label" not in plain
+    x = Value(2.0, label="x")
+    assert "grey: constant" in legend(x * 3.0)
+    assert "edge label ∂a/∂b: the local partial" in legend(x * 3.0, show_local_grads=True)
+    assert "grad:" not in legend(x * 3.0, show_grad=False)
+    from autograd_mini.nn import MLP
+
+    assert "box: one neuron" in legend(MLP(2, [2, 1], seed=0)([1.0, 2.0]))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
@@ -202,6 +260,21 @@ def test_hostile_labels_still_render(label: str, tmp_path: Path) -> None:
     shown = label.replace("\t", "\\t").replace("\n", "\\n")
     escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert escaped in svg or escaped.replace('"', "&quot;") in svg
+
+
+@needs_dot
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_neuron_names_still_render_as_box_labels(label: str, tmp_path: Path) -> None:
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.label = label + "." + p.label.rsplit(".", 1)[1]  # every neuron named `label`
+    svg = render_graph(model([1.0, 2.0]), tmp_path / "g.svg").read_text(encoding="utf-8")
+    shown = label.replace("\t", "\\t").replace("\n", "\\n")
+    escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped in svg or escaped.replace('"', "&quot;") in svg
+    assert svg.count('class="cluster"') == 1  # one name: one box
 
 
 @needs_dot
