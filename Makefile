@@ -7,16 +7,13 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # PyTorch is only a test oracle. The CPU build, when a local wheel provides it, keeps the
 # oracle tests running without the multi-GB CUDA download; otherwise they are skipped.
 TORCH_SPEC ?= torch==2.13.0+cpu
-# An editable install that static checkers follow. The default mode installs an import hook that
-# only the interpreter runs, so mypy and IDEs outside the repo cannot find autograd_mini; "strict"
-# links every file into build/__editable__.*/ and puts that folder in a plain .pth file, which
-# they read. Edits show at once; an added or removed module needs a reinstall, so the install
-# stamps also depend on $(PKG_LIST), rewritten only when the package's list of files changes.
-EDITABLE := $(PIP) install --config-settings editable_mode=strict -e
-PKG_LIST := $(VENV)/.package-files
-PKG_FILES := $(sort $(shell find autograd_mini -name '*.py' -o -name py.typed))
+# An editable install that static checkers follow, without setuptools' warning box: pyproject's
+# package-dir = {"" = "."} makes setuptools write a plain .pth file naming the repository (mypy
+# and IDEs read it; the default import hook they cannot, and editable_mode=strict warns on every
+# install). Edits, added and removed modules show at once, without a reinstall.
+EDITABLE := $(PIP) install -e
 
-.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean FORCE
+.PHONY: help venv dot chromium test test-fast demo lint format bench docs clean
 
 help:
 	@echo "make demo   - train a network on two moons, pictures in out/moons (sets up .venv)"
@@ -29,12 +26,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-FORCE:
-
-$(PKG_LIST): FORCE | $(PY)
-	@echo '$(PKG_FILES)' | cmp -s - $@ || echo '$(PKG_FILES)' > $@
-
-$(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
+$(VENV)/.dev: pyproject.toml | $(PY)
 	$(EDITABLE) '.[dev,demo,docs,browser,notebook]'
 	@$(EDITABLE) '.[jax]' 2>/dev/null \
 	  && echo "jax installed: the JAX backend's tests will run" \
@@ -44,16 +36,16 @@ $(VENV)/.dev: pyproject.toml $(PKG_LIST) | $(PY)
 	  || echo "note: $(TORCH_SPEC) not available here; tests marked 'torch' will be skipped"
 	touch $@
 
-$(VENV)/.demo: pyproject.toml $(PKG_LIST) | $(PY)
+$(VENV)/.demo: pyproject.toml | $(PY)
 	$(EDITABLE) '.[demo]'
 	touch $@
 
-$(VENV)/.bench: pyproject.toml $(PKG_LIST) | $(PY)
+$(VENV)/.bench: pyproject.toml | $(PY)
 	$(EDITABLE) '.[bench,demo]'
 	@$(EDITABLE) '.[jax]' 2>/dev/null || echo "note: jax not installed; no JAX rows in the bench"
 	touch $@
 
-$(VENV)/.docs: pyproject.toml $(PKG_LIST) | $(PY)
+$(VENV)/.docs: pyproject.toml | $(PY)
 	$(EDITABLE) '.[docs]'
 	touch $@
 
