@@ -101,7 +101,7 @@ def test_an_editable_install_as_make_does_prints_no_warning_box_and_mypy_can_fol
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, project / name)
     shutil.copytree(
@@ -113,8 +113,19 @@ def test_an_editable_install_as_make_does_prints_no_warning_box_and_mypy_can_fol
     options = _editable_options()
     assert options[-1] == "-e"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check",
-         "install", "-q", "--no-deps", *options, str(project)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "--disable-pip-version-check",
+            "install",
+            "-q",
+            "--no-deps",
+            *options,
+            str(project),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
