@@ -74,4 +74,3 @@ def test_make_test_runs_on_every_core_and_fails_when_no_test_ran() -> None:
     # pytest's status (5: no test ran) is make's: nothing after it, no `-` prefix, no `|| true`
     assert recipe.strip().splitlines()[-1].startswith("$(PY) -m pytest")
     assert "||" not in recipe and not recipe.lstrip("\t").startswith("-")
-
