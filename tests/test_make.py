@@ -74,3 +74,12 @@ def test_make_test_runs_on_every_core_and_fails_when_no_test_ran() -> None:
     # pytest's status (5: no test ran) is make's: nothing after it, no `-` prefix, no `|| true`
     assert recipe.strip().splitlines()[-1].startswith("$(PY) -m pytest")
     assert "||" not in recipe and not recipe.lstrip("\t").startswith("-")
+
+
+def test_readme_states_what_make_test_installs_and_how_long_it_takes() -> None:
+    costs = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "make test-fast" in costs
+    assert re.search(r"\.venv.{0,80}\d(\.\d)? GB", costs, flags=re.DOTALL)
+    for part in ("torch", "jaxlib"):
+        assert re.search(rf"{part}[^.]{{0,40}}\d+ MB", costs, flags=re.IGNORECASE), part
+    assert re.search(r"\d+ min", costs) and "2 cores" in costs
