@@ -12,9 +12,10 @@ TORCH_SPEC ?= torch==2.13.0+cpu
 # and IDEs read it; the default import hook they cannot, and editable_mode=strict warns on every
 # install). Edits, added and removed modules show at once, without a reinstall.
 EDITABLE := $(PIP) install -e
-# pytest-xdist: one worker per core; tests marked xdist_group("name") share a worker (the docs
-# site is built once). Every test writes into its own tmp_path, so workers never collide.
-XDIST := -n auto --dist loadgroup
+# pytest-xdist: one worker per core; a worker that runs out of tests takes some of the other's
+# (worksteal: the suite has a few tests of 10 s among thousands of milliseconds). Every test
+# writes into its own tmp_path, so workers never collide; the docs site is built once per run.
+XDIST := -n auto --dist worksteal
 
 .PHONY: help venv dot chromium test test-fast demo lint format bench docs clean
 

@@ -102,7 +102,6 @@ def _inventory(site: Path) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs_site")  # one build per run, shared with the browser test
 def test_mkdocs_build_strict_publishes_every_public_function_and_class(
     built_site: BuiltSite,
 ) -> None:

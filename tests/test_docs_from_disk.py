@@ -20,7 +20,7 @@ from urllib.parse import urldefrag
 import pytest
 from conftest import BuiltSite
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("docs_site")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [

@@ -19,6 +19,8 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `do
 
 @needs_dot
 def test_drawing_after_jax_started_its_threads_gives_no_fork_warning(tmp_path: Path) -> None:
+    """The moons demo (which draws network.svg with dot), render_graph, to_html and the command
+    line, all in a process where JAX's threads run, as in ``moons --compiled jax``."""
     pytest.importorskip("jax", reason="the jax extra: make venv")
     script = textwrap.dedent(
         """
@@ -26,10 +28,12 @@ def test_drawing_after_jax_started_its_threads_gives_no_fork_warning(tmp_path: P
         jax.jit(lambda v: v * 2)(jnp.ones(3)).block_until_ready()  # JAX's threads are running
         from autograd_mini import Value
         from autograd_mini.cli import main
+        from autograd_mini.demos import moons
         from autograd_mini.viz import render_graph, to_html
         x = Value(1.0, label="x")
         render_graph((x * x).tanh(), "g.svg")
         to_html(x * 2, "page.html")
+        assert moons.main(["--steps", "2", "--out", "moons", "--quiet"]) == 0
         raise SystemExit(main(["graph", "-x*y", "--at", "x=1", "y=2", "-o", "cli.svg"]))
         """
     )
@@ -43,29 +47,10 @@ def test_drawing_after_jax_started_its_threads_gives_no_fork_warning(tmp_path: P
     )
     assert proc.returncode == 0, proc.stderr
     assert "fork" not in proc.stderr and "Warning" not in proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "cli.svg",
-        "cli.svg.dot",
-        "g.svg",
-        "g.svg.dot",
-        "page.html",
-    ]
-
-
-@needs_dot
-@pytest.mark.slow
-def test_moons_demo_on_jax_draws_its_network_without_a_fork_warning(tmp_path: Path) -> None:
-    pytest.importorskip("jax", reason="the jax extra: make venv")
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograd_mini.demos.moons", "--compiled", "jax", "--steps", "2"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "fork" not in proc.stderr and "RuntimeWarning" not in proc.stderr
-    assert (tmp_path / "out" / "moons" / "network.svg").exists()
+    assert {"cli.svg", "cli.svg.dot", "g.svg", "g.svg.dot", "page.html", "moons"} == {
+        p.name for p in tmp_path.iterdir()
+    }
+    assert (tmp_path / "moons" / "network.svg").exists()
 
 
 def test_pytest_does_not_hide_the_fork_warning() -> None:
