@@ -1,11 +1,17 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
     autograd-mini graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg [--explain]
+    autograd-mini explain "tanh(w*x + b)" --at x=1 w=0.5 b=0.1
     autograd-mini demo moons|cascade|vanishing|spirals|gradflow|newton [demo options]
 
 ``graph`` parses the expression with the safe parser in :mod:`autograd_mini.exprparse` (never
 ``eval``), evaluates it at the given point, runs ``backward()``, prints the value and every
 partial derivative, optionally explains the backward pass line by line, and writes the picture.
+``explain`` prints the same numbers and the backward pass line by line (``graph --explain``
+without a picture).  Expressions may use the constants ``pi`` and ``e``; a value given for one
+of them in ``--at`` makes it a variable (with a note on stderr).  An expression may start with
+``-`` (``"-x*y"``): for these two commands, an argument that starts with a single ``-`` and is
+not ``-h`` or ``-o…`` is the expression, not an option.
 
 Exit status: 0 on success; 2 for bad input (unknown names, unsupported syntax, missing ``--at``
 values, math errors, an unwritable output path), with one line on stderr saying what is wrong;
@@ -24,7 +30,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from autograd_mini import __version__
 from autograd_mini.engine import GraphTooLargeError, Value, topological_order
@@ -66,6 +72,57 @@ class OneLineParser(argparse.ArgumentParser):
 _Parser = OneLineParser
 
 
+class _CommandParser(OneLineParser):
+    """A command's parser.  With ``reads_expression`` set (``graph``, ``explain``), an argument
+    starting with one ``-`` that is not one of their short options (``-h``, ``-o FILE`` or
+    ``-oFILE``) is an expression (``"-x*y"``, ``"-2*x"``), not an unknown option; ``--`` still
+    starts a long option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads_expression = False
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if self.reads_expression and _is_negated_expression(arg_string):
+            return None  # argparse's "not an option": a positional or an option's value
+        return super()._parse_optional(arg_string)
+
+
+def _is_negated_expression(arg: str) -> bool:
+    return (
+        len(arg) > 1
+        and arg[0] == "-"
+        and arg[1] != "-"
+        and arg != "-h"
+        and not arg.startswith("-o")
+    )
+
+
+def _add_expression_arguments(command: _CommandParser) -> None:
+    """The expression, ``--at`` and ``--max-nodes``: what ``graph`` and ``explain`` share."""
+    command.reads_expression = True
+    command.add_argument(
+        "expression",
+        help='the expression, e.g. "tanh(w*x + b)" or "-x*y" (quote it); pi and e are constants',
+    )
+    command.add_argument(
+        "--at",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=VALUE",
+        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1 (or --at x=1,w=0.5,b=0.1, or "
+        "--at x=1 --at w=0.5 ...); a value for pi or e makes it a variable",
+    )
+    command.add_argument(
+        "--max-nodes",
+        type=int,
+        default=500,
+        metavar="N",
+        help="refuse to draw or explain graphs with more than N values (default 500)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from autograd_mini.exprparse import known_functions  # the registry's ops written as calls
 
@@ -76,7 +133,7 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=f'example: {PROG} graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg --explain',
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
 
     graph = commands.add_parser(
         "graph",
@@ -84,24 +141,11 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Evaluate EXPRESSION at the point given by --at, run backward(), print the "
         "value and every partial derivative, and write the computation graph "
         "(with data and gradients) to --output. Expressions may use numbers, variable names, "
-        f"+ - * / ** %, unary minus, and the functions {known_functions()}. The text is "
-        "parsed with a whitelist, never eval'd.",
+        f"the constants pi and e, + - * / ** %, unary minus, and the functions "
+        f"{known_functions()}. The text is parsed with a whitelist, never eval'd.",
         epilog=f'example: {PROG} graph "tanh(w*x + b)" --at x=1 w=0.5 b=0.1 -o graph.svg',
     )
-    graph.add_argument(
-        "expression",
-        help='the expression, e.g. "tanh(w*x + b)" (quote it; one starting with "-" needs a '
-        'leading space, " -x*y")',
-    )
-    graph.add_argument(
-        "--at",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=VALUE",
-        help="value of each variable, e.g. --at x=1 w=0.5 b=0.1 (or --at x=1,w=0.5,b=0.1, or "
-        "--at x=1 --at w=0.5 ...)",
-    )
+    _add_expression_arguments(graph)
     graph.add_argument(
         "-o",
         "--output",
@@ -126,19 +170,25 @@ def _build_parser() -> argparse.ArgumentParser:
         "--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction"
     )
     graph.add_argument(
-        "--max-nodes",
-        type=int,
-        default=500,
-        metavar="N",
-        help="refuse to draw graphs with more than N values (default 500)",
-    )
-    graph.add_argument(
         "--timeout",
         type=float,
         default=DOT_TIMEOUT,
         metavar="SECONDS",
         help=f"stop Graphviz's dot if drawing takes longer (default {DOT_TIMEOUT:g})",
     )
+
+    explain = commands.add_parser(
+        "explain",
+        help="evaluate an expression, print its partial derivatives and explain the backward "
+        "pass line by line",
+        description="Evaluate EXPRESSION at the point given by --at, run backward(), print the "
+        "value, every partial derivative, and the backward pass one node per line: each "
+        "gradient as the sum over the node's consumers of consumer's gradient × local partial "
+        "(graph --explain, without a picture). Expressions are read as for graph.",
+        epilog=f'example: {PROG} explain "tanh(w*x + b)" --at x=1 w=0.5 b=0.1',
+    )
+    _add_expression_arguments(explain)
+    explain.set_defaults(explain=True, output=None, timeout=DOT_TIMEOUT)
 
     demo = commands.add_parser(
         "demo",
@@ -167,7 +217,8 @@ def _parse_assignments(items: Sequence[str], names: tuple[str, ...]) -> dict[str
         name, sep, text = item.partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not name or not text:
-            raise UsageError(f"--at expects NAME=VALUE, got {item!r}")
+            hint = " (the expression goes before --at)" if not sep and item.strip() else ""
+            raise UsageError(f"--at expects NAME=VALUE, got {item!r}{hint}")
         if not name.isidentifier():
             raise UsageError(f"--at: {name!r} is not a valid variable name")
         if name in FUNCTIONS:
@@ -233,13 +284,19 @@ def _check_output(path: str) -> Path:
 
 
 def _graph(args: argparse.Namespace) -> int:
-    from autograd_mini.exprparse import ExpressionError, parse_expression
+    from autograd_mini.exprparse import CONSTANTS, ExpressionError, parse_expression
 
     try:
         expr = parse_expression(args.expression)
     except ExpressionError as exc:
         raise UsageError(f"in {_shorten(args.expression)}: {exc}") from None
     values = _parse_assignments(args.at, expr.names)
+    for name in expr.constants:
+        if name in values:
+            _note(
+                f"--at {name}={values[name]!r} makes {name} a variable here, not the constant "
+                f"{name} = {CONSTANTS[name]!r}"
+            )
     out = None if args.output is None else _check_output(args.output)
     if args.max_nodes < 1:
         raise UsageError(f"--max-nodes must be at least 1, got {args.max_nodes}")
@@ -269,7 +326,8 @@ def _graph(args: argparse.Namespace) -> int:
     print(f"{root.label} = {expr.text}" + (at if values else ""))
     print(f"{root.label} = {root.data!r}")
     for name, leaf in leaves.items():
-        note = "" if name in expr.names else "  (not in the expression)"
+        used = name in expr.names or name in expr.constants
+        note = "" if used else "  (not in the expression)"
         print(f"∂{root.label}/∂{name} = {leaf.grad!r}{note}")
     if args.explain:
         from autograd_mini.explain import explain
@@ -421,6 +479,13 @@ def _tolerate_narrow_encodings() -> None:
                 reconfigure(errors="backslashreplace")
 
 
+def _note(message: str) -> None:
+    """One line on stderr: ``autograd-mini: note: message`` (control characters escaped)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"{PROG}: note: {printable(message)}", file=sys.stderr)
+
+
 def _error(message: str) -> None:
     """One line on stderr: ``autograd-mini: error: message`` (control characters escaped)."""
     if sys.stderr is not None:
@@ -462,9 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = _build_parser()
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.command is None:
-            _error(f"choose a command: graph or demo (see {PROG} --help)")
+            _error(f"choose a command: graph, explain or demo (see {PROG} --help)")
             return 2
-        status = _graph(args) if args.command == "graph" else _demo(args)
+        status = _demo(args) if args.command == "demo" else _graph(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
         return status
     except UsageError as exc:

@@ -10,7 +10,9 @@ so one graph gives byte-identical DOT source on every run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -298,43 +300,52 @@ def source_path(picture: str | os.PathLike[str]) -> Path:
     return out if out.suffix.lower() in (".dot", ".gv") else out.with_name(out.name + ".dot")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGKILL this child when its parent dies (even by SIGKILL), so a killed
-    command line never leaves ``dot`` running."""
-    _PRCTL(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-
-
-def _linux_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
+@functools.cache
+def _setpriv() -> str | None:
+    """util-linux's ``setpriv`` when it can set a parent-death signal (Linux), else None."""
+    path = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    if path is None:
         return None
     try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (ImportError, OSError, AttributeError):  # pragma: no cover - unusual libc
+        usage = subprocess.run([path, "--help"], capture_output=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
         return None
+    return path if b"--pdeathsig" in usage else None
 
 
-_PRCTL = _linux_prctl()
+def _dot_command(engine: str, fmt: str) -> list[str]:
+    """The command that runs ``dot -K<engine> -T<fmt>``.
+
+    On Linux it goes through ``setpriv --pdeathsig KILL``, which asks the kernel to kill ``dot``
+    when this process dies (even by SIGKILL) and then execs it.  That is not done in Python
+    between fork and exec (a ``preexec_fn``): Python then forks the whole process and runs its
+    at-fork hooks, and JAX, once imported, warns that forking its threads may deadlock.  Without
+    a ``preexec_fn``, :mod:`subprocess` starts the child with ``vfork``, running no Python in it.
+    """
+    dot = shutil.which("dot")
+    if dot is None:
+        raise graphviz.ExecutableNotFound(("dot",))
+    command = [dot, f"-K{engine}", f"-T{fmt}"]
+    setpriv = _setpriv()
+    return command if setpriv is None else [setpriv, "--pdeathsig", "KILL", "--", *command]
 
 
 def _run_dot(source: str, fmt: str, timeout: float | None, engine: str = "dot") -> bytes:
     """``dot -K<engine> -T<fmt>`` on ``source``: the picture's bytes.
 
     ``dot`` runs in its own process group, killed (the whole group) when ``timeout`` seconds
-    pass or this process is interrupted; on Linux it is also killed if this process dies.
+    pass or this process is interrupted; on Linux it is also killed if this process dies
+    (:func:`_dot_command`).
     Raises :class:`DotNotFoundError`, :class:`DotTimeoutError`, or RuntimeError with dot's
     own message when it fails.
     """
     try:
         proc = subprocess.Popen(
-            ["dot", f"-K{engine}", f"-T{fmt}"],
+            _dot_command(engine, fmt),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,
-            # not thread-safe in general; it only calls prctl, which takes no locks
-            preexec_fn=None if _PRCTL is None else _die_with_parent,
+            start_new_session=True,  # no preexec_fn: see _dot_command
         )
     except FileNotFoundError:
         raise graphviz.ExecutableNotFound(("dot",)) from None

@@ -1,8 +1,9 @@
 """A safe parser for arithmetic expressions like ``"tanh(w*x + b)"``: text in, Values out.
 
 The text is parsed with Python's :mod:`ast` and every node is checked against a whitelist —
-numbers, variable names, ``+ - * / ** %``, unary ``-``/``+`` and calls of the engine's functions
-(:data:`FUNCTIONS`) — before anything is computed.  Nothing is ever passed to ``eval``/``exec``:
+numbers, variable names, the constants ``pi`` and ``e`` (:data:`CONSTANTS`), ``+ - * / ** %``,
+unary ``-``/``+`` and calls of the engine's functions (:data:`FUNCTIONS`) — before anything is
+computed.  Nothing is ever passed to ``eval``/``exec``:
 the checked tree is walked here and each node becomes one engine operation.
 
 >>> from autograd_mini import Value
@@ -12,6 +13,8 @@ the checked tree is walked here and each node becomes one engine operation.
 >>> y = expr.evaluate({"x": Value(1.0), "w": Value(0.5), "b": Value(0.1)})
 >>> round(y.data, 12)
 0.537049566998
+>>> parse_expression("sin(pi*x)").names, parse_expression("sin(pi*x)").constants
+(('x',), ('pi',))
 >>> parse_expression("__import__('os')")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -22,15 +25,18 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import cast
 
 from autograd_mini.engine import Value
 from autograd_mini.registry import ALIASES, OPS
 
 __all__ = [
+    "CONSTANTS",
     "FUNCTIONS",
     "MAX_LENGTH",
     "ExpressionError",
@@ -67,6 +73,11 @@ class _Functions(Mapping[str, tuple[Callable[..., Value], int, int]]):
 
 FUNCTIONS: Mapping[str, tuple[Callable[..., Value], int, int]] = _Functions()
 """The functions an expression may call: the registry's ops written as calls."""
+
+
+CONSTANTS: Mapping[str, float] = MappingProxyType({"pi": math.pi, "e": math.e})
+"""Names an expression may use as numbers: ``pi`` and ``e``.  A value given for one of them
+(``evaluate({"e": 2.0})``, the command line's ``--at e=2``) makes it a variable instead."""
 
 
 def known_functions() -> str:
@@ -150,19 +161,22 @@ def _operator_where(node: ast.BinOp, symbol: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class ParsedExpression:
-    """A checked expression: ``text``, its variable ``names`` (in order of first appearance), and
-    :meth:`evaluate` to build it out of Values."""
+    """A checked expression: ``text``, its variable ``names`` (in order of first appearance), the
+    :data:`CONSTANTS` it uses (``constants``), and :meth:`evaluate` to build it out of Values."""
 
     text: str
     names: tuple[str, ...]
     _tree: ast.expr
+    constants: tuple[str, ...] = ()
 
     def evaluate(self, values: Mapping[str, Value | float | int]) -> Value:
         """The expression as a Value graph, with each variable taken from ``values``.
 
-        Plain numbers in ``values`` become leaf Values labelled with their name.  Raises
-        :class:`ExpressionError` naming any variable without a value, and for math errors
-        (``log(-1)``, ``1/0``, overflow), naming the operation.
+        Plain numbers in ``values`` become leaf Values labelled with their name.  A constant
+        (``pi``, ``e``) is an unlabelled leaf holding its number, unless ``values`` gives it one:
+        then it is a variable like the others.  Raises :class:`ExpressionError` naming any
+        variable without a value, and for math errors (``log(-1)``, ``1/0``, overflow), naming
+        the operation.
         """
         missing = [n for n in self.names if n not in values]
         if missing:
@@ -172,8 +186,11 @@ class ParsedExpression:
         env = {
             n: (v if isinstance(v, Value) else Value(v, label=n))
             for n, v in values.items()
-            if n in self.names
+            if n in self.names or n in self.constants
         }
+        for name in self.constants:
+            if name not in env:
+                env[name] = Value(CONSTANTS[name])
         try:
             return _evaluate(self._tree, env)
         except (ArithmeticError, ValueError) as exc:
@@ -218,7 +235,7 @@ def _check(node: ast.AST, names: list[str], text: str) -> None:
                 f"{node.id!r} is a function{_where(node, text)}; call it, e.g. {node.id}(x)"
             )
         if node.id not in names:
-            names.append(node.id)
+            names.append(node.id)  # constants too: parse_expression splits them off
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -326,4 +343,6 @@ def parse_expression(text: str) -> ParsedExpression:
     _check_size(tree.body)
     names: list[str] = []
     _check(tree.body, names, source)
-    return ParsedExpression(source, tuple(names), tree.body)
+    variables = tuple(n for n in names if n not in CONSTANTS)
+    constants = tuple(n for n in names if n in CONSTANTS)
+    return ParsedExpression(source, variables, tree.body, constants)

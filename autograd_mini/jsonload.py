@@ -11,6 +11,9 @@ naming the file for each:
 * a key twice in one object (JSON parsers silently keep the last one: a file that says two
   things is refused);
 * ``NaN``, ``Infinity`` and ``-Infinity``, which are not JSON.
+
+Only a regular file is read: a named pipe, a device, a socket or a folder is refused at once
+with :class:`NotAFileError` (a pipe with no writer would block the reader forever).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import itertools
 import json
 import os
 import re
+import stat
 from typing import Any
 
-__all__ = ["JSONFileError", "read_json"]
+__all__ = ["JSONFileError", "NotAFileError", "read_json"]
 
 # A JSON string literal (escapes included; an unterminated one runs to the end, so a match never
 # fails and never backtracks); brackets inside strings do not nest anything.
@@ -33,6 +37,39 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 class JSONFileError(ValueError):
     """A JSON file is too large, too deep, not UTF-8, not JSON, or has a key twice; the message
     names the file."""
+
+
+class NotAFileError(JSONFileError, OSError):
+    """The path is not a regular file (a named pipe, a device, a socket, a folder): refused
+    before reading.  Both a :class:`ValueError` (bad input) and an :class:`OSError` (like the
+    other ways a path cannot be read); the message and ``filename`` name the path."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _open_regular(path: str | os.PathLike[str]) -> int:
+    """A descriptor of ``path`` opened for reading, or :class:`NotAFileError` if it is not a
+    regular file.  Opened without blocking (opening a pipe with no writer would wait forever),
+    checked, then switched back to blocking reads."""
+    where = os.fspath(path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise NotAFileError(f"{where!r} is {kind}, not a regular file: nothing was read")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _reject_constant(name: str) -> Any:
@@ -70,7 +107,7 @@ def read_json(
     ``OSError`` (a missing file, no permission) propagates as it is: it already names the path.
     """
     where = os.fspath(path)
-    with open(path, "rb") as f:
+    with open(_open_regular(path), "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size > max_bytes:
             raise JSONFileError(

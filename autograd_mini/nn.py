@@ -42,7 +42,7 @@ from typing import Any, ClassVar, TypeAlias
 
 from autograd_mini.atomicfile import write_atomic
 from autograd_mini.engine import Value
-from autograd_mini.jsonload import JSONFileError, read_json
+from autograd_mini.jsonload import JSONFileError, NotAFileError, read_json
 from autograd_mini.registry import brief as _brief
 
 __all__ = [
@@ -376,6 +376,9 @@ class _LoadMethod:
     object) into ``model`` and returns it.  Validates everything first: unreadable JSON, a
     missing or extra key, a non-number, or another architecture raise ``ValueError``
     (:class:`StateDictError`, also a ``KeyError``, naming the key) and leave the model unchanged.
+    A path that is not a regular file (a named pipe, a device, a folder) is refused at once,
+    before reading: :class:`~autograd_mini.jsonload.NotAFileError`, both a ``ValueError`` and an
+    ``OSError``, naming the path.
 
     ``MLP.load(path)`` (on the class) builds a new model from the architecture saved in the file
     and loads its weights.
@@ -403,6 +406,8 @@ def _read_model_file(path: str | os.PathLike[str]) -> tuple[object, object]:
         doc = read_json(
             path, max_bytes=MAX_FILE_BYTES, max_depth=_MAX_DEPTH, max_containers=_MAX_CONTAINERS
         )
+    except NotAFileError:
+        raise  # a pipe, a device, a folder: already names the path
     except JSONFileError as e:
         raise StateDictError(str(e)) from None
     if not isinstance(doc, dict):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable, Mapping, Set as AbstractSet
 from typing import Any
 
@@ -367,7 +368,11 @@ class _Schedule:
 
 
 class StepLR(_Schedule):
-    """lr = base_lr · gamma^⌊epoch / step_size⌋ (``torch.optim.lr_scheduler.StepLR``)."""
+    """lr = base_lr · gamma^⌊epoch / step_size⌋ (``torch.optim.lr_scheduler.StepLR``).
+
+    ``0 <= gamma <= 1``: with gamma > 1 the factor gamma^k grows without bound and overflows a
+    float at some epoch (the second one for gamma = 1e300), so it is a ValueError here, at
+    construction, naming that epoch, rather than an OverflowError deep in a training run."""
 
     __slots__ = ("gamma", "step_size")
 
@@ -376,6 +381,15 @@ class StepLR(_Schedule):
             raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
         self.step_size = step_size
         self.gamma = _non_negative("StepLR", "gamma", gamma)
+        if self.gamma > 1.0:
+            # the first k with gamma^k > the largest float: where lr_at would overflow
+            k = math.floor(math.log(sys.float_info.max) / math.log(self.gamma)) + 1
+            raise ValueError(
+                f"StepLR: gamma {_brief(gamma)} > 1 would overflow: the learning rate's factor "
+                f"gamma^k grows past the largest float at k = {k:,}, i.e. at epoch "
+                f"{k * step_size:,} (step_size {step_size}); StepLR decays the rate, so gamma "
+                "must be in [0, 1]"
+            )
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:

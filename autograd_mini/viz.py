@@ -44,6 +44,7 @@ from autograd_mini.stepper import StepPage, to_html
 __all__ = [
     "DOT_MAX_LAYOUT",
     "RENDER_FORMATS",
+    "RENDER_TIMEOUT",
     "DotNotFoundError",
     "DotTimeoutError",
     "StepPage",
@@ -71,6 +72,10 @@ DOT_MAX_LAYOUT = 2000
 layout; ``x*x*…*x`` with 50 factors, past it, takes ``dot`` 4 s, with local partials a
 minute)."""
 _DISPLAY_TIMEOUT = 10.0  # seconds dot may take to draw a Value shown in Jupyter
+
+RENDER_TIMEOUT = 30.0
+"""Seconds :func:`render_graph` lets ``dot`` run by default before stopping it: the command
+line's ``--timeout`` default (``autograd_mini.cli.DOT_TIMEOUT``)."""
 
 
 def draw_graph(
@@ -145,7 +150,7 @@ def render_graph(
     path: str | os.PathLike[str],
     *,
     write_source: bool = True,
-    timeout: float | None = None,
+    timeout: float | None = RENDER_TIMEOUT,
     **kwargs: Any,
 ) -> Path:
     """Write ``graph`` (a Digraph, or a Value drawn with ``draw_graph(value, **kwargs)``) to
@@ -155,10 +160,11 @@ def render_graph(
     picture's name plus ``.dot`` (``graph.svg`` → ``graph.svg.dot``, see :func:`source_path`)
     before Graphviz's ``dot`` renders it.  If ``dot`` is missing, raises
     :class:`DotNotFoundError` saying how to install it (the source file is still there).
-    ``timeout``: seconds ``dot`` may take (None: no limit); then it is killed and
-    :class:`DotTimeoutError` raised (dense graphs, e.g. one value reused by 50 operations, can
-    take ``dot`` minutes).  Files are written atomically; an ``OSError`` names ``path`` (or the
-    source's path).  Returns the picture's path.
+    ``timeout``: seconds ``dot`` may take (default :data:`RENDER_TIMEOUT`, the command line's;
+    None: no limit); then it is killed and :class:`DotTimeoutError` raised, saying how to allow
+    more (dense graphs, e.g. one value reused by 50 operations, can take ``dot`` minutes).
+    Files are written atomically; an ``OSError`` names ``path`` (or the source's path).
+    Returns the picture's path.
     """
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
@@ -192,6 +198,11 @@ def render_graph(
             raise OSError(e.errno, e.strerror, os.fspath(path), None, str(source)) from None
     try:
         data = _run_dot(graph.source, fmt, timeout, engine=getattr(graph, "engine", "dot"))
+    except DotTimeoutError as e:
+        raise DotTimeoutError(
+            f"{e} (render_graph's timeout={timeout:g}): pass a larger timeout= in seconds, or "
+            "timeout=None for no limit, or draw a smaller graph"
+        ) from None
     except graphviz.ExecutableNotFound:
         if not write_source:
             raise _missing_dot(f"cannot render {out.name}") from None

@@ -448,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload = {
             "machine": machine(),
+            "quick": args.quick,
             "trace": info,
             "step_s": {k: median(v) for k, v in step.items()},
             "sample_s": {k: median(v) / MLP_POINTS for k, v in sample.items()},

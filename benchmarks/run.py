@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             args.json,
             {
                 "machine": info,
+                "quick": args.quick,
                 "results": results,
                 "memory_bytes_per_node": memory,
                 "targets": lines,

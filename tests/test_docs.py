@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import pkgutil
 import re
-import subprocess
 import sys
 import zlib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import BuiltSite
 
 import autograd_mini
 
@@ -103,20 +102,11 @@ def _inventory(site: Path) -> set[str]:
 
 
 @pytest.mark.slow
-def test_mkdocs_build_strict_publishes_every_public_function_and_class(tmp_path: Path) -> None:
-    pytest.importorskip("mkdocs", reason="the docs extra is missing: run make venv")
-    pytest.importorskip("mkdocstrings", reason="the docs extra is missing: run make venv")
-    site = tmp_path / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def test_mkdocs_build_strict_publishes_every_public_function_and_class(
+    built_site: BuiltSite,
+) -> None:
+    assert built_site.returncode == 0, built_site.output
+    site = built_site.path
     published = _inventory(site)
     missing = [
         f"{name}.{attr}"

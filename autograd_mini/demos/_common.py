@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import math
 import os
 import sys
@@ -419,6 +420,12 @@ def demo_parser(name: str, description: str, prog: str | None = None) -> argpars
     return OneLineParser(
         prog=prog or f"python -m autograd_mini.demos.{name}", description=description
     )
+
+
+def matplotlib_installed() -> bool:
+    """Whether matplotlib can be imported (found, not imported: a demo that cannot draw creates
+    no output folder)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def ensure_output_folder(parser: argparse.ArgumentParser, out: str) -> None:

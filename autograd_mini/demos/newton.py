@@ -26,6 +26,7 @@ from autograd_mini.demos._common import (
     add_output_arguments,
     demo_parser,
     ensure_output_folder,
+    matplotlib_installed,
     parse_finite,
     positive_int,
     save_figure,
@@ -202,7 +203,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             f"f overflows a float at the start ({args.x0:g}, {args.y0:g}): choose --x0 and "
             "--y0 nearer the minimum (1, 1)"
         )
-    if not args.no_plots:
+    plots = not args.no_plots and matplotlib_installed()
+    if plots:  # the folder only when something will be written into it
         ensure_output_folder(parser, args.out)
     paths = [
         gradient_descent(start, args.lr, args.tol, args.max_steps),
@@ -219,19 +221,16 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             f"{p.method:>16}: {status}; ends at ({end[0]:.6f}, {end[1]:.6f}), "
             f"f = {p.values[-1]:.3e}"
         )
-    if not args.no_plots:
-        try:
-            import matplotlib  # noqa: F401  (only to find out whether it is installed)
-        except ImportError:
-            print(
-                "note: matplotlib is not installed, so there is no plot; install it with: "
-                "pip install 'autograd_mini[demo]'",
-                file=sys.stderr,
-            )
-            return 0
+    if plots:
         out = os.path.join(args.out, "newton.png")
         _plot(paths, out)
         print(f"wrote {os.path.abspath(out)}")
+    elif not args.no_plots:
+        print(
+            "note: matplotlib is not installed, so there is no plot; install it with: "
+            "pip install 'autograd_mini[demo]'",
+            file=sys.stderr,
+        )
     return 0
 
 

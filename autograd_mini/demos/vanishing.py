@@ -25,6 +25,7 @@ from autograd_mini.demos._common import (
     add_output_arguments,
     demo_parser,
     ensure_output_folder,
+    matplotlib_installed,
     parse_finite,
     save_figure,
 )
@@ -141,7 +142,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     in ``--help``)."""
     parser = _parser(prog)
     args = parse_finite(parser, argv, ("x", "w", "b"))
-    if not args.no_plots:
+    plots = not args.no_plots and matplotlib_installed()
+    if plots:  # the folder only when something will be written into it
         ensure_output_folder(parser, args.out)
     rows = measure(args.depths, args.x, args.w, args.b)
     print(
@@ -154,21 +156,18 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         f"\nat depth {deepest.depth} the sigmoid chain passes back {deepest.sigmoid:.1e} of the "
         f"gradient, the ReLU chain {deepest.relu:.1e}"
     )
-    if not args.no_plots:
-        try:
-            import matplotlib  # noqa: F401  (only to find out whether it is installed)
-        except ImportError:
-            print(
-                "note: matplotlib is not installed, so there is no plot (the table above is the "
-                "result); install it with: pip install 'autograd_mini[demo]'",
-                file=sys.stderr,
-            )
-            return 0
+    if plots:
         os.makedirs(args.out, exist_ok=True)
         all_depths = list(range(1, max(args.depths) + 1))
         path = os.path.join(args.out, "vanishing.png")
         _plot(measure(all_depths, args.x, args.w, args.b), path, args.w, args.b, args.x)
         print(f"wrote {os.path.abspath(path)}")
+    elif not args.no_plots:
+        print(
+            "note: matplotlib is not installed, so there is no plot (the table above is the "
+            "result); install it with: pip install 'autograd_mini[demo]'",
+            file=sys.stderr,
+        )
     return 0
 
 
