@@ -254,7 +254,7 @@ def _pow_rule(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
 
 
 POW = Primitive("pow", _pow, _pow_rule, symbol="**", formula=_pow_formula, notation=_INFIX,
-                domain=(0.0, INF), ieee=_pow_ieee, numpy="power", jax="power")
+                domain=(0.0, INF), ieee=_pow_ieee, jax="power")
 pow_ = POW
 
 # --- elementary functions ------------------------------------------------------------------------
@@ -315,29 +315,29 @@ COSH = Primitive("cosh", _no_overflow("cosh", math.cosh), lambda g, out, x: (g *
                  doc="cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47.")
 ASIN = Primitive("asin", _checked("asin", math.asin, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
                  lambda g, out, x: (g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
-                 formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100), numpy="arcsin",
+                 formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100),
                  ieee=_ieee(math.asin, lambda x: NAN), jax="arcsin",
                  doc="arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1.")
 ACOS = Primitive("acos", _checked("acos", math.acos, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
                  lambda g, out, x: (-g / sqrt(1.0 - x * x),), domain=(-1.0, 1.0),
-                 formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100), numpy="arccos",
+                 formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100),
                  ieee=_ieee(math.acos, lambda x: NAN), jax="arccos",
                  doc="arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1.")
 ATAN = Primitive("atan", math.atan, lambda g, out, x: (g / (x * x + 1.0),),
-                 formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100), numpy="arctan",
+                 formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100),
                  jax="arctan", doc="arctan x; atan' = 1/(1 + x²).")
 ASINH = Primitive("asinh", math.asinh, lambda g, out, x: (g / sqrt(x * x + 1.0),),
-                  formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100), numpy="arcsinh",
+                  formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100),
                   jax="arcsinh", doc="arsinh x = ln(x + √(x² + 1)).")
 ACOSH = Primitive("acosh", _checked("acosh", math.acosh, "x >= 1", lambda x: x < 1.0),
                   lambda g, out, x: (g / sqrt(x * x - 1.0),), domain=(1.0, INF),
-                  formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100), numpy="arccosh",
+                  formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100),
                   ieee=_ieee(math.acosh, lambda x: NAN), jax="arccosh",
                   doc="arcosh x; ValueError for x < 1; the slope is +inf at 1.")
 ATANH = Primitive("atanh",
                   _checked("atanh", math.atanh, "-1 < x < 1", lambda x: x <= -1.0 or x >= 1.0),
                   lambda g, out, x: (g / (1.0 - x * x),), domain=(-1.0, 1.0),
-                  formula=("1/(1 − {0}²)",), py=("math.atanh({0})", 100), numpy="arctanh",
+                  formula=("1/(1 − {0}²)",), py=("math.atanh({0})", 100),
                   ieee=_ieee(math.atanh, lambda x: math.copysign(INF, x) if abs(x) == 1.0 else NAN),
                   jax="arctanh",
                   doc="artanh x; ValueError outside (−1, 1).")
@@ -352,7 +352,7 @@ def _atan2_rule(g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
 
 ATAN2 = Primitive("atan2", math.atan2, _atan2_rule, kinks=(0.0,),  # the branch cut at y = 0
                   formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-                  py=("math.atan2({0}, {1})", 100), numpy="arctan2",
+                  py=("math.atan2({0}, {1})", 100),
                   jax="arctan2",
                   doc="atan2(self, other): the angle of the point (other, self), in (−π, π].")
 HYPOT = Primitive("hypot", math.hypot, lambda g, out, x, y: (g * x / out, g * y / out),
