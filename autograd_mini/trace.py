@@ -1,10 +1,11 @@
 """Trace once, run fast: record a scalar graph once and compile it to straight-line code.
 
-``trace(f, n_inputs)`` calls ``f`` once on placeholder :class:`~autograd_mini.engine.Value`\\ s,
-records the graph it builds, and turns it into Python source: one assignment per node for the
-forward pass, then the reversed backward pass with each node's rule from :mod:`autograd_mini.ops`
-inlined (see :mod:`autograd_mini.codegen`).  The source is compiled once with ``compile()``;
-calling it costs a few tens of nanoseconds per node instead of a Python object per node.
+``trace(f, n_inputs)`` calls ``f`` once on placeholder :class:`~autograd_mini.engine.Value`\\ s
+and records what it builds as a :class:`~autograd_mini.program.Program` of the registry's
+primitives; its gradient program comes from one reverse-mode transform (each primitive's rule
+inlined), and each backend lowers these programs through its table of primitives: Python
+source (compiled once with ``compile()``: tens of nanoseconds per operation instead of a Python
+object), NumPy and JAX for batches (see :mod:`autograd_mini.compile`).
 
 >>> from autograd_mini import trace
 >>> @trace(n_inputs=2)
@@ -17,11 +18,11 @@ calling it costs a few tens of nanoseconds per node instead of a Python object p
 (0.141301649706, 0.035325412427)
 
 Like ``jax.jit``, tracing specialises on the path Python control flow took with the placeholder
-values.  Comparisons of Values (``<``, ``<=``, ``>``, ``>=``, also inside ``max``/``min``) are
-recorded and re-checked on every call: a call that would take another branch raises
-:class:`TraceGuardError` instead of silently computing the wrong function.  Reads of
-``v.data`` or ``float(v)`` cannot be seen, and ``no_grad()``/``detach()`` inside ``f`` bake the
-traced value in as a constant.
+values.  Comparisons of Values (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``, also inside
+``max``/``min``, and ``bool(v)``) are recorded and re-checked on every call: a call that would
+take another branch raises :class:`TraceGuardError` instead of silently computing the wrong
+function.  Reads of ``v.data`` or ``float(v)`` cannot be seen, and ``no_grad()``/``detach()``
+inside ``f`` bake the traced value in as a constant.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, overload
 
-from autograd_mini.compile.program import Program, UnsupportedOpError
 from autograd_mini.compile.traced import (
     BatchResult,
     InputCountError,
@@ -39,6 +39,7 @@ from autograd_mini.compile.traced import (
     Wrt,
 )
 from autograd_mini.engine import Value
+from autograd_mini.program import Program
 
 __all__ = [
     "BatchResult",
@@ -50,6 +51,11 @@ __all__ = [
     "Wrt",
     "trace",
 ]
+
+
+class UnsupportedOpError(NotImplementedError):
+    """A backend cannot lower an op.  Kept for compatibility: every op now runs on every
+    backend (a user op without ``numpy=``/``jax=`` through its float forward)."""
 
 
 class HasParameters(Protocol):

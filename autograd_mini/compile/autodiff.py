@@ -1,15 +1,19 @@
-"""The one reverse-mode transform: a :class:`~.program.Program` → its gradient Program.
+"""The reverse-mode transform: a :class:`~autograd_mini.program.Program` → its gradient program,
+a program of registry primitives only.
 
 The gradient program computes the values (the forward equations, unchanged) and then walks the
-equations once, last to first, applying each op's VJP rule from :mod:`autograd_mini.ops` — the
-same rule eager :meth:`~autograd_mini.engine.Value.backward` applies — as one *vjp equation*
-``gx, gy = mul_vjp g v x y``.  A variable used more than once receives the sum of its
-contributions, added in the order eager adds them (``g3 = add g3 d7_0``), so lowering the
-gradient program to floats gives eager's very numbers.
+equations once, last to first, *inlining* each primitive's rule program (its derivative rule,
+traced once by the registry, restricted with :func:`~autograd_mini.pycode.keep_outputs` to the
+inputs whose gradient is needed) with the rule's ``g``, ``out``, ``x``, ``y`` replaced by the
+program's variables.  The rule's equations are marked ``ieee`` (inside a rule, arithmetic is
+IEEE's, as in eager backward).  A variable used more than once receives the sum of its
+contributions, added in the order eager adds them (reverse topological order, first input
+first), so lowering the gradient program to floats gives eager's very numbers.
 
-Eager accumulates every gradient onto a scratch 0.0 (``x._g += gx``), and ``0.0 + -0.0`` is
-``0.0``: the requested gradients end with ``gN = add 0.0 gN`` so that a lowering gives the same
-sign of zero as eager (``x * -0.0`` has gradient 0.0, not -0.0).
+Eager accumulates a gradient onto a scratch ``0.0`` (``0.0 + -0.0`` is ``0.0``): each wanted
+gradient ends with ``add 0.0 g``, so every backend gives eager's sign of zero.  (Interior
+gradients skip it: rules are linear in ``g``, so a ``-0.0`` there changes no value, only the
+sign of a zero that the final addition normalises.)
 """
 
 from __future__ import annotations
@@ -17,71 +21,84 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from autograd_mini.compile.program import Atom, Eqn, Program
-from autograd_mini.ops import ADD
+from autograd_mini.program import Atom, Eqn, Program
+from autograd_mini.pycode import keep_outputs
+from autograd_mini.registry import OPS
 
-__all__ = ["gradient_flow", "gradient_program"]
+__all__ = ["gradient_program", "needs_of"]
+
+
+def needs_of(program: Program, wrt: Sequence[str]) -> set[str]:
+    """The variables that depend on one of ``wrt`` (themselves included)."""
+    needs = set(wrt)
+    for eqn in program.eqns:
+        if any(isinstance(a, str) and a in needs for a in eqn.ins):
+            needs.add(eqn.out)
+    return needs
 
 
 def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False) -> Program:
     """The program computing ``program``'s outputs and ∂(Σₖ sₖ·outputₖ)/∂w for each variable
-    ``w`` in ``wrt`` (inputs and/or parameters).  ``seeded``: the weights sₖ are extra inputs
-    ``s0, s1, …`` (the gradient program's ``seeds``); else every weight is 1.
-
-    Variables the gradient does not flow through get no vjp equation; a wanted variable no
-    output depends on has gradient 0.0.
-    """
-    wanted = list(wrt)
-    needs: set[str] = set(wanted)
-    for eqn in program.eqns:
-        if any(isinstance(a, str) and a in needs for a in eqn.ins):
-            needs.update(o for o in eqn.outs if o is not None)
-    eqns: list[Eqn] = list(program.eqns)
+    ``w`` of ``wrt`` (its ``grads``).  ``seeded``: the weights sₖ are extra inputs ``s0, s1, …``
+    (the program's ``seeds``); else every weight is 1.  A wanted variable no output depends on
+    has gradient ``0.0``."""
+    needs = needs_of(program, wrt)
+    eqns = list(program.eqns)
     grad: dict[str, Atom] = {}
+    count = [0]
 
-    def contribute(var: str, e: Atom) -> None:
+    def fresh(stem: str = "t") -> str:
+        count[0] += 1
+        return f"{stem}{count[0]}"
+
+    def contribute(var: str, c: Atom) -> None:
         current = grad.get(var)
         if current is None:
-            grad[var] = e  # the first contribution: no addition
-            return
-        if not isinstance(e, str) and e == 0.0 and math.copysign(1.0, e) > 0:
-            return  # adding +0.0 (a constant seed)
-        name = _grad_name(var)
-        eqns.append(Eqn(ADD, (current, e), (name,)))
-        grad[var] = name
+            grad[var] = c
+        elif isinstance(c, str) or c != 0.0 or math.copysign(1.0, c) < 0:  # +0.0 changes nothing
+            name = fresh(_grad_name(var) + "_")
+            eqns.append(Eqn(OPS["add"], (current, c), name, ieee=True))
+            grad[var] = name
 
     seeds = tuple(f"s{k}" for k in range(len(program.outputs))) if seeded else ()
-    weights: list[Atom] = list(seeds) if seeded else [1.0] * len(program.outputs)
+    weights: Sequence[Atom] = seeds if seeded else [1.0] * len(program.outputs)
     for result, w in zip(program.outputs, weights, strict=True):
         if isinstance(result, str) and result in needs:
             contribute(result, w)
+    rules: dict[tuple[int, tuple[bool, ...]], Program] = {}
     for eqn in reversed(program.eqns):
-        (out,) = eqn.outs
-        if out is None or out not in needs or out not in grad:
+        if eqn.out not in grad:
             continue
-        outs: list[str | None] = []
-        pending: list[tuple[str, str]] = []  # (variable, contribution) added after the vjp
-        for k, a in enumerate(eqn.ins):
-            if not isinstance(a, str) or a not in needs:
-                outs.append(None)
-            elif a not in grad and all(v != a for v, _ in pending):
-                outs.append(_grad_name(a))  # its first contribution: bound directly
-                pending.append((a, _grad_name(a)))
-            else:
-                name = f"d{out[1:]}_{k}"
-                outs.append(name)
-                pending.append((a, name))
-        eqns.append(Eqn(eqn.op, (grad[out], out, *eqn.ins), tuple(outs), vjp=True))
-        for var, name in pending:
-            if name == _grad_name(var) and var not in grad:
-                grad[var] = name
-            else:
-                contribute(var, name)
+        mask = tuple(isinstance(a, str) and a in needs for a in eqn.ins)
+        key = (id(eqn.prim), mask)
+        rule = rules.get(key)
+        if rule is None:
+            rule = rules[key] = keep_outputs(eqn.prim.rule_program(), mask)
+        env: dict[str, Atom] = dict(
+            zip(rule.inputs, (grad[eqn.out], eqn.out, *eqn.ins), strict=True)
+        )
+        # a rule's result that is its own equation's output is named for the gradient it is
+        # (g<i>) when it is that variable's first contribution: readable programs and source
+        firsts = [a for a, m in zip(eqn.ins, mask, strict=True) if m]
+        named: dict[str, str] = {}
+        for a, r in zip(firsts, rule.outputs, strict=True):
+            fresh_result = isinstance(r, str) and r not in rule.inputs and r not in named
+            if fresh_result and a not in grad and a not in named.values():
+                named[r] = _grad_name(a)  # type: ignore[index]
+        for r_eqn in rule.eqns:
+            ins = tuple(env.get(a, a) if isinstance(a, str) else a for a in r_eqn.ins)
+            name = named.get(r_eqn.out) or fresh()
+            eqns.append(Eqn(r_eqn.prim, ins, name, ieee=True))
+            env[r_eqn.out] = name
+        for a, r in zip(firsts, rule.outputs, strict=True):
+            contribute(a, env.get(r, r) if isinstance(r, str) else r)  # type: ignore[arg-type]
     grads: list[Atom] = []
-    for w in wanted:
+    for w in wrt:
         g = grad.get(w, 0.0)
         if isinstance(g, str):
-            eqns.append(Eqn(ADD, (0.0, g), (g,)))  # eager's 0.0 + Σ: no -0.0
+            final = fresh("d")
+            eqns.append(Eqn(OPS["add"], (0.0, g), final, ieee=True))
+            g = final
         else:
             g = 0.0 + g
         grads.append(g)
@@ -93,25 +110,10 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
         guards=program.guards,
         seeds=seeds,
         grads=tuple(grads),
-        wrt=tuple(wanted),
+        wrt=tuple(wrt),
     )
 
 
 def _grad_name(var: str) -> str:
-    """The gradient accumulator of variable ``v<i>``: ``g<i>``."""
-    return f"g{var[1:]}"
-
-
-def gradient_flow(gp: Program) -> set[str]:
-    """The variables a gradient program sends gradient to: the wanted ones, and every
-    variable that has a vjp equation or receives a contribution from one."""
-    flow = set(gp.wrt)
-    for eqn in gp.eqns:
-        if eqn.vjp:
-            out = eqn.ins[1]
-            assert isinstance(out, str)
-            flow.add(out)
-            flow.update(
-                a for a, o in zip(eqn.ins[2:], eqn.outs, strict=True) if o and isinstance(a, str)
-            )
-    return flow
+    """The gradient of variable ``v<i>``: ``g<i>`` (``g_<name>`` for other names)."""
+    return f"g{var[1:]}" if var[:1] == "v" and var[1:].isdigit() else f"g_{var}"

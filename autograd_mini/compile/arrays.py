@@ -1,0 +1,311 @@
+"""Array lowering, shared by the NumPy and JAX backends: a gradient program → the source of one
+function over a whole batch, ``traced_batch(X, ps, ss)``, written against an array module
+(``np`` or ``jnp``) and a backend's table of primitives.
+
+The program is first prepared by the shared passes (:func:`prepare`): composites without an
+entry expanded, parameter gradients summed over the rows (:func:`~.passes.row_sums`), sums of
+products as ``dot`` equations (unless ``exact``), common subexpressions and dead code removed;
+then grouped by depth (:func:`~.passes.levels`).  Each group is one array operation on a 2-D
+array: one row per equation, the batch along the columns (one column for values that are the
+same in every row: parameters, and what is computed from them alone).  A group reads its
+operands with a slice of the array that computed them when it can (a view), else gathers.
+
+* ``dot`` groups are matrix products: the positions where every equation reads the same
+  per-row value and its own parameter (or constant) are ``M @ R`` (a layer: weights times
+  activations, or the backward's transposed weights times gradients), the others elementwise;
+* ``rowdot`` groups whose operands form a grid (every ``a`` with every ``b``, a layer's weight
+  gradients) are ``A @ B.T``; ``rowsum`` groups are sums along the rows.
+
+Only generated names, integers and float literals reach the source; index arrays, constants
+and functions are bound in its namespace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_mini import pycode
+from autograd_mini.compile import passes
+from autograd_mini.program import Atom, Eqn, Program
+from autograd_mini.registry import AUX, OPS, Primitive
+
+__all__ = ["has_entry", "may_raise", "prepare", "write"]
+
+# the vocabulary's arithmetic, the same function name in numpy and jax.numpy
+_NAMES = {
+    "add": "add",
+    "sub": "subtract",
+    "mul": "multiply",
+    "div": "divide",
+    "neg": "negative",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+    "eq": "equal",
+    "ne": "not_equal",
+    "select": "where",
+    "floor_divide": "floor_divide",
+}
+
+
+def builtin_name(prim: Primitive) -> str | None:
+    """The array function of one of the vocabulary's arithmetic primitives, else None."""
+    name = _NAMES.get(prim.name)
+    return name if (OPS.get(prim.name) or AUX.get(prim.name)) is prim else None
+
+
+def has_entry(prim: Primitive, backend: str) -> bool:
+    """Whether ``prim`` runs as itself on ``backend`` (not expanded into its ``defn``)."""
+    return (
+        builtin_name(prim) is not None
+        or getattr(prim, backend, None) is not None
+        or prim.defn is None
+        or prim in (passes.DOT, passes.ROWDOT, passes.ROWSUM)
+    )
+
+
+def may_raise(prim: Primitive) -> bool:
+    """Whether the float forward may raise (a user op, or one with a separate IEEE version):
+    a batch checks those results for rows to redo in float code."""
+    return bool(prim.user) or prim.forward is not prim.ieee
+
+
+def prepare(
+    gp: Program, backend: str | None, summed: int | None, exact: bool, one_each: bool = False
+) -> Program:
+    """The gradient program ready for :func:`write` (see the module docstring): composites
+    without an entry of ``backend`` expanded (None: none); ``summed``: the index of the first
+    gradient to sum over the rows (None: per row)."""
+    p = gp if backend is None else passes.expand(gp, lambda prim: has_entry(prim, backend))
+    if summed is not None:
+        p = passes.row_sums(p, summed)
+    if not exact and not one_each:
+        p = passes.dots(p)
+    return passes.dce(passes.cse(passes.fold(p)))
+
+
+class _Writer:
+    """Writes the batch function of one prepared program."""
+
+    def __init__(
+        self, p: Program, xp: str, call: Callable[[Eqn], str], ns: dict[str, Any], checks: bool
+    ) -> None:
+        self.p, self.xp, self.call, self.ns, self.checks = p, xp, call, ns, checks
+        self.rows = passes.row_vars(p)
+        self.lines: list[str] = []
+        self.loc: dict[str, tuple[str, int]] = {}
+        for src, names in (("xs", p.inputs), ("ps", p.params), ("ss", p.seeds)):
+            self.loc.update((v, (src, i)) for i, v in enumerate(names))
+        self.size = {"xs": len(p.inputs), "ps": len(p.params), "ss": len(p.seeds)}
+        self.wide = {"xs": True, "ps": False, "ss": False}
+
+    def bind(self, value: Any, stem: str) -> str:
+        name = f"_{stem}{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def index(self, idx: Sequence[int]) -> str:
+        """``idx`` as a subscript: a slice where it steps evenly (a view), else a bound index
+        array (a gather)."""
+        import numpy as np
+
+        a, n = idx[0], len(idx)
+        step = idx[1] - a if n > 1 else 1
+        if step > 0 and list(idx) == list(range(a, a + step * n, step)):
+            return f"{a}:{a + step * (n - 1) + 1}" + (f":{step}" if step > 1 else "")
+        return self.bind(np.array(idx, dtype=np.intp), "I")
+
+    def is_wide(self, a: Atom) -> bool:
+        return isinstance(a, str) and a in self.rows
+
+    def read(self, atoms: Sequence[Atom], *, full: bool = False, wide: bool = False) -> str:
+        """The values of ``atoms`` stacked: shape (len, n), or (len, 1) when none differs
+        between rows, or (1, ·) when all are the same (broadcasting); ``full``: always
+        (len, ·); ``wide``: always (len, n)."""
+        m, first = len(atoms), atoms[0]
+        wide = wide or any(map(self.is_wide, atoms))
+        if all(_key(a) == _key(first) for a in atoms):
+            if isinstance(first, str):
+                src, i = self.loc[first]
+                text = f"{src}[{i}:{i + 1}]"
+            else:
+                text = pycode.literal(first)[0]
+            if full:
+                text = f"{self.xp}.broadcast_to({text}, ({m}, {'n' if wide else 1}))"
+            return text
+        runs: list[tuple[str, list[Any]]] = []
+        for a in atoms:
+            src, i = self.loc[a] if isinstance(a, str) else ("K", a)
+            if runs and runs[-1][0] == src:
+                runs[-1][1].append(i)
+            else:
+                runs.append((src, [i]))
+        if len(runs) <= 4:
+            parts = [self.part(src, xs, wide) for src, xs in runs]
+            return parts[0] if len(parts) == 1 else f"{self.xp}.concatenate([{', '.join(parts)}])"
+        # many short runs: every source side by side, then one gather
+        consts = [x for src, xs in runs if src == "K" for x in xs]
+        base: dict[str, int] = {}
+        parts = []
+        for src in dict.fromkeys(src for src, _ in runs):
+            base[src] = sum(len(consts) if s == "K" else self.size[s] for s in base)
+            parts.append(self.part(src, consts if src == "K" else None, wide))
+        k = iter(range(len(consts)))
+        idx = [base[src] + (next(k) if src == "K" else i) for src, xs in runs for i in xs]
+        return f"{self.xp}.concatenate([{', '.join(parts)}])[{self.index(idx)}]"
+
+    def part(self, src: str, idx: list[Any] | None, wide: bool) -> str:
+        """Rows ``idx`` of ``src`` (all of it for None; the constants themselves for ``K``)."""
+        if src == "K":
+            import numpy as np
+
+            text = self.bind(np.array(idx, dtype=np.float64).reshape(-1, 1), "K")
+            count = len(idx)  # type: ignore[arg-type]
+        else:
+            text = src if idx is None else f"{src}[{self.index(idx)}]"
+            count = self.size[src] if idx is None else len(idx)
+        if wide and not self.wide.get(src, False):
+            text = f"{self.xp}.broadcast_to({text}, ({count}, n))"
+        return text
+
+    # --- groups ---
+    def group(self, q: int, eqns: list[Eqn]) -> None:
+        name, prim, m = f"r{q}", eqns[0].prim, len(eqns)
+        cols = [[e.ins[k] for e in eqns] for k in range(len(eqns[0].ins))]
+        wide = prim not in (passes.ROWDOT, passes.ROWSUM) and any(
+            self.is_wide(a) for c in cols for a in c
+        )
+        if prim is passes.DOT:
+            text = self.dot(cols, m)
+        elif prim is passes.ROWDOT:
+            text = self.rowdot(cols[0], cols[1])
+        elif prim is passes.ROWSUM:
+            x = cols[0]
+            if any(map(self.is_wide, x)):
+                text = f"{self.read(x, full=True, wide=True)}.sum(axis=1, keepdims=True)"
+            else:
+                text = f"{self.read(x, full=True)} * n"
+        else:
+            text = f"{self.call(eqns[0])}({', '.join(self.read(c) for c in cols)})"
+            if m > 1 and all(len(set(map(_key, c))) == 1 for c in cols):
+                text = f"{self.xp}.broadcast_to({text}, ({m}, {'n' if wide else 1}))"
+        self.lines.append(f"    {name} = {text}")
+        self.wide[name], self.size[name] = wide, m
+        for j, e in enumerate(eqns):
+            self.loc[e.out] = (name, j)
+        if self.checks and not eqns[0].ieee and may_raise(prim):
+            self.lines.append(f"    _bad = _bad | ~{self.xp}.isfinite({name}).all(axis=0)")
+
+    def dot(self, cols: list[list[Atom]], m: int) -> str:
+        """Σ aᵢ·bᵢ for each equation: a matrix product over the pairs where one side is the
+        same per-row value in every equation and the other is each one's own parameter or
+        constant; the other pairs elementwise."""
+        shared: list[Atom] = []
+        own: list[list[Atom]] = []
+        terms: list[str] = []
+        for a, b in zip(cols[0::2], cols[1::2], strict=True):
+            for s, o in ((b, a), (a, b)):
+                if len(set(map(_key, s))) == 1 and not any(map(self.is_wide, o)):
+                    if self.is_wide(s[0]):
+                        shared.append(s[0])
+                        own.append(o)
+                    elif s[0] == 1.0:
+                        terms.append(self.read(o))
+                    else:
+                        terms.append(f"{self.read(o)} * {self.read(s)}")
+                    break
+            else:
+                terms.append(f"{self.read(a)} * {self.read(b)}")
+        if shared:
+            k = len(shared)
+            matrix = self.read([x for row in zip(*own, strict=True) for x in row], full=True)
+            terms.insert(0, f"{matrix}.reshape({m}, {k}) @ {self.read(shared, full=True)}")
+        return " + ".join(terms)
+
+    def rowdot(self, a: list[Atom], b: list[Atom]) -> str:
+        """Σ over the rows of aₚ·bₚ: ``A @ B.T`` where the pairs are every a with every b."""
+        ua, ub = list(dict.fromkeys(a)), list(dict.fromkeys(b))
+        for x, y, ux, uy in ((a, b, ua, ub), (b, a, ub, ua)):
+            if x == [v for v in ux for _ in uy] and y == uy * len(ux):
+                left, right = self.read(ux, full=True), self.read(uy, full=True)
+                return f"({left} @ {right}.T).reshape(-1, 1)"
+        left, right = self.read(a, full=True, wide=True), self.read(b, full=True, wide=True)
+        return f"{self.xp}.einsum('mn,mn->m', {left}, {right})[:, None]"
+
+    def guard(self, k: int) -> None:
+        g = self.p.guards[k]
+
+        def one(a: Atom) -> str:
+            if not isinstance(a, str):
+                return pycode.literal(a)[0]
+            src, i = self.loc[a]
+            return f"{src}[{i}]"
+
+        test = f"({one(g.lhs)} {g.symbol} {one(g.rhs)})"
+        self.lines.append(f"    _bad = _bad | {'~' if g.outcome else ''}{test}")
+
+
+def _key(a: Atom) -> Any:
+    return a if isinstance(a, str) else ("const", repr(a))
+
+
+def write(
+    p: Program,
+    xp: str,
+    call: Callable[[Eqn], str],
+    ns: dict[str, Any],
+    *,
+    n_input_grads: int,
+    summed: bool,
+    one_each: bool = False,
+    checks: bool = True,
+) -> str:
+    """The source of ``traced_batch(X, ps, ss) -> (values, input_grads, param_grads, bad)``
+    for a program from :func:`prepare` (its gradients: ``n_input_grads`` by the inputs, then
+    those by the parameters, row sums if ``summed``): values (m, n), input gradients (k, n),
+    parameter gradients (P, n) or (P,) summed; ``bad`` (n,): the rows whose float code may
+    raise (a broken guard, a non-finite result; ``checks=False``: a broken guard only).
+    ``call(eqn)``: the expression of the function applying the equation's primitive (bound in
+    ``ns``)."""
+    w = _Writer(p, xp, call, ns, checks)
+    ns.update(INF=math.inf, NAN=math.nan)
+    w.lines = [
+        "def traced_batch(X, ps, ss):",
+        "    n = X.shape[0]",
+        "    xs = X.T",
+        f"    _bad = {xp}.zeros(n, dtype=bool)",
+    ]
+    waiting = list(range(len(p.guards)))
+
+    def ready() -> None:
+        for k in list(waiting):
+            g = p.guards[k]
+            if all(a in w.loc for a in (g.lhs, g.rhs) if isinstance(a, str)):
+                w.guard(k)
+                waiting.remove(k)
+
+    ready()
+    for q, eqns in enumerate(passes.levels(p, one_each=one_each)):
+        w.group(q, eqns)
+        if waiting:
+            ready()
+    values = w.read(p.outputs, full=True, wide=True) if p.outputs else f"{xp}.zeros((0, n))"
+    w.lines.append(f"    _v = {values}")
+    finite = f"    _bad = _bad | ~{xp}.isfinite({{}}).all({{}})" if checks else ""
+    w.lines.append(finite.format("_v", "axis=0"))
+    results = ["None", "None"]
+    for j, grads in enumerate((p.grads[:n_input_grads], p.grads[n_input_grads:])):
+        if not grads:
+            continue
+        if j == 1 and summed:
+            w.lines.append(f"    _g1 = {w.read(grads, full=True)}[:, 0]")
+            w.lines.append(finite.format("_g1", ""))
+        else:
+            w.lines.append(f"    _g{j} = {w.read(grads, full=True, wide=True)}")
+            w.lines.append(finite.format(f"_g{j}", "axis=0"))
+        results[j] = f"_g{j}"
+    w.lines.append(f"    return (_v, {results[0]}, {results[1]}, _bad)")
+    return "\n".join(line for line in w.lines if line) + "\n"
