@@ -198,21 +198,25 @@ class _Traced:
         return self._finish(sum(values), summed, ps, report)
 
     def batched_step(self, report: bool = False, backend: str = "numpy") -> list[float]:
+        """One step with ``batch``: the parameters kept in one array (``param_values``), as
+        hand-written NumPy keeps them in arrays; the loss over the rows and the regulariser
+        (one row of no inputs) each one batch call."""
         import numpy as np
 
         if self.X is None:
             self.X = np.array(self.rows)
-        ps = [p.data for p in self.params]
+            self.ps = np.array([p.data for p in self.params])
+            self.no_inputs = np.empty((1, 0))
+        ps = self.ps
         result = self.loss.batch(self.X, wrt="params", param_values=ps, backend=backend)  # type: ignore[arg-type]
+        reg = self.reg.batch(self.no_inputs, wrt="params", param_values=ps, backend=backend)  # type: ignore[arg-type]
         inv_n = 1.0 / len(self.rows)
-        reg_value, reg_grads = self.reg.value_and_grad([], wrt="params", param_values=ps)
-        grads = np.asarray(result.param_grad) * inv_n + np.array(reg_grads)
-        updated = (np.array(ps) - LR * grads).tolist()
-        for p, value in zip(self.params, updated, strict=True):
-            p.data = value
+        grads = np.asarray(result.param_grad) * inv_n + np.asarray(reg.param_grad)
+        self.ps = ps - LR * grads
         if not report:
             return []
-        return [float(np.asarray(result.value).sum()) * inv_n + reg_value, *grads.tolist()]
+        value = float(np.asarray(result.value).sum()) * inv_n + float(np.asarray(reg.value)[0])
+        return [value, *grads.tolist()]
 
     def jax_step(self, report: bool = False) -> list[float]:
         return self.batched_step(report, backend="jax")
@@ -317,7 +321,8 @@ def pass_cases() -> list[Case]:
     ``topological_order`` plus the loop that zeroes the scratch gradients, against the
     engine's fused ``_begin_pass`` (why ``backward`` keeps its specialised twin)."""
     from autograd_mini import Value
-    from autograd_mini.engine import _begin_pass, topological_order
+    from autograd_mini.backprop import begin_pass as _begin_pass
+    from autograd_mini.engine import topological_order
 
     t = _Traced()
     model, rows = t.model, t.rows

@@ -133,7 +133,7 @@ class _Writer:
                 text = f"{src}[{i}:{i + 1}]"
             else:
                 text = pycode.literal(first)[0]
-            if full:
+            if full and (m > 1 or not isinstance(first, str) or wide > self.is_wide(first)):
                 text = f"{self.xp}.broadcast_to({text}, ({m}, {'n' if wide else 1}))"
             return text
         runs: list[tuple[str, list[Any]]] = []
@@ -173,6 +173,8 @@ class _Writer:
 
     # --- groups ---
     def group(self, q: int, eqns: list[Eqn]) -> None:
+        # members in the order of their operands' places: reads are slices where they can be
+        eqns = sorted(eqns, key=lambda e: [self.loc[a] for a in e.ins if isinstance(a, str)])
         name, prim, m = f"r{q}", eqns[0].prim, len(eqns)
         cols = [[e.ins[k] for e in eqns] for k in range(len(eqns[0].ins))]
         wide = prim not in (passes.ROWDOT, passes.ROWSUM) and any(
@@ -188,6 +190,8 @@ class _Writer:
                 text = f"{self.read(x, full=True, wide=True)}.sum(axis=1, keepdims=True)"
             else:
                 text = f"{self.read(x, full=True)} * n"
+        elif prim.name == "add" and any(all(map(_plus_zero, c)) for c in cols):
+            text = self.plus_zero(self.read(cols[1] if all(map(_plus_zero, cols[0])) else cols[0]))
         else:
             text = f"{self.call(eqns[0])}({', '.join(self.read(c) for c in cols)})"
             if m > 1 and all(len(set(map(_key, c))) == 1 for c in cols):
@@ -202,28 +206,51 @@ class _Writer:
     def dot(self, cols: list[list[Atom]], m: int) -> str:
         """Σ aᵢ·bᵢ for each equation: a matrix product over the pairs where one side is the
         same per-row value in every equation and the other is each one's own parameter or
-        constant; the other pairs elementwise."""
+        constant; a pair with a constant 1.0 side is its other side; the rest multiplied and
+        summed elementwise."""
         shared: list[Atom] = []
         own: list[list[Atom]] = []
         terms: list[str] = []
+        rest: list[tuple[list[Atom], list[Atom]]] = []
         for a, b in zip(cols[0::2], cols[1::2], strict=True):
             for s, o in ((b, a), (a, b)):
                 if len(set(map(_key, s))) == 1 and not any(map(self.is_wide, o)):
-                    if self.is_wide(s[0]):
+                    if self.is_wide(s[0]) and m > 1:
                         shared.append(s[0])
                         own.append(o)
-                    elif s[0] == 1.0:
-                        terms.append(self.read(o))
-                    else:
-                        terms.append(f"{self.read(o)} * {self.read(s)}")
-                    break
+                        break
+                    if s[0] == 1.0:
+                        terms.append("0.0" if all(map(_plus_zero, o)) else self.read(o))
+                        break
             else:
-                terms.append(f"{self.read(a)} * {self.read(b)}")
-        if shared:
-            k = len(shared)
+                rest.append((a, b))
+        if shared:  # in the order of their places: a slice where they are side by side
+            order = sorted(range(len(shared)), key=lambda i: self.loc[shared[i]])  # type: ignore[index]
+            shared, own = [shared[i] for i in order], [own[i] for i in order]
             matrix = self.read([x for row in zip(*own, strict=True) for x in row], full=True)
-            terms.insert(0, f"{matrix}.reshape({m}, {k}) @ {self.read(shared, full=True)}")
-        return " + ".join(terms)
+            terms.insert(
+                0, f"{matrix}.reshape({m}, {len(shared)}) @ {self.read(shared, full=True)}"
+            )
+        if len(rest) == 1:
+            terms.append(f"{self.read(rest[0][0])} * {self.read(rest[0][1])}")
+        elif rest:  # (m, k, ·) gathers, multiplied and summed over k
+            k = len(rest)
+            wide = any(self.is_wide(x) for a, b in rest for x in (*a, *b))
+            w = "n" if wide else "1"
+            a, b = ([x for j in range(m) for pair in rest for x in [pair[s][j]]] for s in (0, 1))
+            left, right = (self.read(x, full=True, wide=wide) for x in (a, b))
+            terms.append(
+                f"({left}.reshape({m}, {k}, {w}) * {right}.reshape({m}, {k}, {w})).sum(axis=1)"
+            )
+        total = " + ".join(t for t in terms if t != "0.0") or "0.0"
+        return self.plus_zero(total) if "0.0" in terms else total
+
+    def plus_zero(self, text: str) -> str:
+        """``0.0 + x``: x with -0.0 as 0.0.  XLA simplifies ``x + 0.0`` to ``x``, so for JAX
+        it is a select."""
+        if self.xp == "jnp":
+            return f"{self.xp}.where(({text}) == 0.0, 0.0, {text})"
+        return f"0.0 + {text}"
 
     def rowdot(self, a: list[Atom], b: list[Atom]) -> str:
         """Σ over the rows of aₚ·bₚ: ``A @ B.T`` where the pairs are every a with every b."""
@@ -233,7 +260,7 @@ class _Writer:
                 left, right = self.read(ux, full=True), self.read(uy, full=True)
                 return f"({left} @ {right}.T).reshape(-1, 1)"
         left, right = self.read(a, full=True, wide=True), self.read(b, full=True, wide=True)
-        return f"{self.xp}.einsum('mn,mn->m', {left}, {right})[:, None]"
+        return f"({left} * {right}).sum(axis=1, keepdims=True)"
 
     def guard(self, k: int) -> None:
         g = self.p.guards[k]
@@ -246,6 +273,10 @@ class _Writer:
 
         test = f"({one(g.lhs)} {g.symbol} {one(g.rhs)})"
         self.lines.append(f"    _bad = _bad | {'~' if g.outcome else ''}{test}")
+
+
+def _plus_zero(a: Atom) -> bool:
+    return type(a) is float and a == 0.0 and math.copysign(1.0, a) > 0
 
 
 def _key(a: Atom) -> Any:

@@ -40,8 +40,10 @@ def _dot(*ab: float) -> float:
 
 DOT = Primitive("dot", _dot, None, arity=2, doc="Σ aᵢ·bᵢ over the pairs of its inputs.")
 ROWSUM = Primitive(
-    "rowsum", lambda x: x, None, doc="Σ x over a batch's rows (one row: x; a value that is "
-    "the same in every row: n·x)."
+    "rowsum",
+    lambda x: x,
+    None,
+    doc="Σ x over a batch's rows (one row: x; a value that is the same in every row: n·x).",
 )
 ROWDOT = Primitive("rowdot", lambda a, b: a * b, None, doc="Σ a·b over a batch's rows.")
 

@@ -50,8 +50,7 @@ def _outputs(result: object) -> tuple[list[Value | float], int | None]:
         items, count = result, len(result)
     else:
         raise TypeError(
-            "trace: f must return a Value, a number or a list of them, "
-            f"got {type(result).__name__}"
+            f"trace: f must return a Value, a number or a list of them, got {type(result).__name__}"
         )
     outputs: list[Value | float] = []
     for k, r in enumerate(items):

@@ -70,8 +70,9 @@ def _host(jax: Any, fn: Callable[..., float], nin: int) -> Callable[..., Any]:
         shape = jnp.broadcast_shapes(*(a.shape for a in arrs))
         result = jax.ShapeDtypeStruct(shape, dtype)
 
-        def host(*values: Any) -> Any:
-            return np.broadcast_to(np.asarray(ufunc(*values), dtype=dtype), shape)
+        def host(*values: Any) -> Any:  # under vmap, with a batch axis in front
+            out = np.asarray(ufunc(*values), dtype=dtype)
+            return np.broadcast_to(out, np.broadcast_shapes(*(np.shape(v) for v in values)))
 
         return jax.pure_callback(host, result, *arrs, vmap_method="broadcast_all")
 
@@ -127,7 +128,7 @@ def differentiable(jax: Any, prim: Primitive) -> Callable[..., Any]:
         return fn
     jnp = jax.numpy
     rule = prim.rule_program()
-    f = jax.custom_jvp(fn)
+    f = jax.custom_jvp(lambda *xs: fn(*xs))  # the primals are exactly the arguments given
 
     def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
         out = f(*primals)

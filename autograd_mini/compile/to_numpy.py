@@ -87,9 +87,8 @@ class Batch:
         exec(compile(self.source, "<traced batch>", "exec"), ns)  # safe: generated names only
         self.fn: Callable[..., Any] = ns["traced_batch"]
 
-    def __call__(self, X: Any, ps: Sequence[float], ss: Sequence[float]) -> Any:  # noqa: N803
+    def __call__(self, X: Any, ps: Any, ss: Sequence[float]) -> Any:  # noqa: N803
         np = self.np
-        params = np.asarray(ps, dtype=np.float64).reshape(-1, 1)
-        seeds = np.asarray(ss, dtype=np.float64).reshape(-1, 1)
+        seeds = np.array(ss, dtype=np.float64).reshape(-1, 1)
         with np.errstate(all="ignore"):
-            return self.fn(X, params, seeds)
+            return self.fn(X, ps.reshape(-1, 1), seeds)

@@ -54,7 +54,10 @@ def source(p: Program, kind: str, single: bool, mode: str, ns: dict[str, Any]) -
     for k, g in enumerate(p.guards):
         lhs, rhs = (pycode.literal(a)[0] if not isinstance(a, str) else a for a in (g.lhs, g.rhs))
         test = f"{lhs} {g.symbol} {rhs}"
-        check = [f"if {'not ' if g.outcome else ''}({test}):", f"    raise _guard({k}, {lhs}, {rhs})"]
+        check = [
+            f"if {'not ' if g.outcome else ''}({test}):",
+            f"    raise _guard({k}, {lhs}, {rhs})",
+        ]
         last = max((a for a in (g.lhs, g.rhs) if a in defined), key=_position(p), default=None)
         (after.setdefault(last, []) if isinstance(last, str) else first).extend(check)
     guarded = [a for g in p.guards for a in (g.lhs, g.rhs) if a in defined]
@@ -65,7 +68,11 @@ def source(p: Program, kind: str, single: bool, mode: str, ns: dict[str, Any]) -
     value = texts[0] if single else f"[{', '.join(texts[:n])}]"
     gs = texts[n : n + len(grads)]
     lines = [f"def traced_{kind}(xs, ps, ss):"]
-    lines += [f"    {_tuple(names)} = {src}" for names, src in ((p.params, "ps"), (p.seeds, "ss")) if names]
+    lines += [
+        f"    {_tuple(names)} = {src}"
+        for names, src in ((p.params, "ps"), (p.seeds, "ss"))
+        if names
+    ]
     if kind == "sum":
         totals = [f"G{j}" for j in range(len(gs))]
         lines += ["    _values = []", *(f"    {t} = 0.0" for t in totals)]
@@ -77,7 +84,11 @@ def source(p: Program, kind: str, single: bool, mode: str, ns: dict[str, Any]) -
         if p.inputs:
             lines.append(f"    {_tuple(p.inputs)} = xs")
         lines += [pad + c for c in first] + body
-        lines.append(f"    return {value}" if kind == "forward" else f"    return ({value}, [{', '.join(gs)}])")
+        lines.append(
+            f"    return {value}"
+            if kind == "forward"
+            else f"    return ({value}, [{', '.join(gs)}])"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -338,9 +338,10 @@ class Traced:
             raise ImportError(_NUMPY_MISSING) from None
         mode = _check_wrt(wrt)
         arr = np.asarray(X)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"batch: X must hold real numbers, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
+        if arr.dtype != np.float64:
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"batch: X must hold real numbers, got dtype {arr.dtype}")
+            arr = arr.astype(np.float64)
         if arr.ndim == 1 and self.n_inputs == 1:
             arr = arr.reshape(-1, 1)
         if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
@@ -348,15 +349,16 @@ class Traced:
                 f"batch: X must have shape (n, {self.n_inputs}), got {tuple(arr.shape)}"
             )
         seeds = self._seeds(grad_outputs)
-        ps = self._param_values(param_values)
+        ps = self._param_array(np, param_values)
         runner = self._batch(backend, mode, bool(per_sample), bool(seeds), method, exact)
         try:
             values, gin, gpar, bad = runner(arr, ps, seeds)
         except Exception:  # a user op's forward raised inside the batch: find its row
             self._check_rows(arr, ps, range(arr.shape[0]))
             raise
-        if bad.any():
+        if bad.any():  # a row's float code may raise (then it does), or give inf or NaN
             self._check_rows(arr, ps, np.flatnonzero(bad).tolist())
+            return self._batch_by_rows(np, arr, mode, per_sample, grad_outputs, ps.tolist())
         single = self.n_outputs is None
         value = values[0] if single else values.T
         grad = None if mode == "params" else gin.T
@@ -366,6 +368,30 @@ class Traced:
         return BatchResult(value, grad, param_grad, mode)
 
     # --- helpers ---
+    def _batch_by_rows(
+        self,
+        np: Any,
+        arr: Any,
+        wrt: str,
+        per_sample: bool,
+        grad_outputs: Sequence[float] | None,
+        ps: list[float],
+    ) -> BatchResult:
+        """:meth:`batch` computed row by row with :meth:`value_and_grad`: where a row gives
+        inf or NaN, eager's very numbers (the array code's may differ there)."""
+        n, ni = arr.shape[0], self.n_inputs
+        rows = [
+            self.value_and_grad(row, wrt=wrt, grad_outputs=grad_outputs, param_values=ps)  # type: ignore[arg-type]
+            for row in arr.tolist()
+        ]
+        shape = (n,) if self.n_outputs is None else (n, self.n_outputs)
+        value = np.array([v for v, _ in rows], dtype=np.float64).reshape(shape)
+        grads = np.array([g for _, g in rows], dtype=np.float64).reshape(n, -1)
+        grad = None if wrt == "params" else grads[:, :ni]
+        per = grads[:, ni if wrt == "all" else 0 :]
+        param_grad = None if wrt == "inputs" else per if per_sample else per.sum(axis=0)
+        return BatchResult(value, grad, param_grad, wrt)
+
     def _check_rows(self, arr: Any, ps: Sequence[float], rows: Any) -> None:
         """Run the float code on the given rows of ``arr``: the first that raises (a domain
         error, another branch) raises, with its row in a note."""
@@ -377,6 +403,15 @@ class Traced:
                 if hasattr(error, "add_note"):
                     error.add_note(f"(in row {k} of the batch)")
                 raise
+
+    def _param_array(self, np: Any, values: Sequence[float] | None) -> Any:
+        """The parameter values as a float64 array (one conversion for the whole list)."""
+        if values is None:
+            return np.array([p._data for p in self.params])
+        arr = np.asarray(values)
+        if arr.shape != (len(self.params),) or arr.dtype.kind not in "biuf":
+            arr = np.array(self._param_values(values))  # the errors of value_and_grad
+        return arr.astype(np.float64, copy=False)
 
     def _inputs(self, xs: Sequence[float]) -> list[float]:
         if type(xs) is not list and isinstance(xs, (Mapping, AbstractSet)):
@@ -401,10 +436,12 @@ class Traced:
             raise InputCountError(
                 f"param_values: expected {len(self.params)} numbers, got {len(values)}"
             )
-        return [
-            x if type(x) is float else as_float(x, f"param_values[{i}]")
-            for i, x in enumerate(values)
-        ]
+        tolist = getattr(values, "tolist", None)  # an array: its numbers as floats, at once
+        if tolist is not None and getattr(values, "dtype", None) is not None:
+            values = tolist()
+        if set(map(type, values)) <= {float}:
+            return list(values)
+        return [as_float(x, f"param_values[{i}]") for i, x in enumerate(values)]
 
     def _seeds(self, grad_outputs: Sequence[float] | None) -> tuple[float, ...]:
         if grad_outputs is None:
