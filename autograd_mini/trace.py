@@ -53,6 +53,10 @@ __all__ = [
 ]
 
 
+MAX_NODES = 100_000
+"""The default limit on a traced graph's size (see :func:`trace`)."""
+
+
 class UnsupportedOpError(NotImplementedError):
     """A backend cannot lower an op.  Kept for compatibility: every op now runs on every
     backend (a user op without ``numpy=``/``jax=`` through its float forward)."""
@@ -93,6 +97,7 @@ def trace(
     *,
     params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Traced: ...
 
 
@@ -103,6 +108,7 @@ def trace(
     *,
     params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Callable[[Callable[..., Any]], Traced]: ...
 
 
@@ -112,6 +118,7 @@ def trace(
     *,
     params: Sequence[Value] | HasParameters = (),
     example: Sequence[float] | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Traced | Callable[[Callable[..., Any]], Traced]:
     """Trace ``f`` once and compile it: ``trace(f, n_inputs)``, or as a decorator
     ``@trace(n_inputs=2)`` / ``@trace(2)`` (``@trace`` alone counts ``f``'s parameters).
@@ -124,6 +131,11 @@ def trace(
     them are available (``wrt="params"``, :meth:`Traced.backward`).  Every other Value ``f``
     uses but did not compute from its inputs is a *constant*: its current value is written
     into the code.
+
+    ``max_nodes``: the most Values the graph may have (None: no limit).  Deriving and compiling
+    take time and memory linear in the graph's size, ~50 µs per Value: a larger graph is
+    refused with :class:`~autograd_mini.engine.GraphTooLargeError` (a ValueError) as soon as
+    ``f`` has run, rather than after minutes.
     """
     get = getattr(params, "parameters", None)
     given: Any = get() if callable(get) else params  # a module: its parameters
@@ -142,21 +154,25 @@ def trace(
             raise TypeError("trace: n_inputs given twice")
 
         def decorate(fn: Callable[..., Any]) -> Traced:
-            return _traced(fn, count, checked, example)
+            return _traced(fn, count, checked, example, max_nodes)
 
         return decorate
-    return _traced(f, n_inputs, checked, example)
+    return _traced(f, n_inputs, checked, example, max_nodes)
 
 
 def _traced(
-    f: object, n_inputs: int | None, params: tuple[Value, ...], example: Sequence[float] | None
+    f: object,
+    n_inputs: int | None,
+    params: tuple[Value, ...],
+    example: Sequence[float] | None,
+    max_nodes: int | None,
 ) -> Traced:
     """Check that ``f`` is a function and trace it with ``n_inputs`` inputs (None: as many as
     ``f`` has parameters without defaults)."""
     if not callable(f):
         raise TypeError(f"trace: expected a function, got {type(f).__name__}")
     k = _count_from_signature(f) if n_inputs is None else _check_count(n_inputs)
-    return Traced(f, k, params, example)
+    return Traced(f, k, params, example, max_nodes)
 
 
 def _check_params(params: Sequence[Value]) -> tuple[Value, ...]:

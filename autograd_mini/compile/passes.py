@@ -107,9 +107,10 @@ def fold(p: Program) -> Program:
             value = ins[0]
         if value is None:
             at[e.out] = len(out)
-            out.append(replace(e, ins=ins))
+            out.append(e if ins == e.ins else Eqn(e.prim, ins, e.out, e.ieee))
         elif isinstance(value, str) and uses[value] == 1 and value in at and out[at[value]].ieee:
-            out[at[value]] = replace(out[at[value]], out=e.out)  # single use: rename
+            old = out[at[value]]
+            out[at[value]] = Eqn(old.prim, old.ins, e.out, old.ieee)  # single use: rename
             at[e.out] = at.pop(value)
         else:
             alias[e.out] = value
@@ -142,7 +143,7 @@ def cse(p: Program) -> Program:
         if first is not None and (e.ieee or not first.ieee):
             alias[e.out] = first.out
             continue
-        seen[key] = e = replace(e, ins=ins)
+        seen[key] = e = e if ins == e.ins else Eqn(e.prim, ins, e.out, e.ieee)
         out.append(e)
     return _renamed(p, out, alias)
 

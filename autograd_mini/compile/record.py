@@ -17,7 +17,13 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_mini.engine import Value, comparison_hook, enable_grad, topological_order
+from autograd_mini.engine import (
+    GraphTooLargeError,
+    Value,
+    comparison_hook,
+    enable_grad,
+    topological_order,
+)
 from autograd_mini.program import Atom, Eqn, Guard, Program
 from autograd_mini.registry import _is_real_array_scalar
 
@@ -63,13 +69,17 @@ def _outputs(result: object) -> tuple[list[Value | float], int | None]:
 
 
 def record(
-    f: Callable[..., Any], example: Sequence[float], params: Sequence[Value]
+    f: Callable[..., Any],
+    example: Sequence[float],
+    params: Sequence[Value],
+    max_nodes: int | None = None,
 ) -> tuple[Program, int | None]:
     """Call ``f`` on placeholder Values holding ``example`` and return the program it built
     (inputs ``v0 …``, then the parameters, then one variable per operation, named by its
     position in the topological order) and its number of outputs (None for one Value or
     number).  ValueError if a Value of the graph has a gradient hook: compiled code runs no
-    hooks, and skipping one silently would give other gradients than eager."""
+    hooks, and skipping one silently would give other gradients than eager;
+    :class:`GraphTooLargeError` if it has more than ``max_nodes`` Values."""
     placeholders = [Value(x, label=f"x{i}") for i, x in enumerate(example)]
     comparisons: list[tuple[Value, str, object, bool]] = []
 
@@ -83,7 +93,14 @@ def record(
     leaves = [*placeholders, *params]
     roots = [o for o in outputs if isinstance(o, Value)]
     roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
-    nodes = leaves + topological_order(roots, done=leaves)
+    try:
+        nodes = leaves + topological_order(roots, done=leaves, max_nodes=max_nodes)
+    except GraphTooLargeError:
+        raise GraphTooLargeError(
+            f"trace: f built a graph of more than max_nodes={max_nodes} Values; deriving and "
+            "compiling it would take minutes: pass trace(..., max_nodes=None) (or a larger "
+            "number) to compile it anyway, or use eager backward()"
+        ) from None
     refuse_hooks(nodes, "trace")
     atom: dict[Value, Atom] = {v: f"v{i}" for i, v in enumerate(leaves)}
     eqns = []

@@ -83,6 +83,7 @@ class Traced:
         n_inputs: int,
         params: Sequence[Value],
         example: Sequence[float] | None,
+        max_nodes: int | None = None,
     ) -> None:
         self.__wrapped__ = f
         self.__doc__ = getattr(f, "__doc__", None)
@@ -95,7 +96,7 @@ class Traced:
         self.program: Program
         """The recorded program: inputs, parameters, one equation per operation in topological
         order (constants as numbers), the guards and the outputs; ``print(t.program)``."""
-        self.program, self.n_outputs = record(f, data, self.params)
+        self.program, self.n_outputs = record(f, data, self.params, max_nodes)
         self._cache: dict[Any, Any] = {}
         self._defs = {e.out: e for e in self.program.eqns}
 
