@@ -181,7 +181,7 @@ class _Writer:
             if v in avail or self._inlined(v, avail):
                 continue
             eqn = self.defs[v]
-            if eqn.prim.name == "select":
+            if eqn.prim.name == "select" and any(self._block_lines(x, avail) for x in eqn.ins[1:]):
                 c, a, b = eqn.ins
                 test = self.expr(c, avail)[0]
                 lines.append(f"{pad}if {test}:")

@@ -291,13 +291,15 @@ def write(
     *,
     n_input_grads: int,
     summed: bool,
+    single: bool,
     one_each: bool = False,
     checks: bool = True,
 ) -> str:
     """The source of ``traced_batch(X, ps, ss) -> (values, input_grads, param_grads, bad)``
     for a program from :func:`prepare` (its gradients: ``n_input_grads`` by the inputs, then
-    those by the parameters, row sums if ``summed``): values (m, n), input gradients (k, n),
-    parameter gradients (P, n) or (P,) summed; ``bad`` (n,): the rows whose float code may
+    those by the parameters, row sums if ``summed``): values (n,) if ``single`` else (n, m),
+    input gradients (n, k), parameter gradients (n, P) or (P,) summed; ``bad`` (n,): the
+    rows whose float code may
     raise (a broken guard, a non-finite result; ``checks=False``: a broken guard only).
     ``call(eqn)``: the expression of the function applying the equation's primitive (bound in
     ``ns``)."""
@@ -338,5 +340,7 @@ def write(
             w.lines.append(f"    _g{j} = {w.read(grads, full=True, wide=True)}")
             w.lines.append(finite.format(f"_g{j}", "axis=0"))
         results[j] = f"_g{j}"
-    w.lines.append(f"    return (_v, {results[0]}, {results[1]}, _bad)")
+    value = "_v[0]" if single else "_v.T"
+    per_row = [r if r == "None" or (j == 1 and summed) else f"{r}.T" for j, r in enumerate(results)]
+    w.lines.append(f"    return ({value}, {per_row[0]}, {per_row[1]}, _bad)")
     return "\n".join(line for line in w.lines if line) + "\n"

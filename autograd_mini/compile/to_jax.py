@@ -158,13 +158,15 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
             ns[bound[key]] = differentiable(jax, eqn.prim)
         return bound[key]
 
-    text = arrays.write(p, "jnp", call, ns, n_input_grads=0, summed=False, checks=False)
+    text = arrays.write(
+        p, "jnp", call, ns, n_input_grads=0, summed=False, single=False, checks=False
+    )
     exec(compile(text, "<traced to_jax>", "exec"), ns)  # safe: generated names only
     fn = ns["traced_batch"]
 
     def run_one(xs: Any, ps: Any) -> tuple[Any, Any]:
         values, _, _, bad = fn(xs[None, :], ps[:, None], jnp.zeros((0, 1), xs.dtype))
-        return values[:, 0], bad[0]
+        return values[0], bad[0]
 
     return run_one
 
@@ -174,7 +176,9 @@ class BatchRunner:
     :class:`~.to_numpy.Batch` for the arguments and results), the rows split across
     ``jax.devices()`` when there are several and they divide the number of rows."""
 
-    def __init__(self, gp: Program, summed: int | None, one_each: bool, exact: bool) -> None:
+    def __init__(
+        self, gp: Program, summed: int | None, one_each: bool, exact: bool, single: bool
+    ) -> None:
         jax = self.jax = load_jax()
         jnp = jax.numpy
         self.program = arrays.prepare(gp, "jax", summed, exact, one_each)
@@ -195,6 +199,7 @@ class BatchRunner:
             ns,
             n_input_grads=sum(1 for w in gp.wrt if w in gp.inputs),
             summed=summed is not None,
+            single=single,
             one_each=one_each,
         )
         exec(compile(self.source, "<traced jax batch>", "exec"), ns)  # safe: generated names

@@ -68,7 +68,9 @@ class Batch:
     (X (n, k), parameter values, seeds) returns (values (m, n), input gradients (k, n) or None,
     parameter gradients (P,) or (P, n) or None, bad rows (n,))."""
 
-    def __init__(self, gp: Program, summed: int | None, one_each: bool, exact: bool) -> None:
+    def __init__(
+        self, gp: Program, summed: int | None, one_each: bool, exact: bool, single: bool
+    ) -> None:
         import numpy as np
 
         self.np = np
@@ -82,6 +84,7 @@ class Batch:
             ns,
             n_input_grads=n_input_grads,
             summed=summed is not None,
+            single=single,
             one_each=one_each,
         )
         exec(compile(self.source, "<traced batch>", "exec"), ns)  # safe: generated names only

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mini import pycode
+from autograd_mini.compile import passes
 from autograd_mini.program import Atom, Program
 
 __all__ = ["compile_python"]
@@ -29,8 +30,15 @@ _ARITHMETIC = (ZeroDivisionError, OverflowError, ValueError)
 
 
 def _lined(var: str) -> bool:
-    """Forward values (``v…``) and gradients (``g…``) get a line of their own."""
-    return var[0] in "vg"
+    """Forward values (``v<i>``) and gradients (``g…``) get a line of their own."""
+    return var[0] == "g" or (var[0] == "v" and var[1:].isdigit())
+
+
+def _called(prim: Any) -> bool:
+    """Whether the code calls ``prim``: unless it is a composite of at most three primitives,
+    which is written out (``v5 = 0.0 if v4 <= 0.0 else v4``: cheaper than a call)."""
+    d = prim.defn_program()
+    return d is None or len(d.eqns) > 3
 
 
 def _tuple(names: Sequence[str]) -> str:
@@ -112,6 +120,7 @@ def compile_python(
     def namespace() -> dict[str, Any]:
         return {"math": math, "INF": math.inf, "NAN": math.nan, "_guard": guard_error}
 
+    p = passes.dce(passes.cse(passes.expand(p, _called)))
     ns = namespace()
     text = source(p, kind, single, "float", ns)
     fast = _compiled(text, kind, ns)

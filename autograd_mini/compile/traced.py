@@ -293,7 +293,7 @@ class Traced:
             first = 0 if wrt == "params" else self.n_inputs
             summed = None if per_sample or wrt == "inputs" else first
             runner = to_numpy.Batch if backend == "numpy" else to_jax.BatchRunner
-            return runner(gp, summed, method == "nodes", exact)
+            return runner(gp, summed, method == "nodes", exact, self.n_outputs is None)
 
         return self._cached((backend, wrt, per_sample, seeded, method, exact), make)
 
@@ -360,13 +360,7 @@ class Traced:
         if bad.any():  # a row's float code may raise (then it does), or give inf or NaN
             self._check_rows(arr, ps, np.flatnonzero(bad).tolist())
             return self._batch_by_rows(np, arr, mode, per_sample, grad_outputs, ps.tolist())
-        single = self.n_outputs is None
-        value = values[0] if single else values.T
-        grad = None if mode == "params" else gin.T
-        param_grad = None
-        if mode != "inputs":
-            param_grad = gpar.T if per_sample else gpar
-        return BatchResult(value, grad, param_grad, mode)
+        return BatchResult(values, gin, gpar, mode)
 
     # --- helpers ---
     def _batch_by_rows(
