@@ -136,39 +136,27 @@ class _Writer:
             if full and (m > 1 or not isinstance(first, str) or wide > self.is_wide(first)):
                 text = f"{self.xp}.broadcast_to({text}, ({m}, {'n' if wide else 1}))"
             return text
-        runs: list[tuple[str, list[Any]]] = []
-        for a in atoms:
-            src, i = self.loc[a] if isinstance(a, str) else ("K", a)
-            if runs and runs[-1][0] == src:
-                runs[-1][1].append(i)
-            else:
-                runs.append((src, [i]))
-        if len(runs) <= 4:
-            parts = [self.part(src, xs, wide) for src, xs in runs]
-            return parts[0] if len(parts) == 1 else f"{self.xp}.concatenate([{', '.join(parts)}])"
-        # many short runs: every source side by side, then one gather
-        consts = [x for src, xs in runs if src == "K" for x in xs]
-        base: dict[str, int] = {}
-        parts = []
-        for src in dict.fromkeys(src for src, _ in runs):
-            base[src] = sum(len(consts) if s == "K" else self.size[s] for s in base)
-            parts.append(self.part(src, consts if src == "K" else None, wide))
-        k = iter(range(len(consts)))
-        idx = [base[src] + (next(k) if src == "K" else i) for src, xs in runs for i in xs]
-        return f"{self.xp}.concatenate([{', '.join(parts)}])[{self.index(idx)}]"
+        places = [self.loc[a] if isinstance(a, str) else ("K", a) for a in atoms]
+        by_source: dict[str, list[int]] = {}
+        for k, (src, _) in enumerate(places):
+            by_source.setdefault(src, []).append(k)
+        parts = [self.part(src, [places[k][1] for k in ks], wide) for src, ks in by_source.items()]
+        text = parts[0] if len(parts) == 1 else f"{self.xp}.concatenate([{', '.join(parts)}])"
+        order = [k for ks in by_source.values() for k in ks]  # where each part's rows belong
+        if order != sorted(order):
+            text += f"[{self.index(sorted(range(m), key=order.__getitem__))}]"
+        return text
 
-    def part(self, src: str, idx: list[Any] | None, wide: bool) -> str:
-        """Rows ``idx`` of ``src`` (all of it for None; the constants themselves for ``K``)."""
+    def part(self, src: str, idx: list[Any], wide: bool) -> str:
+        """Rows ``idx`` of ``src`` (for ``K``: the constants ``idx`` themselves)."""
         if src == "K":
             import numpy as np
 
             text = self.bind(np.array(idx, dtype=np.float64).reshape(-1, 1), "K")
-            count = len(idx)  # type: ignore[arg-type]
         else:
-            text = src if idx is None else f"{src}[{self.index(idx)}]"
-            count = self.size[src] if idx is None else len(idx)
+            text = f"{src}[{self.index(idx)}]"
         if wide and not self.wide.get(src, False):
-            text = f"{self.xp}.broadcast_to({text}, ({count}, n))"
+            text = f"{self.xp}.broadcast_to({text}, ({len(idx)}, n))"
         return text
 
     # --- groups ---
@@ -215,7 +203,7 @@ class _Writer:
         for a, b in zip(cols[0::2], cols[1::2], strict=True):
             for s, o in ((b, a), (a, b)):
                 if len(set(map(_key, s))) == 1 and not any(map(self.is_wide, o)):
-                    if self.is_wide(s[0]) and m > 1:
+                    if self.is_wide(s[0]):
                         shared.append(s[0])
                         own.append(o)
                         break

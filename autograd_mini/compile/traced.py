@@ -100,11 +100,28 @@ class Traced:
         self._cache: dict[Any, Any] = {}
         self._defs = {e.out: e for e in self.program.eqns}
 
-    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+    def _get(self, *key: Any) -> Any:
+        """The program or compiled function ``key`` names, built once: ``("program", wrt,
+        seeded)``, ``("python", kind, wrt, seeded)`` or ``(backend, wrt, seeded, per_sample,
+        method, exact)``."""
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = make()
+            found = self._cache[key] = self._build(*key)
         return found
+
+    def _build(self, what: str, a: str, b: Any, *more: Any) -> Any:
+        if what == "program":
+            p = self.program
+            wanted = {"inputs": p.inputs, "params": p.params, "all": p.inputs + p.params}[a]
+            return passes.dce(passes.cse(passes.fold(gradient_program(p, wanted, b))))
+        single = self.n_outputs is None
+        if what == "python":
+            prog = self.program if a == "forward" else self._get("program", b, more[0])
+            return compile_python(prog, a, single, self._guard_error)
+        seeded, per_sample, method, exact = b, *more
+        summed = None if per_sample or a == "inputs" else (0 if a == "params" else self.n_inputs)
+        runner = to_numpy.Batch if what == "numpy" else to_jax.BatchRunner
+        return runner(self._get("program", a, seeded), summed, method == "nodes", exact, single)
 
     # --- introspection ---
     def gradient_program(self, wrt: Wrt = "inputs", *, seeded: bool = False) -> Program:
@@ -113,20 +130,13 @@ class Traced:
         (:mod:`autograd_mini.compile.autodiff`), after constant folding, common subexpressions
         and dead-code elimination (:mod:`autograd_mini.compile.passes`).  ``seeded``: the
         outputs' weights are inputs ``s0, s1, …`` (``grad_outputs``)."""
-        mode = _check_wrt(wrt)
-
-        def make() -> Program:
-            p = self.program
-            wanted = {"inputs": p.inputs, "params": p.params, "all": p.inputs + p.params}[mode]
-            return passes.dce(passes.cse(passes.fold(gradient_program(p, wanted, seeded))))
-
-        return self._cached(("program", mode, bool(seeded)), make)  # type: ignore[no-any-return]
+        return self._get("program", _check_wrt(wrt), bool(seeded))  # type: ignore[no-any-return]
 
     @property
     def source(self) -> str:
         """The generated Python source of ``value_and_grad`` (gradients by inputs and
         parameters): the forward pass, one line per operation, then the backward pass."""
-        return self._python("grad", "all", False)[1]  # type: ignore[no-any-return]
+        return self._get("python", "grad", "all", False)[1]  # type: ignore[no-any-return]
 
     def source_of(
         self,
@@ -145,8 +155,8 @@ class Traced:
         if kind.startswith("batch"):
             method = "nodes" if kind == "batch_nodes" else "levels"
             per_sample = kind == "batch_per_sample"
-            return self._batch("numpy", mode, per_sample, False, method, False).source  # type: ignore[no-any-return]
-        return self._python(kind, mode, False)[1]  # type: ignore[no-any-return]
+            return self._get("numpy", mode, False, per_sample, method, False).source  # type: ignore[no-any-return]
+        return self._get("python", kind, mode, False)[1]  # type: ignore[no-any-return]
 
     def _describe(self, a: Atom) -> str:
         if not isinstance(a, str):
@@ -218,13 +228,6 @@ class Traced:
         return fn
 
     # --- running ---
-    def _python(self, kind: str, wrt: str, seeded: bool) -> Any:
-        def make() -> Any:
-            p = self.program if kind == "forward" else self.gradient_program(wrt, seeded=seeded)  # type: ignore[arg-type]
-            return compile_python(p, kind, self.n_outputs is None, self._guard_error)
-
-        return self._cached(("python", kind, wrt if kind != "forward" else "", seeded), make)
-
     def __call__(self, *xs: float) -> Output:
         """``traced(x0, x1, …)`` is ``traced.forward([x0, x1, …])``."""
         return self.forward(xs)
@@ -233,7 +236,7 @@ class Traced:
         self, xs: Sequence[float], *, param_values: Sequence[float] | None = None
     ) -> Output:
         """The value of ``f`` at ``xs``: a float, or a list of floats if ``f`` returned a list."""
-        fn = self._python("forward", "all", False)[0]
+        fn = self._get("python", "forward", "all", False)[0]
         return fn(self._inputs(xs), self._param_values(param_values), ())  # type: ignore[no-any-return]
 
     def value_and_grad(
@@ -250,7 +253,7 @@ class Traced:
         the gradient of Σ weightₖ·outputₖ, as in ``torch.autograd.grad``."""
         mode = _check_wrt(wrt)
         seeds = self._seeds(grad_outputs)
-        fn = self._python("grad", mode, bool(seeds))[0]
+        fn = self._get("python", "grad", mode, bool(seeds))[0]
         return fn(self._inputs(xs), self._param_values(param_values), seeds)  # type: ignore[no-any-return]
 
     def backward(self, xs: Sequence[float], grad: float = 1.0) -> float:
@@ -261,7 +264,7 @@ class Traced:
         seed = as_float(grad, "backward: grad")
         refuse_hooks(self.params, "backward")  # a hook added after tracing: refuse, not skip
         seeded = seed != 1.0
-        fn = self._python("grad", "params", seeded)[0]
+        fn = self._get("python", "grad", "params", seeded)[0]
         value, grads = fn(self._inputs(xs), self._param_values(None), (seed,) if seeded else ())
         for p, gp in zip(self.params, grads, strict=True):
             p.grad += gp
@@ -282,20 +285,8 @@ class Traced:
         list-valued ``f``; e.g. ``[1/n, 0.0]`` for ``f`` returning ``[loss, score]``)."""
         seeds = self._seeds(grad_outputs)
         checked = [self._inputs(row) for row in rows]
-        fn = self._python("sum", "params", bool(seeds))[0]
+        fn = self._get("python", "sum", "params", bool(seeds))[0]
         return fn(checked, self._param_values(param_values), seeds)  # type: ignore[no-any-return]
-
-    def _batch(
-        self, backend: str, wrt: str, per_sample: bool, seeded: bool, method: str, exact: bool
-    ) -> Any:
-        def make() -> Any:
-            gp = self.gradient_program(wrt, seeded=seeded)  # type: ignore[arg-type]
-            first = 0 if wrt == "params" else self.n_inputs
-            summed = None if per_sample or wrt == "inputs" else first
-            runner = to_numpy.Batch if backend == "numpy" else to_jax.BatchRunner
-            return runner(gp, summed, method == "nodes", exact, self.n_outputs is None)
-
-        return self._cached((backend, wrt, per_sample, seeded, method, exact), make)
 
     def batch(
         self,
@@ -351,7 +342,7 @@ class Traced:
             )
         seeds = self._seeds(grad_outputs)
         ps = self._param_array(np, param_values)
-        runner = self._batch(backend, mode, bool(per_sample), bool(seeds), method, exact)
+        runner = self._get(backend, mode, bool(seeds), bool(per_sample), method, exact)
         try:
             values, gin, gpar, bad = runner(arr, ps, seeds)
         except Exception:  # a user op's forward raised inside the batch: find its row
@@ -390,7 +381,7 @@ class Traced:
     def _check_rows(self, arr: Any, ps: Sequence[float], rows: Any) -> None:
         """Run the float code on the given rows of ``arr``: the first that raises (a domain
         error, another branch) raises, with its row in a note."""
-        forward = self._python("forward", "all", False)[0]
+        forward = self._get("python", "forward", "all", False)[0]
         for k in rows:
             try:
                 forward(arr[k].tolist(), ps, ())
@@ -401,42 +392,20 @@ class Traced:
 
     def _param_array(self, np: Any, values: Sequence[float] | None) -> Any:
         """The parameter values as a float64 array (one conversion for the whole list)."""
-        if values is None:
-            return np.array([p._data for p in self.params])
-        arr = np.asarray(values)
+        arr = np.asarray([p._data for p in self.params] if values is None else values)
         if arr.shape != (len(self.params),) or arr.dtype.kind not in "biuf":
             arr = np.array(self._param_values(values))  # the errors of value_and_grad
         return arr.astype(np.float64, copy=False)
 
     def _inputs(self, xs: Sequence[float]) -> list[float]:
-        if type(xs) is not list and isinstance(xs, (Mapping, AbstractSet)):
-            # iterating a dict gives its keys, a set an arbitrary order: never what was meant
-            raise TypeError(
-                f"inputs must be a sequence of {self.n_inputs} numbers, got {type(xs).__name__}"
-            )
-        try:
-            n = len(xs)
-        except TypeError:
-            raise TypeError(
-                f"inputs must be a sequence of {self.n_inputs} numbers, got {type(xs).__name__}"
-            ) from None
-        if n != self.n_inputs:
-            raise InputCountError(f"this traced function takes {self.n_inputs} inputs, got {n}")
-        return [x if type(x) is float else as_float(x, f"inputs[{i}]") for i, x in enumerate(xs)]
+        return _floats(xs, self.n_inputs, "inputs", "this traced function takes {n} inputs")
 
     def _param_values(self, values: Sequence[float] | None) -> list[float]:
         if values is None:
             return [p._data for p in self.params]  # the slot: no property call per parameter
-        if len(values) != len(self.params):
-            raise InputCountError(
-                f"param_values: expected {len(self.params)} numbers, got {len(values)}"
-            )
-        tolist = getattr(values, "tolist", None)  # an array: its numbers as floats, at once
-        if tolist is not None and getattr(values, "dtype", None) is not None:
-            values = tolist()
-        if set(map(type, values)) <= {float}:
-            return list(values)
-        return [as_float(x, f"param_values[{i}]") for i, x in enumerate(values)]
+        if hasattr(values, "dtype") and hasattr(values, "tolist"):  # an array: floats at once
+            values = values.tolist()
+        return _floats(values, len(self.params), "param_values")
 
     def _seeds(self, grad_outputs: Sequence[float] | None) -> tuple[float, ...]:
         if grad_outputs is None:
@@ -474,9 +443,16 @@ def _default_example(i: int) -> float:
     return 0.5 + 0.1 * i if i < 10 else 0.5 + 1.0 / (i + 2)
 
 
-def _floats(xs: object, n: int, what: str) -> list[float]:
-    if not isinstance(xs, Sequence) or isinstance(xs, str):
+def _floats(
+    xs: object, n: int, what: str, count: str = "{what}: expected {n} numbers"
+) -> list[float]:
+    """``xs`` as a list of ``n`` floats: TypeError for anything but a sequence of real numbers
+    (a dict or a set too: their order is not the caller's), :class:`InputCountError`
+    (``count`` says what was expected) for another length."""
+    if isinstance(xs, (str, Mapping, AbstractSet)) or not hasattr(xs, "__len__"):
         raise TypeError(f"{what} must be a sequence of {n} numbers, got {type(xs).__name__}")
     if len(xs) != n:
-        raise InputCountError(f"{what}: expected {n} numbers, got {len(xs)}")
-    return [as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+        raise InputCountError(f"{count.format(what=what, n=n)}, got {len(xs)}")
+    if type(xs) is list and set(map(type, xs)) <= {float}:
+        return xs  # type: ignore[return-value]
+    return [as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]  # type: ignore[attr-defined]
