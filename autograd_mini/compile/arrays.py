@@ -31,7 +31,7 @@ from autograd_mini.compile import passes
 from autograd_mini.program import Atom, Eqn, Program
 from autograd_mini.registry import AUX, OPS, Primitive
 
-__all__ = ["has_entry", "may_raise", "prepare", "write"]
+__all__ = ["compile_batch", "has_entry", "may_raise", "prepare", "write"]
 
 # the vocabulary's arithmetic, the same function name in numpy and jax.numpy
 _NAMES = {
@@ -332,3 +332,49 @@ def write(
     per_row = [r if r == "None" or (j == 1 and summed) else f"{r}.T" for j, r in enumerate(results)]
     w.lines.append(f"    return ({value}, {per_row[0]}, {per_row[1]}, _bad)")
     return "\n".join(line for line in w.lines if line) + "\n"
+
+
+def compile_batch(
+    gp: Program,
+    xp: str,
+    module: Any,
+    entry: Callable[[Eqn], Any],
+    backend: str | None,
+    *,
+    summed: int | None = None,
+    exact: bool = False,
+    single: bool = True,
+    one_each: bool = False,
+    checks: bool = True,
+) -> tuple[Callable[..., Any], str, Program]:
+    """``traced_batch`` of ``gp`` (see :func:`prepare` and :func:`write`) compiled, with its
+    source and prepared program.  ``entry(eqn)``: the table of the backend — the name of a
+    function of ``module`` (bound as ``xp``), or a function to bind."""
+    p = prepare(gp, backend, summed, exact, one_each)
+    ns: dict[str, Any] = {xp: module}
+    bound: dict[tuple[int, bool], str] = {}
+
+    def call(eqn: Eqn) -> str:
+        fn = entry(eqn)
+        if isinstance(fn, str):
+            return f"{xp}.{fn}"
+        key = (id(eqn.prim), eqn.ieee)
+        if key not in bound:
+            bound[key] = f"_f{len(bound)}_{'op' if eqn.prim.user else eqn.prim.name}"
+            ns[bound[key]] = fn
+        return bound[key]
+
+    n_input_grads = sum(1 for w in gp.wrt if w in gp.inputs)
+    text = write(
+        p,
+        xp,
+        call,
+        ns,
+        n_input_grads=n_input_grads,
+        summed=summed is not None,
+        single=single,
+        one_each=one_each,
+        checks=checks,
+    )
+    exec(compile(text, "<traced batch>", "exec"), ns)  # safe: generated names and numbers only
+    return ns["traced_batch"], text, p

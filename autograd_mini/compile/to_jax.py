@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mini.compile import arrays
-from autograd_mini.program import Eqn, Program
+from autograd_mini.program import Program
 from autograd_mini.registry import Primitive
 
 __all__ = ["BatchRunner", "load_jax", "lower"]
@@ -147,22 +147,15 @@ def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:
     whether a guard does not hold."""
     jax = load_jax()
     jnp = jax.numpy
-    p = arrays.prepare(program, None, None, exact=False)
-    ns: dict[str, Any] = {"jnp": jnp}
-    bound: dict[int, str] = {}
-
-    def call(eqn: Eqn) -> str:
-        key = id(eqn.prim)
-        if key not in bound:
-            bound[key] = f"_f{len(bound)}"
-            ns[bound[key]] = differentiable(jax, eqn.prim)
-        return bound[key]
-
-    text = arrays.write(
-        p, "jnp", call, ns, n_input_grads=0, summed=False, single=False, checks=False
+    fn, _, _ = arrays.compile_batch(
+        program,
+        "jnp",
+        jnp,
+        lambda eqn: differentiable(jax, eqn.prim),
+        None,
+        single=False,
+        checks=False,
     )
-    exec(compile(text, "<traced to_jax>", "exec"), ns)  # safe: generated names only
-    fn = ns["traced_batch"]
 
     def run_one(xs: Any, ps: Any) -> tuple[Any, Any]:
         values, _, _, bad = fn(xs[None, :], ps[:, None], jnp.zeros((0, 1), xs.dtype))
@@ -180,33 +173,21 @@ class BatchRunner:
         self, gp: Program, summed: int | None, one_each: bool, exact: bool, single: bool
     ) -> None:
         jax = self.jax = load_jax()
-        jnp = jax.numpy
-        self.program = arrays.prepare(gp, "jax", summed, exact, one_each)
-        ns: dict[str, Any] = {"jnp": jnp}
-        bound: dict[tuple[int, bool], str] = {}
-
-        def call(eqn: Eqn) -> str:
-            key = (id(eqn.prim), eqn.ieee)
-            if key not in bound:
-                bound[key] = f"_f{len(bound)}"
-                ns[bound[key]] = _plain(jax, eqn.prim, eqn.ieee)
-            return bound[key]
-
-        self.source = arrays.write(
-            self.program,
+        fn, self.source, self.program = arrays.compile_batch(
+            gp,
             "jnp",
-            call,
-            ns,
-            n_input_grads=sum(1 for w in gp.wrt if w in gp.inputs),
-            summed=summed is not None,
+            jax.numpy,
+            lambda eqn: _plain(jax, eqn.prim, eqn.ieee),
+            "jax",
+            summed=summed,
+            exact=exact,
             single=single,
             one_each=one_each,
         )
-        exec(compile(self.source, "<traced jax batch>", "exec"), ns)  # safe: generated names
-        self.fn = jax.jit(ns["traced_batch"])
+        self.fn = jax.jit(fn)
         self.devices = jax.devices()
 
-    def __call__(self, X: Any, ps: Sequence[float], ss: Sequence[float]) -> tuple[Any, ...]:  # noqa: N803
+    def __call__(self, x: Any, ps: Sequence[float], ss: Sequence[float]) -> tuple[Any, ...]:
         import numpy as np
 
         jax = self.jax
@@ -214,9 +195,9 @@ class BatchRunner:
             params = np.asarray(ps, dtype=np.float64).reshape(-1, 1)
             seeds = np.asarray(ss, dtype=np.float64).reshape(-1, 1)
             d = len(self.devices)
-            if d > 1 and X.shape[0] % d == 0 and X.shape[0]:
+            if d > 1 and x.shape[0] % d == 0 and x.shape[0]:
                 mesh = jax.sharding.Mesh(np.array(self.devices), ("rows",))
                 rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("rows"))
-                X = jax.device_put(X, rows)
-            values, gin, gpar, bad = self.fn(X, params, seeds)
+                x = jax.device_put(x, rows)
+            values, gin, gpar, bad = self.fn(x, params, seeds)
             return values, gin, gpar, np.asarray(bad)

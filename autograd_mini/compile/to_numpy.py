@@ -39,34 +39,21 @@ def _broadcast(np: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _table(np: Any, ns: dict[str, Any]) -> Callable[[Eqn], str]:
-    bound: dict[tuple[int, bool], str] = {}
-
-    def call(eqn: Eqn) -> str:
-        prim = eqn.prim
-        name = arrays.builtin_name(prim)
-        if name is not None:
-            return f"np.{name}"
-        if isinstance(prim.numpy, str):
-            return f"np.{prim.numpy}"
-        key = (id(prim), eqn.ieee and prim.numpy is None)
-        if key not in bound:
-            if prim.numpy is not None:
-                fn = _broadcast(np, prim.numpy)
-            else:
-                fn = vectorised(np, prim.ieee if eqn.ieee else prim.forward, len(eqn.ins))
-            bound[key] = f"_f{len(bound)}_{'op' if prim.user else prim.name}"
-            ns[bound[key]] = fn
-        return bound[key]
-
-    return call
+def _entry(np: Any, eqn: Eqn) -> Any:
+    prim = eqn.prim
+    name = arrays.builtin_name(prim) or prim.numpy
+    if isinstance(name, str):
+        return name
+    if name is not None:
+        return _broadcast(np, name)
+    return vectorised(np, prim.ieee if eqn.ieee else prim.forward, len(eqn.ins))
 
 
 class Batch:
     """The gradient program ``gp`` as a NumPy batch function; ``summed``: the index of the
     first gradient to sum over the rows (the parameters'; None: per row).  Calling it with
-    (X (n, k), parameter values, seeds) returns (values (m, n), input gradients (k, n) or None,
-    parameter gradients (P,) or (P, n) or None, bad rows (n,))."""
+    (X (n, k), parameter values (P,), seeds) returns (values (n,) or (n, m), input gradients
+    (n, k) or None, parameter gradients (P,) or (n, P) or None, bad rows (n,))."""
 
     def __init__(
         self, gp: Program, summed: int | None, one_each: bool, exact: bool, single: bool
@@ -74,21 +61,17 @@ class Batch:
         import numpy as np
 
         self.np = np
-        self.program = arrays.prepare(gp, "numpy", summed, exact, one_each)
-        ns: dict[str, Any] = {"np": np}
-        n_input_grads = sum(1 for w in gp.wrt if w in gp.inputs)
-        self.source = arrays.write(
-            self.program,
+        self.fn, self.source, self.program = arrays.compile_batch(
+            gp,
             "np",
-            _table(np, ns),
-            ns,
-            n_input_grads=n_input_grads,
-            summed=summed is not None,
+            np,
+            lambda eqn: _entry(np, eqn),
+            "numpy",
+            summed=summed,
+            exact=exact,
             single=single,
             one_each=one_each,
         )
-        exec(compile(self.source, "<traced batch>", "exec"), ns)  # safe: generated names only
-        self.fn: Callable[..., Any] = ns["traced_batch"]
 
     def __call__(self, X: Any, ps: Any, ss: Sequence[float]) -> Any:  # noqa: N803
         np = self.np
