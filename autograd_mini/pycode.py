@@ -30,7 +30,7 @@ from typing import Any
 
 from autograd_mini.program import Atom, Eqn, Program
 
-__all__ = ["compile_function", "keep_outputs", "literal", "source", "write"]
+__all__ = ["compile_function", "function_source", "keep_outputs", "literal", "source", "write"]
 
 # primitives written as Python operators in generic code (Values implement them, never raising)
 _OPERATORS = frozenset(("add", "sub", "mul", "neg", "lt", "le", "gt", "ge", "eq", "ne"))
@@ -281,6 +281,64 @@ def write(
     lines: list[str] = []
     texts = writer.block(targets, set(avail), lines, depth)
     return lines, texts
+
+
+def function_source(
+    p: Program,
+    name: str,
+    mode: str,
+    namespace: dict[str, Any],
+    *,
+    grads: Sequence[Atom] | None,
+    rows: bool = False,
+    single: bool = False,
+    line: Callable[[str], bool] | None = None,
+) -> str:
+    """``def name(xs, ps, ss)``: a traced program as a function of its inputs, parameters and
+    seeds (three sequences, unpacked into ``p``'s names), returning its value (one, or a list
+    when not ``single``) or, with ``grads``, ``(value, [grads])``.  Each guard is checked right
+    after its last operand is computed: ``raise _guard(k, lhs, rhs)`` when it does not hold.
+    ``rows``: ``xs`` is a sequence of rows; returns ``(values, [Σ grads])``, the sums in
+    local variables."""
+    depth = 2 if rows else 1
+    pad = "    " * depth
+    after: dict[str, list[str]] = {}
+    first: list[str] = []
+    where = {e.out: i for i, e in enumerate(p.eqns)}
+    for k, g in enumerate(p.guards):
+        lhs, rhs = (literal(a)[0] if not isinstance(a, str) else a for a in (g.lhs, g.rhs))
+        check = [
+            f"if {'not ' if g.outcome else ''}({lhs} {g.symbol} {rhs}):",
+            f"    raise _guard({k}, {lhs}, {rhs})",
+        ]
+        last = max((a for a in (g.lhs, g.rhs) if a in where), key=where.get, default=None)  # type: ignore[arg-type]
+        (after.setdefault(last, []) if isinstance(last, str) else first).extend(check)
+    guarded = [a for g in p.guards for a in (g.lhs, g.rhs) if a in where]
+    targets = [*p.outputs, *(grads or ()), *guarded]
+    avail = {*p.inputs, *p.params, *p.seeds}
+    body, texts = write(p, mode, namespace, targets, avail, depth, line=line, after=after)
+    n, m = len(p.outputs), len(grads or ())
+    value, gs = texts[0] if single else f"[{', '.join(texts[:n])}]", texts[n : n + m]
+    lines = [f"def {name}(xs, ps, ss):"]
+    lines += [f"    {_names(v)} = {src}" for v, src in ((p.params, "ps"), (p.seeds, "ss")) if v]
+    if rows:
+        totals = [f"G{j}" for j in range(m)]
+        lines += ["    _values = []", *(f"    {t} = 0.0" for t in totals)]
+        lines.append(f"    for {_names(p.inputs) if p.inputs else '_row'} in xs:")
+        lines += [pad + c for c in first] + body + [f"{pad}_values.append({value})"]
+        lines += [f"{pad}{t} += {e}" for t, e in zip(totals, gs, strict=True)]
+        lines.append(f"    return (_values, [{', '.join(totals)}])")
+    else:
+        lines += [f"    {_names(p.inputs)} = xs"] if p.inputs else []
+        lines += [pad + c for c in first] + body
+        lines.append(
+            f"    return {value}" if grads is None else f"    return ({value}, [{', '.join(gs)}])"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names) + ("," if len(names) == 1 else "")
 
 
 def compile_function(

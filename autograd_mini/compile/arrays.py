@@ -28,10 +28,10 @@ from typing import Any
 
 from autograd_mini import pycode
 from autograd_mini.compile import passes
-from autograd_mini.program import Atom, Eqn, Program
+from autograd_mini.program import Atom, Eqn, Guard, Program
 from autograd_mini.registry import AUX, OPS, Primitive
 
-__all__ = ["compile_batch", "has_entry", "may_raise", "prepare", "write"]
+__all__ = ["compile_batch", "has_entry", "may_raise", "prepare"]
 
 # the vocabulary's arithmetic, the same function name in numpy and jax.numpy
 _NAMES = {
@@ -90,10 +90,9 @@ def prepare(
 class _Writer:
     """Writes the batch function of one prepared program."""
 
-    def __init__(
-        self, p: Program, xp: str, call: Callable[[Eqn], str], ns: dict[str, Any], checks: bool
-    ) -> None:
-        self.p, self.xp, self.call, self.ns, self.checks = p, xp, call, ns, checks
+    def __init__(self, p: Program, xp: str, ns: dict[str, Any], entry: Any, checks: bool):
+        self.p, self.xp, self.ns, self.entry, self.checks = p, xp, ns, entry, checks
+        self.bound: dict[tuple[int, bool], str] = {}
         self.rows = passes.row_vars(p)
         self.lines: list[str] = []
         self.loc: dict[str, tuple[str, int]] = {}
@@ -101,6 +100,17 @@ class _Writer:
             self.loc.update((v, (src, i)) for i, v in enumerate(names))
         self.size = {"xs": len(p.inputs), "ps": len(p.params), "ss": len(p.seeds)}
         self.wide = {"xs": True, "ps": False, "ss": False}
+
+    def call(self, eqn: Eqn) -> str:
+        """The function applying ``eqn``'s primitive: the backend's table entry, a function of
+        the array module (``np.add``) or one bound under a generated name."""
+        fn = self.entry(eqn)
+        if isinstance(fn, str):
+            return f"{self.xp}.{fn}"
+        key = (id(eqn.prim), eqn.ieee)
+        if key not in self.bound:
+            self.bound[key] = self.bind(fn, f"f_{'op' if eqn.prim.user else eqn.prim.name}")
+        return self.bound[key]
 
     def bind(self, value: Any, stem: str) -> str:
         name = f"_{stem}{len(self.ns)}"
@@ -250,14 +260,9 @@ class _Writer:
         left, right = self.read(a, full=True, wide=True), self.read(b, full=True, wide=True)
         return f"({left} * {right}).sum(axis=1, keepdims=True)"
 
-    def guard(self, k: int) -> None:
-        g = self.p.guards[k]
-
+    def guard(self, g: Guard) -> None:
         def one(a: Atom) -> str:
-            if not isinstance(a, str):
-                return pycode.literal(a)[0]
-            src, i = self.loc[a]
-            return f"{src}[{i}]"
+            return pycode.literal(a)[0] if not isinstance(a, str) else "{}[{}]".format(*self.loc[a])
 
         test = f"({one(g.lhs)} {g.symbol} {one(g.rhs)})"
         self.lines.append(f"    _bad = _bad | {'~' if g.outcome else ''}{test}")
@@ -269,69 +274,6 @@ def _plus_zero(a: Atom) -> bool:
 
 def _key(a: Atom) -> Any:
     return a if isinstance(a, str) else ("const", repr(a))
-
-
-def write(
-    p: Program,
-    xp: str,
-    call: Callable[[Eqn], str],
-    ns: dict[str, Any],
-    *,
-    n_input_grads: int,
-    summed: bool,
-    single: bool,
-    one_each: bool = False,
-    checks: bool = True,
-) -> str:
-    """The source of ``traced_batch(X, ps, ss) -> (values, input_grads, param_grads, bad)``
-    for a program from :func:`prepare` (its gradients: ``n_input_grads`` by the inputs, then
-    those by the parameters, row sums if ``summed``): values (n,) if ``single`` else (n, m),
-    input gradients (n, k), parameter gradients (n, P) or (P,) summed; ``bad`` (n,): the
-    rows whose float code may
-    raise (a broken guard, a non-finite result; ``checks=False``: a broken guard only).
-    ``call(eqn)``: the expression of the function applying the equation's primitive (bound in
-    ``ns``)."""
-    w = _Writer(p, xp, call, ns, checks)
-    ns.update(INF=math.inf, NAN=math.nan)
-    w.lines = [
-        "def traced_batch(X, ps, ss):",
-        "    n = X.shape[0]",
-        "    xs = X.T",
-        f"    _bad = {xp}.zeros(n, dtype=bool)",
-    ]
-    waiting = list(range(len(p.guards)))
-
-    def ready() -> None:
-        for k in list(waiting):
-            g = p.guards[k]
-            if all(a in w.loc for a in (g.lhs, g.rhs) if isinstance(a, str)):
-                w.guard(k)
-                waiting.remove(k)
-
-    ready()
-    for q, eqns in enumerate(passes.levels(p, one_each=one_each)):
-        w.group(q, eqns)
-        if waiting:
-            ready()
-    values = w.read(p.outputs, full=True, wide=True) if p.outputs else f"{xp}.zeros((0, n))"
-    w.lines.append(f"    _v = {values}")
-    finite = f"    _bad = _bad | ~{xp}.isfinite({{}}).all({{}})" if checks else ""
-    w.lines.append(finite.format("_v", "axis=0"))
-    results = ["None", "None"]
-    for j, grads in enumerate((p.grads[:n_input_grads], p.grads[n_input_grads:])):
-        if not grads:
-            continue
-        if j == 1 and summed:
-            w.lines.append(f"    _g1 = {w.read(grads, full=True)}[:, 0]")
-            w.lines.append(finite.format("_g1", ""))
-        else:
-            w.lines.append(f"    _g{j} = {w.read(grads, full=True, wide=True)}")
-            w.lines.append(finite.format(f"_g{j}", "axis=0"))
-        results[j] = f"_g{j}"
-    value = "_v[0]" if single else "_v.T"
-    per_row = [r if r == "None" or (j == 1 and summed) else f"{r}.T" for j, r in enumerate(results)]
-    w.lines.append(f"    return ({value}, {per_row[0]}, {per_row[1]}, _bad)")
-    return "\n".join(line for line in w.lines if line) + "\n"
 
 
 def compile_batch(
@@ -347,34 +289,46 @@ def compile_batch(
     one_each: bool = False,
     checks: bool = True,
 ) -> tuple[Callable[..., Any], str, Program]:
-    """``traced_batch`` of ``gp`` (see :func:`prepare` and :func:`write`) compiled, with its
-    source and prepared program.  ``entry(eqn)``: the table of the backend — the name of a
-    function of ``module`` (bound as ``xp``), or a function to bind."""
+    """``traced_batch(X, ps, ss) -> (values, input_grads, param_grads, bad)`` for the gradient
+    program ``gp`` (:func:`prepare`, then one array operation per group), compiled; with its
+    source and the prepared program.  ``entry(eqn)``: the backend's table — the name of a
+    function of ``module`` (bound as ``xp``), or a function to bind.  ``summed``: the index
+    of the first gradient to sum over the rows.  Results: values (n,) if ``single`` else
+    (n, m), input gradients (n, k), parameter gradients (n, P) or (P,) summed; ``bad`` (n,):
+    the rows whose float code may raise (a broken guard, a non-finite result; with
+    ``checks=False`` a broken guard only)."""
     p = prepare(gp, backend, summed, exact, one_each)
-    ns: dict[str, Any] = {xp: module}
-    bound: dict[tuple[int, bool], str] = {}
-
-    def call(eqn: Eqn) -> str:
-        fn = entry(eqn)
-        if isinstance(fn, str):
-            return f"{xp}.{fn}"
-        key = (id(eqn.prim), eqn.ieee)
-        if key not in bound:
-            bound[key] = f"_f{len(bound)}_{'op' if eqn.prim.user else eqn.prim.name}"
-            ns[bound[key]] = fn
-        return bound[key]
-
-    n_input_grads = sum(1 for w in gp.wrt if w in gp.inputs)
-    text = write(
-        p,
-        xp,
-        call,
-        ns,
-        n_input_grads=n_input_grads,
-        summed=summed is not None,
-        single=single,
-        one_each=one_each,
-        checks=checks,
-    )
-    exec(compile(text, "<traced batch>", "exec"), ns)  # safe: generated names and numbers only
-    return ns["traced_batch"], text, p
+    w = _Writer(p, xp, {xp: module, "INF": math.inf, "NAN": math.nan}, entry, checks)
+    w.lines = [
+        "def traced_batch(X, ps, ss):",
+        "    n = X.shape[0]",
+        "    xs = X.T",
+        f"    _bad = {xp}.zeros(n, dtype=bool)",
+    ]
+    waiting = list(p.guards)
+    for q, eqns in enumerate([[], *passes.levels(p, one_each=one_each)]):
+        if eqns:
+            w.group(q - 1, eqns)
+        for g in list(waiting):  # a guard as soon as its operands are computed
+            if all(a in w.loc for a in (g.lhs, g.rhs) if isinstance(a, str)):
+                w.guard(g)
+                waiting.remove(g)
+    ni = sum(1 for v in gp.wrt if v in gp.inputs)
+    results = []
+    for name, atoms, rowsum in (
+        ("_v", p.outputs, False),
+        ("_g0", p.grads[:ni], False),
+        ("_g1", p.grads[ni:], summed is not None),
+    ):
+        if not atoms and name != "_v":
+            results.append("None")
+            continue
+        text = w.read(atoms, full=True, wide=not rowsum) if atoms else f"{xp}.zeros((0, n))"
+        w.lines.append(f"    {name} = {text}{'[:, 0]' if rowsum else ''}")
+        if checks:
+            w.lines.append(f"    _bad = _bad | ~{xp}.isfinite({name}).all({'' if rowsum else 0})")
+        results.append(name if rowsum else "_v[0]" if name == "_v" and single else f"{name}.T")
+    w.lines.append(f"    return ({', '.join(results)}, _bad)")
+    text = "\n".join(w.lines) + "\n"
+    exec(compile(text, "<traced batch>", "exec"), w.ns)  # safe: generated names and numbers
+    return w.ns["traced_batch"], text, p

@@ -17,7 +17,7 @@ are not eager's (``math domain error``): on any arithmetic exception the call is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from autograd_mini import pycode
@@ -41,68 +41,18 @@ def _called(prim: Any) -> bool:
     return d is None or len(d.eqns) > 3
 
 
-def _tuple(names: Sequence[str]) -> str:
-    return ", ".join(names) + ("," if len(names) == 1 else "")
-
-
 def source(p: Program, kind: str, single: bool, mode: str, ns: dict[str, Any]) -> str:
     """The source of ``traced_<kind>`` (see the module docstring); names it binds go to ``ns``."""
-    grads: list[Atom] = list(p.grads)
+    grads: list[Atom] | None = None if kind == "forward" else list(p.grads)
     if kind == "sum":  # Σ over rows starts at 0.0: the final `add 0.0 g` is not needed
         defs = {e.out: e for e in p.eqns}
-        for j, g in enumerate(grads):
+        for j, g in enumerate(p.grads):
             e = defs.get(g) if isinstance(g, str) else None
             if e is not None and e.prim.name == "add" and e.ins[0] == 0.0:
-                grads[j] = e.ins[1]
-    depth = 2 if kind == "sum" else 1
-    pad = "    " * depth
-    after: dict[str, list[str]] = {}
-    first: list[str] = []
-    defined = {e.out for e in p.eqns}
-    for k, g in enumerate(p.guards):
-        lhs, rhs = (pycode.literal(a)[0] if not isinstance(a, str) else a for a in (g.lhs, g.rhs))
-        test = f"{lhs} {g.symbol} {rhs}"
-        check = [
-            f"if {'not ' if g.outcome else ''}({test}):",
-            f"    raise _guard({k}, {lhs}, {rhs})",
-        ]
-        last = max((a for a in (g.lhs, g.rhs) if a in defined), key=_position(p), default=None)
-        (after.setdefault(last, []) if isinstance(last, str) else first).extend(check)
-    guarded = [a for g in p.guards for a in (g.lhs, g.rhs) if a in defined]
-    targets = [*p.outputs, *grads, *guarded]
-    avail = {*p.inputs, *p.params, *p.seeds}
-    body, texts = pycode.write(p, mode, ns, targets, avail, depth, line=_lined, after=after)
-    n = len(p.outputs)
-    value = texts[0] if single else f"[{', '.join(texts[:n])}]"
-    gs = texts[n : n + len(grads)]
-    lines = [f"def traced_{kind}(xs, ps, ss):"]
-    lines += [
-        f"    {_tuple(names)} = {src}"
-        for names, src in ((p.params, "ps"), (p.seeds, "ss"))
-        if names
-    ]
-    if kind == "sum":
-        totals = [f"G{j}" for j in range(len(gs))]
-        lines += ["    _values = []", *(f"    {t} = 0.0" for t in totals)]
-        lines.append(f"    for {_tuple(p.inputs) if p.inputs else '_row'} in xs:")
-        lines += [pad + c for c in first] + body + [f"{pad}_values.append({value})"]
-        lines += [f"{pad}{t} += {e}" for t, e in zip(totals, gs, strict=True)]
-        lines.append(f"    return (_values, [{', '.join(totals)}])")
-    else:
-        if p.inputs:
-            lines.append(f"    {_tuple(p.inputs)} = xs")
-        lines += [pad + c for c in first] + body
-        lines.append(
-            f"    return {value}"
-            if kind == "forward"
-            else f"    return ({value}, [{', '.join(gs)}])"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _position(p: Program) -> Callable[[Atom], int]:
-    where = {e.out: i for i, e in enumerate(p.eqns)}
-    return lambda a: where[a]  # type: ignore[index]
+                grads[j] = e.ins[1]  # type: ignore[index]
+    return pycode.function_source(
+        p, f"traced_{kind}", mode, ns, grads=grads, rows=kind == "sum", single=single, line=_lined
+    )
 
 
 def _compiled(text: str, kind: str, ns: dict[str, Any]) -> Callable[..., Any]:
