@@ -27,7 +27,6 @@ inside ``f`` bake the traced value in as a constant.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, overload
 
@@ -40,6 +39,7 @@ from autograd_mini.compile.traced import (
 )
 from autograd_mini.engine import Value
 from autograd_mini.program import Program
+from autograd_mini.registry import _count_params
 
 __all__ = [
     "BatchResult",
@@ -78,16 +78,9 @@ def _check_count(n_inputs: object) -> int:
 
 def _count_from_signature(f: Callable[..., Any]) -> int:
     try:
-        sig = inspect.signature(f)
-    except (TypeError, ValueError):
-        raise TypeError("trace: give n_inputs (the signature of f cannot be read)") from None
-    count = 0
-    for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise TypeError("trace: f takes *args or **kwargs; give n_inputs")
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
-            count += 1
-    return count
+        return _count_params(f)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"trace: give n_inputs ({e})") from None
 
 
 @overload

@@ -1,20 +1,15 @@
-"""Array lowering, shared by the NumPy and JAX backends: a gradient program → the source of one
-function over a whole batch, ``traced_batch(X, ps, ss)``, written against an array module
-(``np`` or ``jnp``) and a backend's table of primitives.
+"""Array lowering, shared by the NumPy and JAX backends: a gradient program → one function over
+a whole batch, ``traced_batch(X, ps, ss)``, written against an array module (``np``, ``jnp``)
+and a backend's table of primitives.
 
-The program is first prepared by the shared passes (:func:`prepare`): composites without an
-entry expanded, parameter gradients summed over the rows (:func:`~.passes.row_sums`), sums of
-products as ``dot`` equations (unless ``exact``), common subexpressions and dead code removed;
-then grouped by depth (:func:`~.passes.levels`).  Each group is one array operation on a 2-D
-array: one row per equation, the batch along the columns (one column for values that are the
-same in every row: parameters, and what is computed from them alone).  A group reads its
-operands with a slice of the array that computed them when it can (a view), else gathers.
-
-* ``dot`` groups are matrix products: the positions where every equation reads the same
-  per-row value and its own parameter (or constant) are ``M @ R`` (a layer: weights times
-  activations, or the backward's transposed weights times gradients), the others elementwise;
-* ``rowdot`` groups whose operands form a grid (every ``a`` with every ``b``, a layer's weight
-  gradients) are ``A @ B.T``; ``rowsum`` groups are sums along the rows.
+After the shared passes (:func:`prepare`) the equations are grouped by depth
+(:func:`~.passes.levels`); each group is one array operation on a 2-D array: a row per
+equation, the batch along the columns (one column for what is the same in every row:
+parameters and what is computed from them alone).  A group reads its operands by slicing the
+array that computed them where it can (a view), else by gathering.  ``dot`` groups are matrix
+products where every equation reads the same per-row values with its own parameters or
+constants (a layer, forward ``W @ X`` and backward ``Wᵀ @ G``); ``rowdot`` groups of every
+``a`` with every ``b`` (a layer's weight gradients) are ``A @ Bᵀ``.
 
 Only generated names, integers and float literals reach the source; index arrays, constants
 and functions are bound in its namespace.
@@ -59,12 +54,7 @@ def builtin_name(prim: Primitive) -> str | None:
 
 def has_entry(prim: Primitive, backend: str) -> bool:
     """Whether ``prim`` runs as itself on ``backend`` (not expanded into its ``defn``)."""
-    return (
-        builtin_name(prim) is not None
-        or getattr(prim, backend, None) is not None
-        or prim.defn is None
-        or prim in (passes.DOT, passes.ROWDOT, passes.ROWSUM)
-    )
+    return prim.defn is None or getattr(prim, backend) is not None or bool(builtin_name(prim))
 
 
 def may_raise(prim: Primitive) -> bool:
@@ -76,9 +66,9 @@ def may_raise(prim: Primitive) -> bool:
 def prepare(
     gp: Program, backend: str | None, summed: int | None, exact: bool, one_each: bool = False
 ) -> Program:
-    """The gradient program ready for :func:`write` (see the module docstring): composites
-    without an entry of ``backend`` expanded (None: none); ``summed``: the index of the first
-    gradient to sum over the rows (None: per row)."""
+    """The gradient program for the array code: composites without an entry of ``backend``
+    expanded (None: none), gradients from index ``summed`` on summed over the rows (None: per
+    row), sums of products as dots (unless ``exact``), common subexpressions shared."""
     p = gp if backend is None else passes.expand(gp, lambda prim: has_entry(prim, backend))
     if summed is not None:
         p = passes.row_sums(p, summed)

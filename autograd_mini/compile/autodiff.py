@@ -1,19 +1,15 @@
-"""The reverse-mode transform: a :class:`~autograd_mini.program.Program` → its gradient program,
-a program of registry primitives only.
+"""The reverse-mode transform: a program → its gradient program, of registry primitives only.
 
-The gradient program computes the values (the forward equations, unchanged) and then walks the
-equations once, last to first, *inlining* each primitive's rule program (its derivative rule,
-traced once by the registry, restricted with :func:`~autograd_mini.pycode.keep_outputs` to the
-inputs whose gradient is needed) with the rule's ``g``, ``out``, ``x``, ``y`` replaced by the
-program's variables.  The rule's equations are marked ``ieee`` (inside a rule, arithmetic is
-IEEE's, as in eager backward).  A variable used more than once receives the sum of its
-contributions, added in the order eager adds them (reverse topological order, first input
-first), so lowering the gradient program to floats gives eager's very numbers.
+After the forward equations it walks them once, last to first, *inlining* each primitive's
+rule program (restricted with :func:`~autograd_mini.pycode.keep_outputs` to the inputs whose
+gradient is needed; ``g``, ``out``, ``x``, ``y`` renamed to the program's variables) as
+IEEE-marked equations.  A variable used more than once gets the sum of its contributions in
+the order eager adds them (reverse topological order, first input first), so on floats the
+gradient program gives eager's very numbers.
 
-Eager accumulates a gradient onto a scratch ``0.0`` (``0.0 + -0.0`` is ``0.0``): each wanted
-gradient ends with ``add 0.0 g``, so every backend gives eager's sign of zero.  (Interior
-gradients skip it: rules are linear in ``g``, so a ``-0.0`` there changes no value, only the
-sign of a zero that the final addition normalises.)
+Eager adds a gradient onto a scratch ``0.0`` (``0.0 + -0.0`` is ``0.0``): each wanted gradient
+ends with ``add 0.0 g``.  (Inner gradients need not: rules are linear in ``g``, so there a
+``-0.0`` changes only the sign of zeros that this last addition normalises.)
 """
 
 from __future__ import annotations

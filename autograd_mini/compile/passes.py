@@ -1,19 +1,9 @@
 """Passes: functions from :class:`~autograd_mini.program.Program` to Program that every backend
-shares, each testable alone on the printed program.
-
-* :func:`fold` — constant folding, exact only: equations of constants evaluated, a select on a
-  known condition, ``x * 1.0`` and ``x / 1.0`` → ``x`` (never ``x + 0.0`` → ``x``: it turns
-  ``-0.0`` into ``0.0``; never ``x * 0.0`` → ``0``: NaN and inf);
-* :func:`dce` — dead-code elimination; :func:`cse` — common subexpressions;
-* :func:`expand` — composite primitives a backend has no entry for, as their ``defn``;
-* :func:`dots` — a tree of additions whose terms are products → one :data:`DOT` equation
-  (Σ aᵢ·bᵢ: a layer's Σ wᵢⱼ·xᵢ + bⱼ, or the backward's accumulations), which array backends
-  group into matrix products;
-* :func:`row_sums` — for a batch's parameter gradients summed over its rows: the sum pushed
-  into the gradient's own terms, a product of two per-row values becoming a :data:`ROWDOT`
-  (a dot product over the rows: together, a matrix product);
-* :func:`levels` — grouping by depth: independent equations of one primitive, run as one
-  array operation.
+shares, each testable alone on the printed program: :func:`fold` (constants, exactly),
+:func:`dce`, :func:`cse`, :func:`expand` (composites as their ``defn``), :func:`dots` (sums of
+products as :data:`DOT`: a layer's Σ wᵢⱼ·xᵢ + bⱼ, the backward's accumulations — array
+backends make them matrix products), :func:`row_sums` (a batch's parameter gradients summed
+over its rows: :data:`ROWDOT`) and :func:`levels` (grouping by depth).
 """
 
 from __future__ import annotations
@@ -78,8 +68,10 @@ _COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 
 
 def fold(p: Program) -> Program:
-    """Constant folding (see the module docstring).  A folded value whose only use is the
-    equation it folds into takes that equation's name (``g4 = mul 1.0 t1`` → ``g4 = …``)."""
+    """Constant folding, exact only: equations of constants evaluated, a select on a known
+    condition, ``x * 1.0`` and ``x / 1.0`` → ``x`` (never ``x + 0.0`` → ``x``: -0.0 + 0.0 is
+    0.0; never ``x * 0.0`` → 0: NaN, inf).  A folded value read only by the equation folding
+    into it takes that equation's name (``g4 = mul 1.0 t1`` → ``g4 = …``)."""
     uses = _uses(p)
     alias: dict[str, Atom] = {}
     truth: dict[str, bool] = {}
@@ -204,8 +196,8 @@ def dots(p: Program) -> Program:
                 terms.append(a)
         if len(terms) >= 3 or sum(only(t, mul) for t in terms) >= 2:
             trees[e.out] = terms
-    taken = {t for terms in trees.values() for t in terms if only(t, mul)}
-    taken.update(a for out in trees for a in _inner_adds(out, defs, inner))
+    # every inner add is in a tree of three terms or more: all are taken, as are its products
+    taken = inner | {t for terms in trees.values() for t in terms if only(t, mul)}
     out = []
     for e in p.eqns:
         if e.out in taken:
@@ -217,16 +209,6 @@ def dots(p: Program) -> Program:
             e = Eqn(DOT, tuple(pairs), e.out, e.ieee)
         out.append(e)
     return replace(p, eqns=tuple(out))
-
-
-def _inner_adds(out: str, defs: dict[str, Eqn], inner: set[str]) -> list[str]:
-    found, stack = [], [out]
-    while stack:
-        for a in defs[stack.pop()].ins:
-            if isinstance(a, str) and a in inner:
-                found.append(a)
-                stack.append(a)
-    return found
 
 
 def row_vars(p: Program) -> set[str]:

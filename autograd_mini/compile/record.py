@@ -1,14 +1,9 @@
 """Recording: run ``f`` once on placeholder Values and keep what it built as a
-:class:`~autograd_mini.program.Program` of registry primitives.
-
-Comparisons of Values made while ``f`` runs (``<`` … ``!=``, ``max``/``min``, ``bool(v)``) are
-seen through the engine's comparison hook and become the program's guards; nothing about
-:class:`~autograd_mini.engine.Value` is patched.  Every later stage reads the program only.
-
-Only Python floats leave this module as constants: a constant's data is converted here, at the
-trace boundary, and anything that is not a real number is refused with a TypeError naming the
-constant, so no object's ``repr`` can reach generated source.  One walk over the graph, one
-equation per operation: time and memory linear in the graph's size.
+:class:`~autograd_mini.program.Program` of registry primitives, in time and memory linear in
+the graph's size.  Comparisons of Values (``<`` … ``!=``, ``max``/``min``, ``bool(v)``) are
+seen through the engine's comparison hook and become the program's guards.  Only Python floats
+leave as constants: anything else is refused with a TypeError naming the constant, so no
+object's ``repr`` can reach generated source.
 """
 
 from __future__ import annotations
@@ -49,23 +44,21 @@ def constant_float(x: object, what: str) -> float:
 
 def _outputs(result: object) -> tuple[list[Value | float], int | None]:
     """``f``'s result as a list of outputs, and their count (None: one Value or number)."""
-    items: Sequence[Any]
-    if isinstance(result, (Value, numbers.Real)):
-        items, count = [result], None
-    elif isinstance(result, (list, tuple)):
-        items, count = result, len(result)
-    else:
+    one = isinstance(result, (Value, numbers.Real))
+    if not one and not isinstance(result, (list, tuple)):
         raise TypeError(
             f"trace: f must return a Value, a number or a list of them, got {type(result).__name__}"
         )
-    outputs: list[Value | float] = []
+    items: Sequence[Any] = [result] if one else result  # type: ignore[assignment]
     for k, r in enumerate(items):
         if not isinstance(r, (Value, numbers.Real)):
             raise TypeError(
                 f"trace: output {k} of f must be a Value or a number, got {type(r).__name__}"
             )
-        outputs.append(r if isinstance(r, Value) else constant_float(r, f"output {k}"))
-    return outputs, count
+    outputs = [
+        r if isinstance(r, Value) else constant_float(r, f"output {k}") for k, r in enumerate(items)
+    ]
+    return outputs, None if one else len(items)
 
 
 def record(

@@ -20,6 +20,7 @@ This module imports jax only inside its functions.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,7 +52,7 @@ def float64(jax: Any) -> Any:
 
 
 def _host(jax: Any, fn: Callable[..., float], nin: int) -> Callable[..., Any]:
-    """``fn`` element by element on the host via ``jax.pure_callback``; where it raises, NaN
+    """``fn`` element by element on the host via ``jax.pure_callback``; NaN where it raises
     (the batch then redoes that row in float code, which raises)."""
     import numpy as np
 
@@ -59,22 +60,20 @@ def _host(jax: Any, fn: Callable[..., float], nin: int) -> Callable[..., Any]:
         try:
             return fn(*xs)
         except Exception:  # the row's own error is raised by the float code afterwards
-            return float("nan")
+            return math.nan
 
     ufunc = np.frompyfunc(safe, nin, 1)
 
     def call(*xs: Any) -> Any:
-        jnp = jax.numpy
-        arrs = [jnp.asarray(x) for x in xs]
-        dtype = jnp.result_type(*arrs, float)
-        shape = jnp.broadcast_shapes(*(a.shape for a in arrs))
-        result = jax.ShapeDtypeStruct(shape, dtype)
+        arrs = [jax.numpy.asarray(x) for x in xs]
+        dtype = jax.numpy.result_type(*arrs, float)
+        shape = jax.ShapeDtypeStruct(jax.numpy.broadcast_shapes(*(a.shape for a in arrs)), dtype)
 
-        def host(*values: Any) -> Any:  # under vmap, with a batch axis in front
-            out = np.asarray(ufunc(*values), dtype=dtype)
-            return np.broadcast_to(out, np.broadcast_shapes(*(np.shape(v) for v in values)))
+        def host(*v: Any) -> Any:  # under vmap with a batch axis in front: shapes from v
+            out = np.asarray(ufunc(*v), dtype=dtype)
+            return np.broadcast_to(out, np.broadcast_shapes(*map(np.shape, v)))
 
-        return jax.pure_callback(host, result, *arrs, vmap_method="broadcast_all")
+        return jax.pure_callback(host, shape, *arrs, vmap_method="broadcast_all")
 
     return call
 

@@ -1,17 +1,12 @@
 """The Python backend: a program → a Python function ``traced_<kind>(xs, ps, ss)``, written by
-:mod:`autograd_mini.pycode` from the primitives' ``py`` templates, compiled once.
+:mod:`autograd_mini.pycode` from the primitives' ``py`` templates and compiled once: ``forward``
+(the value), ``grad`` (value and gradients), ``sum`` (a loop over rows, the gradients summed
+in locals).  One line per forward value and per gradient; a rule's other equations inline.
 
-Kinds: ``forward`` (the value), ``grad`` (the value and the gradients of a gradient program),
-``sum`` (a loop over rows, each row's value and the gradients summed in locals).  One line per
-forward value (``v2 = v0 * v1``) and per gradient (``g4 = 1.0 - v5 * v5``); a rule's other
-equations are written inside the expression that uses them.  A guard is checked right after
-its last operand is computed.
-
-Templates raise where IEEE arithmetic gives ±inf or NaN (``1.0 / 0.0``), and their messages
-are not eager's (``math domain error``): on any arithmetic exception the call is redone by the
-*exact* version of the same program, where each forward equation calls the primitive's checked
-``forward`` (eager's exception and message) and each rule equation its ``ieee`` function
-(eager's IEEE result), so results and errors are eager's either way.
+Templates raise where IEEE arithmetic gives ±inf or NaN (``1.0 / 0.0``), with other messages
+than eager's: on an arithmetic exception the call is redone by the *exact* version of the same
+program, whose forward equations call the primitives' checked ``forward`` (eager's exceptions)
+and rule equations their ``ieee`` functions (eager's IEEE results).
 """
 
 from __future__ import annotations

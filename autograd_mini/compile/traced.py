@@ -345,50 +345,37 @@ class Traced:
         runner = self._get(backend, mode, bool(seeds), bool(per_sample), method, exact)
         try:
             values, gin, gpar, bad = runner(arr, ps, seeds)
-        except Exception:  # a user op's forward raised inside the batch: find its row
-            self._check_rows(arr, ps, range(arr.shape[0]))
-            raise
-        if bad.any():  # a row's float code may raise (then it does), or give inf or NaN
-            self._check_rows(arr, ps, np.flatnonzero(bad).tolist())
+        except Exception:  # a user op's forward raised in the batch: its row raises it below
+            bad = None
+        if bad is None or bad.any():  # a row's float code may raise, or give inf or NaN
             return self._batch_by_rows(np, arr, mode, per_sample, grad_outputs, ps.tolist())
         return BatchResult(values, gin, gpar, mode)
 
     # --- helpers ---
     def _batch_by_rows(
-        self,
-        np: Any,
-        arr: Any,
-        wrt: str,
-        per_sample: bool,
-        grad_outputs: Sequence[float] | None,
-        ps: list[float],
+        self, np: Any, arr: Any, wrt: str, per_sample: bool, seeds: Any, ps: list[float]
     ) -> BatchResult:
-        """:meth:`batch` computed row by row with :meth:`value_and_grad`: where a row gives
-        inf or NaN, eager's very numbers (the array code's may differ there)."""
-        n, ni = arr.shape[0], self.n_inputs
-        rows = [
-            self.value_and_grad(row, wrt=wrt, grad_outputs=grad_outputs, param_values=ps)  # type: ignore[arg-type]
-            for row in arr.tolist()
-        ]
-        shape = (n,) if self.n_outputs is None else (n, self.n_outputs)
-        value = np.array([v for v, _ in rows], dtype=np.float64).reshape(shape)
-        grads = np.array([g for _, g in rows], dtype=np.float64).reshape(n, -1)
-        grad = None if wrt == "params" else grads[:, :ni]
-        per = grads[:, ni if wrt == "all" else 0 :]
-        param_grad = None if wrt == "inputs" else per if per_sample else per.sum(axis=0)
-        return BatchResult(value, grad, param_grad, wrt)
-
-    def _check_rows(self, arr: Any, ps: Sequence[float], rows: Any) -> None:
-        """Run the float code on the given rows of ``arr``: the first that raises (a domain
-        error, another branch) raises, with its row in a note."""
-        forward = self._get("python", "forward", "all", False)[0]
-        for k in rows:
+        """:meth:`batch` row by row with :meth:`value_and_grad`: the first row on which the
+        float code raises raises (with its row in a note), else eager's very numbers (where a
+        row gives inf or NaN, the array code's may differ)."""
+        rows = []
+        for k, row in enumerate(arr.tolist()):
             try:
-                forward(arr[k].tolist(), ps, ())
+                rows.append(self.value_and_grad(row, wrt=wrt, grad_outputs=seeds, param_values=ps))  # type: ignore[arg-type]
             except Exception as error:
-                if hasattr(error, "add_note"):
+                if hasattr(error, "add_note"):  # Python 3.11+
                     error.add_note(f"(in row {k} of the batch)")
                 raise
+        n, ni = arr.shape[0], self.n_inputs
+        value = np.array([v for v, _ in rows], dtype=np.float64).reshape(n, -1)
+        grads = np.array([g for _, g in rows], dtype=np.float64).reshape(n, -1)
+        per = grads[:, ni if wrt == "all" else 0 :]
+        return BatchResult(
+            value[:, 0] if self.n_outputs is None else value,
+            None if wrt == "params" else grads[:, :ni],
+            None if wrt == "inputs" else per if per_sample else per.sum(axis=0),
+            wrt,
+        )
 
     def _param_array(self, np: Any, values: Sequence[float] | None) -> Any:
         """The parameter values as a float64 array (one conversion for the whole list)."""
