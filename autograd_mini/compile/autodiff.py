@@ -14,8 +14,11 @@ ends with ``add 0.0 g``.  (Inner gradients need not: rules are linear in ``g``, 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from autograd_mini.program import Atom, Eqn, Program
 from autograd_mini.pycode import keep_outputs
@@ -41,11 +44,10 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
     needs = needs_of(program, wrt)
     eqns = list(program.eqns)
     grad: dict[str, Atom] = {}
-    count = [0]
+    ids = itertools.count(1)
 
     def fresh(stem: str = "t") -> str:
-        count[0] += 1
-        return f"{stem}{count[0]}"
+        return f"{stem}{next(ids)}"
 
     def contribute(var: str, c: Atom) -> None:
         current = grad.get(var)
@@ -61,15 +63,14 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
     for result, w in zip(program.outputs, weights, strict=True):
         if isinstance(result, str) and result in needs:
             contribute(result, w)
-    rules: dict[tuple[int, tuple[bool, ...]], Program] = {}
+    rules: dict[tuple[Any, tuple[bool, ...]], Program] = {}
     for eqn in reversed(program.eqns):
         if eqn.out not in grad:
             continue
         mask = tuple(isinstance(a, str) and a in needs for a in eqn.ins)
-        key = (id(eqn.prim), mask)
-        rule = rules.get(key)
-        if rule is None:
-            rule = rules[key] = keep_outputs(eqn.prim.rule_program(), mask)
+        if (eqn.prim, mask) not in rules:
+            rules[eqn.prim, mask] = keep_outputs(eqn.prim.rule_program(), mask)
+        rule = rules[eqn.prim, mask]
         env: dict[str, Atom] = dict(
             zip(rule.inputs, (grad[eqn.out], eqn.out, *eqn.ins), strict=True)
         )
@@ -92,22 +93,9 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
     for w in wrt:
         g = grad.get(w, 0.0)
         if isinstance(g, str):
-            final = fresh("d")
-            eqns.append(Eqn(OPS["add"], (0.0, g), final, ieee=True))
-            g = final
-        else:
-            g = 0.0 + g
-        grads.append(g)
-    return Program(
-        inputs=program.inputs,
-        params=program.params,
-        eqns=tuple(eqns),
-        outputs=program.outputs,
-        guards=program.guards,
-        seeds=seeds,
-        grads=tuple(grads),
-        wrt=tuple(wrt),
-    )
+            eqns.append(Eqn(OPS["add"], (0.0, g), fresh("d"), ieee=True))
+        grads.append(eqns[-1].out if isinstance(g, str) else 0.0 + g)
+    return replace(program, eqns=tuple(eqns), seeds=seeds, grads=tuple(grads), wrt=tuple(wrt))
 
 
 def _grad_name(var: str) -> str:

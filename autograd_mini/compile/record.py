@@ -106,18 +106,17 @@ def record(
         else:  # computed from constants only (or a leaf): its value now, as a float
             label = f" (label {node.label!r})" if node.label else ""
             atom[node] = constant_float(node._data, f"constant node {i}{label}")
-    guards = []
-    for a, symbol, b, outcome in comparisons:
-        lhs, rhs = (atom[x] if isinstance(x, Value) else x for x in (a, b))
-        if isinstance(lhs, str) or isinstance(rhs, str):  # else it can never change
-            guards.append(Guard(lhs, symbol, rhs, outcome))  # type: ignore[arg-type]
-    n = len(placeholders)
+
+    def as_atom(x: object) -> Atom:
+        return atom[x] if isinstance(x, Value) else x  # type: ignore[return-value]
+
+    guards = [Guard(as_atom(a), s, as_atom(b), out) for a, s, b, out in comparisons]
     program = Program(
-        inputs=tuple(f"v{i}" for i in range(n)),
-        params=tuple(f"v{n + j}" for j in range(len(params))),
+        inputs=tuple(atom[v] for v in placeholders),  # type: ignore[misc]
+        params=tuple(atom[p] for p in params),  # type: ignore[misc]
         eqns=tuple(eqns),
-        outputs=tuple(atom[o] if isinstance(o, Value) else o for o in outputs),
-        guards=tuple(guards),
+        outputs=tuple(map(as_atom, outputs)),
+        guards=tuple(g for g in guards if isinstance(g.lhs, str) or isinstance(g.rhs, str)),
     )
     return program, count
 
