@@ -219,9 +219,7 @@ class _Writer:
             terms.insert(
                 0, f"{matrix}.reshape({m}, {len(shared)}) @ {self.read(shared, full=True)}"
             )
-        if len(rest) == 1:
-            terms.append(f"{self.read(rest[0][0])} * {self.read(rest[0][1])}")
-        elif rest:  # (m, k, ·) gathers, multiplied and summed over k
+        if rest:  # (m, k, ·) gathers, multiplied and summed over k
             k = len(rest)
             wide = any(self.is_wide(x) for a, b in rest for x in (*a, *b))
             w = "n" if wide else "1"

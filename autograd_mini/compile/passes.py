@@ -223,8 +223,8 @@ def row_vars(p: Program) -> set[str]:
 
 def row_sums(p: Program, first: int) -> Program:
     """``p`` with its gradients from index ``first`` on (the parameters') summed over a batch's
-    rows, the sum pushed through additions and into products: Σ(a + b) = Σa + Σb,
-    Σ(s·a) = s·Σa for s the same in every row, Σ(a·b) = ``rowdot a b``."""
+    rows, the sum pushed through additions into products: Σ(a + b) = Σa + Σb, Σ(a·b) =
+    ``rowdot a b`` (the rows' dot product), else ``rowsum``."""
     rows, defs = row_vars(p), {e.out: e for e in p.eqns}
     add, mul = OPS["add"], OPS["mul"]
     eqns = list(p.eqns)
@@ -245,9 +245,6 @@ def row_sums(p: Program, first: int) -> Program:
             result = new(add, tuple(x if x == 0.0 else summed(x, depth + 1) for x in e.ins))
         elif e.prim is mul and all(x in rows for x in e.ins):
             result = new(ROWDOT, e.ins)
-        elif e.prim is mul:
-            x, y = e.ins
-            result = new(mul, (summed(x, depth + 1), y) if x in rows else (x, summed(y, depth + 1)))
         else:
             result = new(ROWSUM, (a,))
         memo[a] = result

@@ -1,25 +1,19 @@
-"""The JAX backend: the table from primitive to ``jax.numpy`` function, the batch driver and
-:meth:`Traced.to_jax <autograd_mini.compile.traced.Traced.to_jax>`.
+"""The JAX backend: its table of primitives, the batch driver and ``Traced.to_jax``.
 
-The table: the vocabulary's arithmetic (``jnp.add``, ``jnp.where``, …); a primitive's ``jax``
-entry (``"tanh"`` is ``jnp.tanh``, ``"scipy.special.erf"`` is ``jax.scipy.special.erf``, or a
-user's ``defop(..., jax=...)``); a composite without one is its ``defn``, so JAX computes the
-op's own formula (gelu is x/2·(1 + erf(x/√2)), as eager); anything else is the float function
-on the host, element by element, through ``jax.pure_callback`` (slower).
-
-``batch(backend="jax")`` lowers the *gradient program* (:mod:`.arrays`, as NumPy) and
-``jax.jit``-compiles it, inside ``jax.enable_x64(True)``: float64 for this computation only,
-the user's JAX configuration untouched.  No ``jax.grad``: gradients are our rules'.
-
-``to_jax()`` lowers the recorded program with each primitive a ``jax.custom_jvp`` whose
-derivative is the primitive's rule program (lowered with the same table, so every order
-follows our conventions), in the dtype the user's JAX setting gives.
-
-This module imports jax only inside its functions.
+The table: the vocabulary's arithmetic (``jnp.add``, …); a primitive's ``jax`` entry (``"tanh"``
+is ``jnp.tanh``, ``"scipy.special.erf"`` is ``jax.scipy.special.erf``, or a user's
+``defop(..., jax=...)``); a composite without one is its ``defn``, so JAX computes the op's own
+formula (gelu as x/2·(1 + erf(x/√2)), as eager); anything else is the float function on the
+host, element by element, through ``jax.pure_callback`` (slower).  ``batch(backend="jax")``
+lowers the *gradient program* (no ``jax.grad``) and jit-compiles it inside
+``jax.enable_x64(True)``, leaving the user's configuration alone.  ``to_jax()`` lowers the
+recorded program, each primitive a ``jax.custom_jvp`` whose derivative is its rule program.
+jax is imported only inside functions.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections.abc import Callable, Sequence
@@ -78,13 +72,6 @@ def _host(jax: Any, fn: Callable[..., float], nin: int) -> Callable[..., Any]:
     return call
 
 
-def _resolve(jax: Any, name: str) -> Any:
-    target = jax.numpy if "." not in name else jax
-    for part in name.split("."):
-        target = getattr(target, part)
-    return target
-
-
 def _plain(jax: Any, prim: Primitive, ieee: bool = True) -> Callable[..., Any]:
     """The table entry of ``prim``: a function of jax arrays (see the module docstring)."""
     jnp = jax.numpy
@@ -92,7 +79,7 @@ def _plain(jax: Any, prim: Primitive, ieee: bool = True) -> Callable[..., Any]:
     if name is not None:
         return getattr(jnp, name)  # type: ignore[no-any-return]
     if isinstance(prim.jax, str):
-        return _resolve(jax, prim.jax)  # type: ignore[no-any-return]
+        return functools.reduce(getattr, prim.jax.split("."), jax if "." in prim.jax else jax.numpy)
     if prim.jax is not None:
         fn = prim.jax
         return lambda *xs: jnp.broadcast_to(fn(*xs), jnp.broadcast_shapes(*map(jnp.shape, xs)))

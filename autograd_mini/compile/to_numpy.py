@@ -1,15 +1,12 @@
-"""The NumPy backend of ``Traced.batch``: the table from primitive to NumPy function, and the
-driver around the batch function :mod:`.arrays` writes.
+"""The NumPy backend of ``Traced.batch``: its table of primitives and its driver.
 
-The table: the vocabulary's arithmetic (``np.add``, ``np.where``, ``np.less``, …); a
-primitive's ``numpy`` entry, a NumPy function bit-for-bit equal to its float forward
-(``np.sqrt``, ``np.fabs``) or a user's ``defop(..., numpy=...)``; a composite without one is
-its ``defn`` (expanded by :func:`~.passes.expand`); anything else, the float function itself
-element by element (``math.tanh``, ``math.exp``: NumPy's own differ from ``math`` in the last
-bit, which ``1 − tanh²`` near saturation magnifies to 1e-9) — a forward equation with the
-checked ``forward`` (its error stops the batch, which then finds the row), a rule's with
-``ieee``.  Arithmetic runs with NumPy's floating-point warnings off: IEEE results, as rules
-compute them; the rows whose float code may raise are redone by the caller.
+The table: the vocabulary's arithmetic (``np.add``, ``np.where``, …); a primitive's ``numpy``
+entry, chosen to equal its float forward bit for bit (``np.sqrt``, ``np.fabs``), or a user's
+``defop(..., numpy=...)``; a composite without one is its ``defn``; anything else is the float
+function element by element (``math.tanh``: NumPy's own differs in the last bit, which
+``1 − tanh²`` near saturation magnifies to 1e-9) — ``forward`` for a forward equation,
+``ieee`` for a rule's.  It runs with NumPy's floating-point warnings off (IEEE results); the
+rows whose float code may raise are redone by the caller.
 """
 
 from __future__ import annotations

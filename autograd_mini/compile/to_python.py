@@ -30,8 +30,8 @@ def _lined(var: str) -> bool:
 
 
 def _called(prim: Any) -> bool:
-    """Whether the code calls ``prim``: unless it is a composite of at most three primitives,
-    which is written out (``v5 = 0.0 if v4 <= 0.0 else v4``: cheaper than a call)."""
+    """Whether the code calls ``prim``: not a composite of ≤ 3 primitives (``relu`` is cheaper
+    written out: ``v5 = 0.0 if v4_0 else v4``)."""
     d = prim.defn_program()
     return d is None or len(d.eqns) > 3
 
@@ -59,7 +59,7 @@ def _compiled(text: str, kind: str, ns: dict[str, Any]) -> Callable[..., Any]:
 def compile_python(
     p: Program, kind: str, single: bool, guard_error: Callable[..., Exception]
 ) -> tuple[Callable[..., Any], str]:
-    """``(fn, source)``: ``fn(xs, ps, ss)`` runs the fast code and, on an arithmetic exception,
+    """``(fn, source)``: ``fn(xs, ps, ss)`` runs the fast code, or on an arithmetic exception
     the exact code (compiled then, once)."""
 
     def namespace() -> dict[str, Any]:

@@ -184,20 +184,15 @@ class Traced:
         )
 
     def to_jax(self) -> Callable[..., Any]:
-        """The traced function as a pure JAX function ``fn(inputs, params=None)``: ``inputs``
-        an array of shape (n_inputs,), ``params`` (n_params,) (None: the parameters' values
-        now); returns a scalar, or shape (m,) for a list-valued ``f``.  ``jax.jit``,
-        ``jax.grad``, ``jax.vmap`` (and forward mode) apply, and its derivatives are ours:
-        each primitive is a ``jax.custom_jvp`` whose derivative is the primitive's rule.
-
-        It computes in the dtype JAX gives Python floats: float32 unless the user enabled
-        float64 (``jax.config.update("jax_enable_x64", True)``, or inside
-        ``with jax.enable_x64(True):``), when ``jax.grad`` equals :meth:`value_and_grad` to
-        1e-12.  A user op without ``jax=`` runs on the host through ``jax.pure_callback``
-        (slower; give ``defop(..., jax=...)`` to make it native).  Guards: called with concrete
-        inputs, a broken guard raises :class:`TraceGuardError`; under ``jit``/``vmap`` it
-        cannot raise, so the value (and every gradient) is NaN for inputs on another branch.
-        """
+        """The traced function as a pure JAX function ``fn(inputs, params=None)`` (shapes
+        (n_inputs,) and (n_params,); None: the parameters' values now) returning a scalar, or
+        (m,) for a list-valued ``f``.  ``jax.jit``, ``grad``, ``vmap`` and forward mode apply,
+        with our derivatives (each primitive a ``jax.custom_jvp`` of its rule).  It computes in
+        JAX's dtype for Python floats: float32, unless float64 is enabled (globally, or inside
+        ``with jax.enable_x64(True):``), then ``jax.grad`` equals :meth:`value_and_grad` to
+        1e-12.  A user op without ``jax=`` runs on the host (``jax.pure_callback``, slower).
+        Guards: with concrete inputs a broken one raises :class:`TraceGuardError`; under
+        ``jit``/``vmap`` it cannot, so value and gradients are NaN there."""
         run = to_jax.lower(self.program)
         jax = to_jax.load_jax()
         jnp = jax.numpy
@@ -277,10 +272,8 @@ class Traced:
         grad_outputs: Sequence[float] | None = None,
         param_values: Sequence[float] | None = None,
     ) -> tuple[list[Output], list[float]]:
-        """``(values, summed)``: the value of ``f`` on each row of inputs, and
-        Σ_rows ∂value/∂p for each parameter — a training step's losses and gradient in one
-        compiled loop, with the gradient sums kept in local variables.
-
+        """``(values, summed)``: ``f`` on each row of inputs, and Σ_rows ∂value/∂p for each
+        parameter — a training step in one compiled loop, the sums in local variables.
         ``grad_outputs`` weights the outputs as in :meth:`value_and_grad` (required for a
         list-valued ``f``; e.g. ``[1/n, 0.0]`` for ``f`` returning ``[loss, score]``)."""
         seeds = self._seeds(grad_outputs)
@@ -300,25 +293,21 @@ class Traced:
         backend: Literal["numpy", "jax"] = "numpy",
         exact: bool = False,
     ) -> BatchResult:
-        """Run the gradient program over the rows of ``X`` (shape (n, n_inputs)) at once, with
-        NumPy arrays (the batch on one axis).  See :class:`BatchResult`.
+        """The gradient program over the rows of ``X`` (shape (n, n_inputs)) at once, with
+        NumPy (see :class:`BatchResult`): each group of equations of one primitive at one depth
+        is one operation, sums of products are matrix products (another order of addition), so
+        results equal :meth:`value_and_grad` row by row to 1e-12; ``exact=True`` keeps eager's
+        sums: values and per-row gradients bit for bit (slower; summed parameter gradients are
+        sums in another order either way).  ``method="nodes"``: an operation per equation.  A
+        row on which the float code raises (a domain error, another branch) raises that error,
+        its row number in a note.  Needs NumPy (``pip install autograd_mini[numpy]``).
 
-        The values and gradients equal :meth:`value_and_grad` row by row to 1e-12: the array
-        code is the same gradient program, with each group of equations of one primitive at
-        one depth as one NumPy operation and sums of products as matrix products (which add
-        in another order).  ``exact=True`` keeps eager's order of every sum, so values and
-        per-row gradients are eager's bit for bit (slower; parameter gradients summed over the
-        rows are sums in another order either way).  ``method="nodes"``: one NumPy operation
-        per equation.  A row on which the float code would raise (a domain error, another
-        branch) makes ``batch`` raise that same exception, with the row number in a note.
-        Needs NumPy (``pip install autograd_mini[numpy]``).
-
-        ``backend="jax"``: the same gradient program lowered to ``jax.numpy`` and compiled by
-        ``jax.jit`` once per ``wrt``/``per_sample`` (and again by JAX per batch shape); it runs
-        in float64 (scoped: the user's JAX settings are untouched), equal to eager to 1e-12 —
-        except that XLA on CPU flushes subnormal numbers (below 2.2e-308) to zero.  With
-        several ``jax.devices()`` and a number of rows they divide, the rows are split across
-        them.  Returns jax arrays.  Needs jax (``pip install autograd_mini[jax]``).
+        ``backend="jax"``: the same program in ``jax.numpy``, jit-compiled once per
+        ``wrt``/``per_sample`` (and per batch shape), run in float64 (scoped: the user's JAX
+        settings are untouched): eager to 1e-12, except that XLA on CPU flushes subnormal
+        numbers (below 2.2e-308) to zero.  Rows are split across several ``jax.devices()``
+        when their number divides the rows.  Returns float64 jax arrays (outside a float64
+        context, convert them with ``np.asarray`` before computing: JAX would use float32).
         """
         if method not in ("levels", "nodes"):
             raise ValueError(f"batch: method must be 'levels' or 'nodes', got {method!r}")
@@ -425,8 +414,7 @@ def _check_wrt(wrt: object) -> str:
 
 
 def _default_example(i: int) -> float:
-    """Placeholder data: positive, non-integer and different per input, so that ``log``,
-    ``sqrt``, ``x / (x - y)`` and non-integer powers are defined while tracing."""
+    """Placeholder data: positive, non-integer, different per input (log, sqrt, x / (x - y))."""
     return 0.5 + 0.1 * i if i < 10 else 0.5 + 1.0 / (i + 2)
 
 
