@@ -82,7 +82,7 @@ def fold(p: Program) -> Program:
         name = e.prim.name
         value: Atom | None = None
         if name == "select" and ins[0] in truth:
-            value = ins[1] if truth[ins[0]] else ins[2]  # type: ignore[index]
+            value = ins[1] if truth[ins[0]] else ins[2]
         elif all(not isinstance(a, str) for a in ins):
             fn = e.prim.ieee if e.ieee else e.prim.forward
             try:

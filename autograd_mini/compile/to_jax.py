@@ -39,10 +39,8 @@ def load_jax() -> Any:
 
 def float64(jax: Any) -> Any:
     """A context in which JAX computes in float64 (this thread only, until it exits)."""
-    scope = getattr(jax, "enable_x64", None)
-    if scope is None:  # jax < 0.4.36
-        from jax.experimental import enable_x64 as scope
-    return scope(True)
+    scope: Any = getattr(jax, "enable_x64", None)
+    return (jax.experimental.enable_x64 if scope is None else scope)(True)  # older: experimental
 
 
 def _host(jax: Any, fn: Callable[..., float], nin: int) -> Callable[..., Any]:
@@ -79,7 +77,8 @@ def _plain(jax: Any, prim: Primitive, ieee: bool = True) -> Callable[..., Any]:
     if name is not None:
         return getattr(jnp, name)  # type: ignore[no-any-return]
     if isinstance(prim.jax, str):
-        return functools.reduce(getattr, prim.jax.split("."), jax if "." in prim.jax else jax.numpy)
+        module = jax if "." in prim.jax else jax.numpy
+        return functools.reduce(getattr, prim.jax.split("."), module)  # type: ignore[no-any-return]
     if prim.jax is not None:
         fn = prim.jax
         return lambda *xs: jnp.broadcast_to(fn(*xs), jnp.broadcast_shapes(*map(jnp.shape, xs)))
@@ -124,7 +123,7 @@ def differentiable(jax: Any, prim: Primitive) -> Callable[..., Any]:
 
     f.defjvp(jvp)
     _DIFFERENTIABLE[prim] = f
-    return f
+    return f  # type: ignore[no-any-return]
 
 
 def lower(program: Program) -> Callable[[Any, Any], tuple[Any, Any]]:

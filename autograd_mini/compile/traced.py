@@ -418,9 +418,7 @@ def _default_example(i: int) -> float:
     return 0.5 + 0.1 * i if i < 10 else 0.5 + 1.0 / (i + 2)
 
 
-def _floats(
-    xs: object, n: int, what: str, count: str = "{what}: expected {n} numbers"
-) -> list[float]:
+def _floats(xs: Any, n: int, what: str, count: str = "{what}: expected {n} numbers") -> list[float]:
     """``xs`` as a list of ``n`` floats: TypeError for anything but a sequence of real numbers
     (a dict or a set too: their order is not the caller's), :class:`InputCountError`
     (``count`` says what was expected) for another length."""
@@ -429,5 +427,5 @@ def _floats(
     if len(xs) != n:
         raise InputCountError(f"{count.format(what=what, n=n)}, got {len(xs)}")
     if type(xs) is list and set(map(type, xs)) <= {float}:
-        return xs  # type: ignore[return-value]
-    return [as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]  # type: ignore[attr-defined]
+        return xs
+    return [as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]
