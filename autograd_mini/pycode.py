@@ -334,7 +334,7 @@ def function_source(
         lines.append(
             f"    return {value}" if grads is None else f"    return ({value}, [{', '.join(gs)}])"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def _names(names: Sequence[str]) -> str:
