@@ -422,10 +422,10 @@ def _floats(xs: Any, n: int, what: str, count: str = "{what}: expected {n} numbe
     """``xs`` as a list of ``n`` floats: TypeError for anything but a sequence of real numbers
     (a dict or a set too: their order is not the caller's), :class:`InputCountError`
     (``count`` says what was expected) for another length."""
+    if type(xs) is list and len(xs) == n and set(map(type, xs)) <= {float}:
+        return xs  # the common case, checked first
     if isinstance(xs, (str, Mapping, AbstractSet)) or not hasattr(xs, "__len__"):
         raise TypeError(f"{what} must be a sequence of {n} numbers, got {type(xs).__name__}")
     if len(xs) != n:
         raise InputCountError(f"{count.format(what=what, n=n)}, got {len(xs)}")
-    if type(xs) is list and set(map(type, xs)) <= {float}:
-        return xs
     return [as_float(x, f"{what}[{i}]") for i, x in enumerate(xs)]
