@@ -43,7 +43,7 @@ def _cube_jax(x: Any) -> Any:
 
 CUBE_PLAIN = defop("t_pipe_cube", _cube, _cube_vjp)  # every backend through its float forward
 CUBE_LOWERED = defop("t_pipe_cube_lowered", _cube, _cube_vjp, numpy=_cube_np, jax=_cube_jax)
-NAMES = sorted(n for n, op in OPS.items() if not op.user) + [CUBE_PLAIN.name, CUBE_LOWERED.name]
+NAMES = [*sorted(n for n, op in OPS.items() if not op.user), CUBE_PLAIN.name, CUBE_LOWERED.name]
 JUMPS = {"floor", "ceil", "round", "sign", "remainder"}  # a value near a jump: sums in another
 # order may land on its other side, so these are compared bit for bit only
 
@@ -83,7 +83,7 @@ def programs(draw: st.DrawFn) -> tuple[int, tuple[Step, ...]]:
 
 
 def build(spec: tuple[int, tuple[Step, ...]]) -> Callable[..., Value]:
-    n, steps = spec
+    _, steps = spec
 
     def f(*xs: Value) -> Value:
         pool = list(xs)

@@ -118,7 +118,12 @@ def test_gradient_program_is_the_rules_written_out_as_primitives() -> None:
 
 def test_gradient_program_adds_contributions_in_eagers_order() -> None:
     gp = trace(lambda x: x * x, 1).gradient_program()
-    assert lines(gp)[2:] == ["g0_1 = add v0 v0", "d2 = add 0.0 g0_1", "outputs v1", "grads d/dv0=d2"]
+    assert lines(gp)[2:] == [
+        "g0_1 = add v0 v0",
+        "d2 = add 0.0 g0_1",
+        "outputs v1",
+        "grads d/dv0=d2",
+    ]
 
 
 def test_gradient_program_gives_zero_for_an_unused_input() -> None:
@@ -189,12 +194,19 @@ def test_fold_evaluates_constants_and_keeps_what_is_not_exact() -> None:
         "g = mul d -2.0",
         "outputs g",
     ]
-    assert lines(passes.dce(passes.fold(p)))[1:] == ["c = add x 0.0", "d = mul c 0.0", "g = mul d -2.0", "outputs g"]
+    assert lines(passes.dce(passes.fold(p)))[1:] == [
+        "c = add x 0.0",
+        "d = mul c 0.0",
+        "g = mul d -2.0",
+        "outputs g",
+    ]
 
 
 def test_fold_names_a_folded_single_use_value_after_its_user() -> None:
     mul, sub = OPS["mul"], OPS["sub"]
-    p = Program(("x",), (Eqn(sub, (1.0, "x"), "t1", True), Eqn(mul, (1.0, "t1"), "g4", True)), ("g4",))
+    p = Program(
+        ("x",), (Eqn(sub, (1.0, "x"), "t1", True), Eqn(mul, (1.0, "t1"), "g4", True)), ("g4",)
+    )
     assert lines(passes.fold(p))[1:] == ["g4 = sub 1.0 x", "outputs g4"]
 
 

@@ -9,12 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_mini import OPS, Value, grad, trace
 from autograd_mini import engine as _engine
-from autograd_mini import ops as _ops
 from autograd_mini.nn import MLP
 from autograd_mini.testing import Expression, expressions, reals
 from autograd_mini.trace import BatchResult, Traced, TraceGuardError
@@ -664,3 +663,17 @@ def test_params_may_be_given_as_the_module() -> None:
     value, grads = t.value_and_grad([0.5, -0.5], wrt="params")
     assert value == out.data
     assert all_close(grads, [g.data for g in grad(out, model.parameters())])
+
+
+def test_a_graph_over_max_nodes_is_refused_as_soon_as_f_has_run() -> None:
+    from autograd_mini.engine import GraphTooLargeError
+
+    def chain(x: Value) -> Value:
+        for _ in range(600):
+            x = x.tanh()
+        return x
+
+    with pytest.raises(GraphTooLargeError, match=r"max_nodes=500.*max_nodes=None"):
+        trace(chain, 1, max_nodes=500)
+    t = trace(chain, 1, max_nodes=None)  # no limit
+    assert t.value_and_grad([0.3]) == eager(chain, [0.3])  # deeper than 12: lines, not nesting
