@@ -126,9 +126,9 @@ def trace(
     into the code.
 
     ``max_nodes``: the most Values the graph may have (None: no limit).  Deriving and compiling
-    take time and memory linear in the graph's size, ~50 µs per Value: a larger graph is
-    refused with :class:`~autograd_mini.engine.GraphTooLargeError` (a ValueError) as soon as
-    ``f`` has run, rather than after minutes.
+    take ~0.1 ms and ~8 KB per Value (100,000: ~15 s): a larger graph is refused with
+    :class:`~autograd_mini.engine.GraphTooLargeError` (a ValueError) as soon as ``f`` has run,
+    rather than after minutes.
     """
     get = getattr(params, "parameters", None)
     given: Any = get() if callable(get) else params  # a module: its parameters
