@@ -11,15 +11,18 @@ mean(relu(1 − yᵢ·sᵢ)) + α·Σp², one SGD step.  Contenders:
 * ``numpy``: the same step hand-written with NumPy matrices (:func:`numpy_step`);
 * ``compiled``: the per-sample loss traced once, run by ``values_and_summed_grad`` (one compiled
   loop over the samples, gradient sums in local variables);
-* ``batched``: the same traced loss run by ``batch`` over the 100 rows at once;
-* ``jax batched``: the traced loss run by ``batch(backend="jax")`` (``jit(vmap(value_and_grad))``
-  of the lowered program), and ``jax``: the step hand-written with ``jax.numpy`` matrices under
-  ``jax.jit(value_and_grad)`` (:func:`jax_step`); both only when jax is installed, their
-  compilation timed separately.
+* ``batched``: the same traced loss run by ``batch`` over the 100 rows at once, the
+  regulariser by ``batch`` of one row, the parameters kept in one array (``param_values``), as
+  hand-written NumPy keeps its matrices;
+* ``jax batched``: the same with ``batch(backend="jax")`` (the gradient program lowered to
+  ``jax.numpy`` and jit-compiled), and ``jax``: the step hand-written with ``jax.numpy``
+  matrices under ``jax.jit(value_and_grad)`` (:func:`jax_step`); both only when jax is
+  installed, their compilation timed separately.
 
 Every contender's [loss, gradients…] is first checked against eager (rel 1e-9), then all are
 timed interleaved (:func:`benchmarks.harness.run_interleaved`) and compared as ratios of
-medians in the same run.  Per-sample targets use the per-sample loss alone (no step).
+medians in the same run.  Per-sample targets use the per-sample loss alone (no step), and the
+same network with frozen weights (captured as constants, gradients by the inputs).
 """
 
 from __future__ import annotations
