@@ -99,7 +99,7 @@ def compiled_step(
     is a constant of the trace), the 1e-4·L2 term once; the gradient weights each sample by 1/n
     as the mean does.  Results equal the eager step up to rounding (sums in another order).
     ``backend="jax"``: each class's rows run as one ``Traced.batch(..., backend="jax")`` call
-    (``jit(vmap(value_and_grad))``) instead of the compiled float loop.
+    (the gradient program, jit-compiled) instead of the compiled float loop.
     """
     from autograd_mini.trace import trace
 
