@@ -239,7 +239,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         choices=("python", "jax"),
         default=None,
         help="train on code traced once (autograd_mini.trace): same result, ~20x faster; "
-        "--compiled jax runs it with JAX (jit + vmap; needs the jax extra)",
+        "--compiled jax runs it with JAX (jit-compiled; needs the jax extra)",
     )
     return p
 
