@@ -25,8 +25,7 @@ from autograd_mini.explain import explain
 from autograd_mini.forward import jvp
 from autograd_mini.functional import hessian, hvp, jacobian
 from autograd_mini.registry import OPS, Op, defop, where
-
-# from autograd_mini.trace import trace  # TEMP
+from autograd_mini.trace import trace
 
 __all__ = [
     "OPS",

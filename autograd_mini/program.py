@@ -39,13 +39,16 @@ def format_atom(a: Atom) -> str:
     return a if isinstance(a, str) else repr(float(a))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Eqn:
-    """``out = prim(*ins)``: one primitive applied to atoms."""
+    """``out = prim(*ins)``: one primitive applied to atoms.  ``ieee``: the equation computes
+    with IEEE semantics (``prim.ieee``: ±inf or NaN, never an exception), as a derivative
+    rule's equations do; otherwise it is a forward operation with eager's errors."""
 
     prim: Any
     ins: tuple[Atom, ...]
     out: str
+    ieee: bool = False
 
     def __str__(self) -> str:
         return f"{self.out} = {self.prim.name} {' '.join(format_atom(a) for a in self.ins)}"

@@ -8,11 +8,14 @@ an ``if``/``else`` block when a side needs statements, with each side's equation
 inside it — so a rule like ``where(out == 0.0, …, g / (2.0 * out))`` never divides by zero.
 Equations used once are written inside the expression that uses them; the others get a line.
 
-Two modes.  ``"float"``: floats in and out, the fast path of eager backward; any arithmetic
+Three modes.  ``"float"``: floats in and out, the fast path of eager backward; any arithmetic
 exception (``1.0 / 0.0`` raises in Python where IEEE gives inf) falls back to a given function.
 ``"generic"``: operators and primitive calls that dispatch on the operand type, so the same
 code runs on floats, on :class:`~autograd_mini.engine.Value` (recording, for
 ``create_graph``) or on a mix, with IEEE results inside rules (``prim.in_rule``).
+``"exact"``: floats, each equation as eager computes it: a forward equation by the primitive's
+checked ``forward`` (eager's exceptions), a rule's (``Eqn.ieee``) by its ``ieee`` version —
+the fallback of a traced program's float code.
 
 Generated source contains only names made here (``g``, ``x``, ``t3``, ``_tanh``, ``_op2``) and
 float literals (``INF``/``NAN`` for the non-finite ones): never a label or any user text.
@@ -27,13 +30,14 @@ from typing import Any
 
 from autograd_mini.program import Atom, Eqn, Program
 
-__all__ = ["compile_function", "keep_outputs", "literal", "source"]
+__all__ = ["compile_function", "function_source", "keep_outputs", "literal", "source", "write"]
 
 # primitives written as Python operators in generic code (Values implement them, never raising)
 _OPERATORS = frozenset(("add", "sub", "mul", "neg", "lt", "le", "gt", "ge", "eq", "ne"))
 _ATOM = 100  # precedence of a name, a literal or a call
 _COND = 0  # of ``a if c else b``
 _ERRORS = "(ZeroDivisionError, OverflowError, ValueError)"
+_NEST = 12  # deepest expression of single-use equations written inline
 
 
 def literal(x: float) -> tuple[str, int]:
@@ -64,42 +68,74 @@ def _live(eqns: Sequence[Eqn], outputs: Sequence[Atom]) -> tuple[Eqn, ...]:
 
 
 class _Writer:
-    """Writes one program as the body of a function, lazily around selects."""
+    """Writes one program as the body of a function, lazily around selects.
 
-    def __init__(self, program: Program, mode: str, namespace: dict[str, Any]) -> None:
+    ``line(var)``: the variable gets a line of its own even when used once (a traced program's
+    forward values and gradients, for readability); ``after[var]``: lines written right after
+    ``var`` is computed (a trace's guards).  Expressions nest at most :data:`_NEST` equations
+    deep, so a long chain of single-use equations becomes several lines, not one expression
+    too deep for the parser."""
+
+    def __init__(
+        self,
+        program: Program,
+        mode: str,
+        namespace: dict[str, Any],
+        line: Callable[[str], bool] | None = None,
+        after: dict[str, list[str]] | None = None,
+        targets: Sequence[Atom] | None = None,
+    ) -> None:
         self.eqns = program.eqns
         self.defs = {e.out: e for e in program.eqns}
+        self.pos = {e.out: i for i, e in enumerate(program.eqns)}
         self.uses: Counter[str] = Counter(
             a for e in program.eqns for a in e.ins if isinstance(a, str)
         )
-        self.uses.update(a for a in program.outputs if isinstance(a, str))
+        outs = program.outputs if targets is None else targets
+        self.uses.update(a for a in outs if isinstance(a, str))
         self.mode = mode
         self.namespace = namespace
-        self.names: dict[int, str] = {}
+        self.names: dict[tuple[int, bool], str] = {}
+        self.after = after or {}
+        # variables written on a line of their own whatever their uses: asked for, or where an
+        # expression of single-use equations would nest deeper than _NEST
+        self.lined: set[str] = set(self.after)
+        nest: dict[str, int] = {}
+        for e in program.eqns:
+            if line is not None and line(e.out):
+                self.lined.add(e.out)
+                continue
+            d = 1 + max((nest.get(a, 0) for a in e.ins if isinstance(a, str)), default=0)
+            nest[e.out] = 0 if d > _NEST else d
+            if d > _NEST:
+                self.lined.add(e.out)
 
-    def bind(self, prim: Any) -> str:
-        """The name the code calls ``prim`` by (its float function, or its rule-time dispatcher
-        in generic code)."""
-        name = self.names.get(id(prim))
+    def bind(self, prim: Any, ieee: bool = False) -> str:
+        """The name the code calls ``prim`` by: its float ``forward``; in exact code ``ieee``
+        for a rule's equation; in generic code its rule-time dispatcher."""
+        ieee = ieee and self.mode == "exact"
+        name = self.names.get((id(prim), ieee))
         if name is None:
-            name = f"_{prim.name}" if not prim.user else f"_op{len(self.names)}"
-            self.names[id(prim)] = name
-            self.namespace[name] = prim.forward if self.mode == "float" else prim.in_rule
+            stem = f"_{prim.name}" if not prim.user else f"_op{len(self.names)}"
+            name = stem + ("_ieee" if ieee else "")
+            self.names[(id(prim), ieee)] = name
+            fn = prim.in_rule if self.mode == "generic" else (prim.ieee if ieee else prim.forward)
+            self.namespace[name] = fn
         return name
 
     # --- which equations get a line of their own ---
     def _inlined(self, var: str, avail: set[str]) -> bool:
         eqn = self.defs[var]
-        if self.uses[var] != 1:
+        if self.uses[var] != 1 or var in self.lined:
             return False
         if eqn.prim.name != "select":
             return True
         # a select used once is an expression when neither side needs a line of its own
-        return all(not self._block_lines(side, set(avail)) for side in eqn.ins[1:])
+        return all(not self._block_lines(side, avail) for side in eqn.ins[1:])
 
-    def _closure(self, targets: Sequence[Atom], avail: set[str]) -> set[str]:
-        """The variables a block computes for ``targets``: their equations and inputs', except
-        the sides of a select, which its own blocks compute."""
+    def _closure(self, targets: Sequence[Atom], avail: set[str]) -> list[str]:
+        """The variables a block computes for ``targets``, in program order: their equations
+        and their inputs', except the sides of a select, which its own blocks compute."""
         need: set[str] = set()
         stack = [a for a in targets if isinstance(a, str)]
         while stack:
@@ -110,37 +146,56 @@ class _Writer:
             eqn = self.defs[v]
             ins = eqn.ins[:1] if eqn.prim.name == "select" else eqn.ins
             stack.extend(a for a in ins if isinstance(a, str))
-        return need
+        return sorted(need, key=self.pos.__getitem__)
 
     def _block_lines(self, target: Atom, avail: set[str]) -> list[str]:
         lines: list[str] = []
-        self.block([target], avail, lines, 0)
+        self.scoped([target], avail, lines, 0)
         return lines
 
-    def block(
+    def scoped(
         self, targets: Sequence[Atom], avail: set[str], lines: list[str], depth: int
     ) -> list[str]:
+        """:meth:`block`, leaving ``avail`` as it was (the variables of a select's side exist
+        only inside it)."""
+        before = len(avail)
+        added: list[str] = []
+        texts = self.block(targets, avail, lines, depth, added)
+        avail.difference_update(added)
+        assert len(avail) == before
+        return texts
+
+    def block(
+        self,
+        targets: Sequence[Atom],
+        avail: set[str],
+        lines: list[str],
+        depth: int,
+        added: list[str] | None = None,
+    ) -> list[str]:
         """Append the lines computing ``targets`` (indented ``depth`` levels) and return the
-        targets' expressions.  ``avail``: variables already computed (updated)."""
-        need = self._closure(targets, avail)
+        targets' expressions.  ``avail``: variables already computed (updated; the new ones are
+        also appended to ``added``)."""
         pad = "    " * depth
-        for eqn in self.eqns:
-            v = eqn.out
-            if v not in need or v in avail or self._inlined(v, avail):
+        for v in self._closure(targets, avail):
+            if v in avail or self._inlined(v, avail):
                 continue
-            if eqn.prim.name == "select":
+            eqn = self.defs[v]
+            if eqn.prim.name == "select" and any(self._block_lines(x, avail) for x in eqn.ins[1:]):
                 c, a, b = eqn.ins
                 test = self.expr(c, avail)[0]
                 lines.append(f"{pad}if {test}:")
                 for side, head in ((a, None), (b, f"{pad}else:")):
                     if head:
                         lines.append(head)
-                    inner = set(avail)
-                    (text,) = self.block([side], inner, lines, depth + 1)
+                    (text,) = self.scoped([side], avail, lines, depth + 1)
                     lines.append(f"{pad}    {v} = {text}")
             else:
                 lines.append(f"{pad}{v} = {self.render(eqn, avail)[0]}")
             avail.add(v)
+            if added is not None:
+                added.append(v)
+            lines.extend(pad + text for text in self.after.get(v, ()))
         return [self.expr(t, avail)[0] for t in targets]
 
     # --- expressions ---
@@ -159,7 +214,7 @@ class _Writer:
         args = [self.expr(a, avail) for a in eqn.ins]
         template = prim.py if (self.mode == "float" or prim.name in _OPERATORS) else None
         if template is None:
-            return f"{self.bind(prim)}({', '.join(t for t, _ in args)})", _ATOM
+            return f"{self.bind(prim, eqn.ieee)}({', '.join(t for t, _ in args)})", _ATOM
         text, prec = template
         if prec == _ATOM:  # a call: its arguments need no parentheses
             return text.format(*(t for t, _ in args)), _ATOM
@@ -206,6 +261,84 @@ def source(
     if fallback:
         body = ["    try:", *body, f"    except {_ERRORS}:", f"        return _fallback({params})"]
     return "\n".join([f"def {name}({params}):", *body]) + "\n"
+
+
+def write(
+    program: Program,
+    mode: str,
+    namespace: dict[str, Any],
+    targets: Sequence[Atom],
+    avail: set[str],
+    depth: int,
+    *,
+    line: Callable[[str], bool] | None = None,
+    after: dict[str, list[str]] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The lines (indented ``depth`` levels) computing ``targets`` from the variables in
+    ``avail``, and the targets' expressions (see :class:`_Writer` for ``line`` and ``after``);
+    for a caller assembling its own function around them."""
+    writer = _Writer(program, mode, namespace, line, after, targets)
+    lines: list[str] = []
+    texts = writer.block(targets, set(avail), lines, depth)
+    return lines, texts
+
+
+def function_source(
+    p: Program,
+    name: str,
+    mode: str,
+    namespace: dict[str, Any],
+    *,
+    grads: Sequence[Atom] | None,
+    rows: bool = False,
+    single: bool = False,
+    line: Callable[[str], bool] | None = None,
+) -> str:
+    """``def name(xs, ps, ss)``: a traced program as a function of its inputs, parameters and
+    seeds (three sequences, unpacked into ``p``'s names), returning its value (one, or a list
+    when not ``single``) or, with ``grads``, ``(value, [grads])``.  Each guard is checked right
+    after its last operand is computed: ``raise _guard(k, lhs, rhs)`` when it does not hold.
+    ``rows``: ``xs`` is a sequence of rows; returns ``(values, [Σ grads])``, the sums in
+    local variables."""
+    depth = 2 if rows else 1
+    pad = "    " * depth
+    after: dict[str, list[str]] = {}
+    first: list[str] = []
+    where = {e.out: i for i, e in enumerate(p.eqns)}
+    for k, g in enumerate(p.guards):
+        lhs, rhs = (literal(a)[0] if not isinstance(a, str) else a for a in (g.lhs, g.rhs))
+        check = [
+            f"if {'not ' if g.outcome else ''}({lhs} {g.symbol} {rhs}):",
+            f"    raise _guard({k}, {lhs}, {rhs})",
+        ]
+        last = max((a for a in (g.lhs, g.rhs) if a in where), key=where.get, default=None)  # type: ignore[arg-type]
+        (after.setdefault(last, []) if isinstance(last, str) else first).extend(check)
+    guarded = [a for g in p.guards for a in (g.lhs, g.rhs) if a in where]
+    targets = [*p.outputs, *(grads or ()), *guarded]
+    avail = {*p.inputs, *p.params, *p.seeds}
+    body, texts = write(p, mode, namespace, targets, avail, depth, line=line, after=after)
+    n, m = len(p.outputs), len(grads or ())
+    value, gs = texts[0] if single else f"[{', '.join(texts[:n])}]", texts[n : n + m]
+    lines = [f"def {name}(xs, ps, ss):"]
+    lines += [f"    {_names(v)} = {src}" for v, src in ((p.params, "ps"), (p.seeds, "ss")) if v]
+    if rows:
+        totals = [f"G{j}" for j in range(m)]
+        lines += ["    _values = []", *(f"    {t} = 0.0" for t in totals)]
+        lines.append(f"    for {_names(p.inputs) if p.inputs else '_row'} in xs:")
+        lines += [pad + c for c in first] + body + [f"{pad}_values.append({value})"]
+        lines += [f"{pad}{t} += {e}" for t, e in zip(totals, gs, strict=True)]
+        lines.append(f"    return (_values, [{', '.join(totals)}])")
+    else:
+        lines += [f"    {_names(p.inputs)} = xs"] if p.inputs else []
+        lines += [pad + c for c in first] + body
+        lines.append(
+            f"    return {value}" if grads is None else f"    return ({value}, [{', '.join(gs)}])"
+        )
+    return "\n".join(lines)
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names) + ("," if len(names) == 1 else "")
 
 
 def compile_function(

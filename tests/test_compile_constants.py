@@ -4,6 +4,7 @@ zero (issue 13, items 1 and 10)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -131,21 +132,20 @@ def test_compiled_gradients_equal_eager_including_the_sign_of_zero(
             assert all(same(float(x), y) for x, y in zip(r.grad[0], eg, strict=True)), method
 
 
-# --- an op's own NumPy lowering (Op(..., numpy=...)) -----------------------------------------
+# --- an op's own NumPy lowering (defop(..., numpy=...)) ---------------------------------------
 
 
 def _cube_forward(x: float) -> float:
-    return float(math.prod([x, x, x]))  # math.prod: a call the vectoriser cannot translate
+    return float(math.prod([x, x, x]))
 
 
-def _cube_vjp(g: float, out: float, x: float) -> tuple[float]:
+def _cube_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     return (g * 3.0 * x * x,)
 
 
 @needs_numpy
-def test_batch_uses_an_ops_numpy_lowering_where_its_rule_does_not_vectorise() -> None:
-    from autograd_mini import engine
-    from autograd_mini.ops import Op
+def test_batch_uses_an_ops_numpy_lowering_and_otherwise_its_float_forward() -> None:
+    from autograd_mini import defop
 
     calls: list[int] = []
 
@@ -153,23 +153,25 @@ def test_batch_uses_an_ops_numpy_lowering_where_its_rule_does_not_vectorise() ->
         calls.append(1)
         return np.asarray(x) ** 3
 
-    cube = Op("cube", "cube", _cube_forward, _cube_vjp, numpy=cube_np)
-    t = trace(lambda x: engine._node(cube.forward(x.data), x, None, cube).tanh(), 1)
+    lowered = defop("t_cube_np", _cube_forward, _cube_vjp, numpy=cube_np)
+    plain = defop("t_cube_plain", _cube_forward, _cube_vjp)
     X = np.array([[0.5], [-1.5], [2.0]])
-    r = t.batch(X)
+    for op in (lowered, plain):
+        t = trace(lambda x, op=op: op(x).tanh(), 1)
+        r = t.batch(X)
+        for k, (x,) in enumerate(X.tolist()):
+            value, (g,) = t.value_and_grad([x])
+            assert math.isclose(r.value[k], value, rel_tol=1e-12)
+            assert math.isclose(r.grad[k, 0], g, rel_tol=1e-12)
     assert calls, "the numpy= lowering was not used"
-    for k, (x,) in enumerate(X.tolist()):
-        value, (g,) = t.value_and_grad([x])
-        assert math.isclose(r.value[k], value, rel_tol=1e-12)
-        assert math.isclose(r.grad[k, 0], g, rel_tol=1e-12)
 
 
 @needs_numpy
-def test_a_numpy_lowering_that_gives_nan_falls_back_to_the_float_rule() -> None:
-    from autograd_mini import engine
-    from autograd_mini.ops import Op
+def test_a_numpy_lowering_that_gives_nan_falls_back_to_the_float_code() -> None:
+    from autograd_mini import defop
 
-    cube = Op("cube", "cube", _cube_forward, _cube_vjp, numpy=lambda x: np.full_like(x, np.nan))
-    t = trace(lambda x: engine._node(cube.forward(x.data), x, None, cube), 1)
-    r = t.batch(np.array([[2.0]]))
-    assert r.value[0] == 8.0  # the float rule's, not the lowering's NaN
+    cube = defop("t_cube_nan", _cube_forward, _cube_vjp, numpy=lambda x: np.full_like(x, np.nan))
+    t = trace(lambda x: cube(x), 1)
+    r = t.batch(np.array([[2.0], [3.0]]), wrt="all", per_sample=True)
+    assert r.value.tolist() == [8.0, 27.0]  # the float forward's, not the lowering's NaN
+    assert r.grad.tolist() == [[12.0], [27.0]]

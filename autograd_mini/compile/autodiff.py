@@ -1,117 +1,103 @@
-"""The one reverse-mode transform: a :class:`~.program.Program` → its gradient Program.
+"""The reverse-mode transform: a program → its gradient program, of registry primitives only.
 
-The gradient program computes the values (the forward equations, unchanged) and then walks the
-equations once, last to first, applying each op's VJP rule from :mod:`autograd_mini.ops` — the
-same rule eager :meth:`~autograd_mini.engine.Value.backward` applies — as one *vjp equation*
-``gx, gy = mul_vjp g v x y``.  A variable used more than once receives the sum of its
-contributions, added in the order eager adds them (``g3 = add g3 d7_0``), so lowering the
-gradient program to floats gives eager's very numbers.
+After the forward equations it walks them once, last to first, *inlining* each primitive's
+rule program (restricted with :func:`~autograd_mini.pycode.keep_outputs` to the inputs whose
+gradient is needed; ``g``, ``out``, ``x``, ``y`` renamed to the program's variables) as
+IEEE-marked equations.  A variable used more than once gets the sum of its contributions in
+the order eager adds them (reverse topological order, first input first), so on floats the
+gradient program gives eager's very numbers.
 
-Eager accumulates every gradient onto a scratch 0.0 (``x._g += gx``), and ``0.0 + -0.0`` is
-``0.0``: the requested gradients end with ``gN = add 0.0 gN`` so that a lowering gives the same
-sign of zero as eager (``x * -0.0`` has gradient 0.0, not -0.0).
+Eager adds a gradient onto a scratch ``0.0`` (``0.0 + -0.0`` is ``0.0``): each wanted gradient
+ends with ``add 0.0 g``.  (Inner gradients need not: rules are linear in ``g``, so there a
+``-0.0`` changes only the sign of zeros that this last addition normalises.)
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
-from autograd_mini.compile.program import Atom, Eqn, Program
-from autograd_mini.ops import ADD
+from autograd_mini.program import Atom, Eqn, Program
+from autograd_mini.pycode import keep_outputs
+from autograd_mini.registry import OPS
 
-__all__ = ["gradient_flow", "gradient_program"]
+__all__ = ["gradient_program", "needs_of"]
+
+
+def needs_of(program: Program, wrt: Sequence[str]) -> set[str]:
+    """The variables that depend on one of ``wrt`` (themselves included)."""
+    needs = set(wrt)
+    for eqn in program.eqns:
+        if any(isinstance(a, str) and a in needs for a in eqn.ins):
+            needs.add(eqn.out)
+    return needs
 
 
 def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False) -> Program:
     """The program computing ``program``'s outputs and ∂(Σₖ sₖ·outputₖ)/∂w for each variable
-    ``w`` in ``wrt`` (inputs and/or parameters).  ``seeded``: the weights sₖ are extra inputs
-    ``s0, s1, …`` (the gradient program's ``seeds``); else every weight is 1.
-
-    Variables the gradient does not flow through get no vjp equation; a wanted variable no
-    output depends on has gradient 0.0.
-    """
-    wanted = list(wrt)
-    needs: set[str] = set(wanted)
-    for eqn in program.eqns:
-        if any(isinstance(a, str) and a in needs for a in eqn.ins):
-            needs.update(o for o in eqn.outs if o is not None)
-    eqns: list[Eqn] = list(program.eqns)
+    ``w`` of ``wrt`` (its ``grads``).  ``seeded``: the weights sₖ are extra inputs ``s0, s1, …``
+    (the program's ``seeds``); else every weight is 1.  A wanted variable no output depends on
+    has gradient ``0.0``."""
+    needs = needs_of(program, wrt)
+    eqns = list(program.eqns)
     grad: dict[str, Atom] = {}
+    ids = itertools.count(1)
 
-    def contribute(var: str, e: Atom) -> None:
+    def fresh(stem: str = "t") -> str:
+        return f"{stem}{next(ids)}"
+
+    def contribute(var: str, c: Atom) -> None:
         current = grad.get(var)
         if current is None:
-            grad[var] = e  # the first contribution: no addition
-            return
-        if not isinstance(e, str) and e == 0.0 and math.copysign(1.0, e) > 0:
-            return  # adding +0.0 (a constant seed)
-        name = _grad_name(var)
-        eqns.append(Eqn(ADD, (current, e), (name,)))
-        grad[var] = name
+            grad[var] = c
+        elif isinstance(c, str) or c != 0.0 or math.copysign(1.0, c) < 0:  # +0.0 changes nothing
+            name = fresh(_grad_name(var) + "_")
+            eqns.append(Eqn(OPS["add"], (current, c), name, ieee=True))
+            grad[var] = name
 
     seeds = tuple(f"s{k}" for k in range(len(program.outputs))) if seeded else ()
-    weights: list[Atom] = list(seeds) if seeded else [1.0] * len(program.outputs)
+    weights: Sequence[Atom] = seeds if seeded else [1.0] * len(program.outputs)
     for result, w in zip(program.outputs, weights, strict=True):
         if isinstance(result, str) and result in needs:
             contribute(result, w)
+    rules: dict[tuple[Any, tuple[bool, ...]], Program] = {}
     for eqn in reversed(program.eqns):
-        (out,) = eqn.outs
-        if out is None or out not in needs or out not in grad:
+        if eqn.out not in grad:
             continue
-        outs: list[str | None] = []
-        pending: list[tuple[str, str]] = []  # (variable, contribution) added after the vjp
-        for k, a in enumerate(eqn.ins):
-            if not isinstance(a, str) or a not in needs:
-                outs.append(None)
-            elif a not in grad and all(v != a for v, _ in pending):
-                outs.append(_grad_name(a))  # its first contribution: bound directly
-                pending.append((a, _grad_name(a)))
-            else:
-                name = f"d{out[1:]}_{k}"
-                outs.append(name)
-                pending.append((a, name))
-        eqns.append(Eqn(eqn.op, (grad[out], out, *eqn.ins), tuple(outs), vjp=True))
-        for var, name in pending:
-            if name == _grad_name(var) and var not in grad:
-                grad[var] = name
-            else:
-                contribute(var, name)
+        mask = tuple(isinstance(a, str) and a in needs for a in eqn.ins)
+        if (eqn.prim, mask) not in rules:
+            rules[eqn.prim, mask] = keep_outputs(eqn.prim.rule_program(), mask)
+        rule = rules[eqn.prim, mask]
+        env: dict[str, Atom] = dict(
+            zip(rule.inputs, (grad[eqn.out], eqn.out, *eqn.ins), strict=True)
+        )
+        # a rule's result that is its own equation's output is named for the gradient it is
+        # (g<i>) when it is that variable's first contribution: readable programs and source
+        firsts = [a for a, m in zip(eqn.ins, mask, strict=True) if m]
+        named: dict[str, str] = {}
+        for a, r in zip(firsts, rule.outputs, strict=True):
+            fresh_result = isinstance(r, str) and r not in rule.inputs and r not in named
+            if fresh_result and a not in grad and a not in named.values():
+                named[r] = _grad_name(a)  # type: ignore[index, arg-type]
+        for r_eqn in rule.eqns:
+            ins = tuple(env.get(a, a) if isinstance(a, str) else a for a in r_eqn.ins)
+            name = named.get(r_eqn.out) or fresh()
+            eqns.append(Eqn(r_eqn.prim, ins, name, ieee=True))
+            env[r_eqn.out] = name
+        for a, r in zip(firsts, rule.outputs, strict=True):
+            contribute(a, env.get(r, r) if isinstance(r, str) else r)  # type: ignore[arg-type]
     grads: list[Atom] = []
-    for w in wanted:
+    for w in wrt:
         g = grad.get(w, 0.0)
         if isinstance(g, str):
-            eqns.append(Eqn(ADD, (0.0, g), (g,)))  # eager's 0.0 + Σ: no -0.0
-        else:
-            g = 0.0 + g
-        grads.append(g)
-    return Program(
-        inputs=program.inputs,
-        params=program.params,
-        eqns=tuple(eqns),
-        outputs=program.outputs,
-        guards=program.guards,
-        seeds=seeds,
-        grads=tuple(grads),
-        wrt=tuple(wanted),
-    )
+            eqns.append(Eqn(OPS["add"], (0.0, g), fresh("d"), ieee=True))
+        grads.append(eqns[-1].out if isinstance(g, str) else 0.0 + g)
+    return replace(program, eqns=tuple(eqns), seeds=seeds, grads=tuple(grads), wrt=tuple(wrt))
 
 
 def _grad_name(var: str) -> str:
-    """The gradient accumulator of variable ``v<i>``: ``g<i>``."""
-    return f"g{var[1:]}"
-
-
-def gradient_flow(gp: Program) -> set[str]:
-    """The variables a gradient program sends gradient to: the wanted ones, and every
-    variable that has a vjp equation or receives a contribution from one."""
-    flow = set(gp.wrt)
-    for eqn in gp.eqns:
-        if eqn.vjp:
-            out = eqn.ins[1]
-            assert isinstance(out, str)
-            flow.add(out)
-            flow.update(
-                a for a, o in zip(eqn.ins[2:], eqn.outs, strict=True) if o and isinstance(a, str)
-            )
-    return flow
+    """The gradient of variable ``v<i>``: ``g<i>`` (``g_<name>`` for other names)."""
+    return f"g{var[1:]}" if var[:1] == "v" and var[1:].isdigit() else f"g_{var}"

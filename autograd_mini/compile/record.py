@@ -1,12 +1,9 @@
-"""Recording: run ``f`` once on placeholder Values and keep what it built as a :class:`Graph`
-(the nodes in topological order), and that graph as a :class:`~.program.Program`.
-
-Comparisons of Values made while ``f`` runs are recorded through the engine's comparison hook
-(:func:`autograd_mini.engine.comparison_hook`); nothing about :class:`Value` is patched.
-
-Only Python floats leave this module as constants: a constant's data is converted with
-``float()`` here, at the trace boundary, and anything that is not a real number is refused with
-a TypeError naming the constant, so no object's ``repr`` can ever reach generated source.
+"""Recording: run ``f`` once on placeholder Values and keep what it built as a
+:class:`~autograd_mini.program.Program` of registry primitives, in time and memory linear in
+the graph's size.  Comparisons of Values (``<`` … ``!=``, ``max``/``min``, ``bool(v)``) are
+seen through the engine's comparison hook and become the program's guards.  Only Python floats
+leave as constants: anything else is refused with a TypeError naming the constant, so no
+object's ``repr`` can reach generated source.
 """
 
 from __future__ import annotations
@@ -15,19 +12,17 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_mini.compile.program import Atom, Eqn, Guard, Program
 from autograd_mini.engine import (
+    GraphTooLargeError,
     Value,
-    _is_real_array_scalar,
     comparison_hook,
     enable_grad,
     topological_order,
 )
-from autograd_mini.instrument import refuse_hooks
+from autograd_mini.program import Atom, Eqn, Guard, Program
+from autograd_mini.registry import _is_real_array_scalar
 
-__all__ = ["Comparison", "Graph", "record", "to_program"]
-
-Comparison = tuple[Value, str, "Value | float", bool]
+__all__ = ["constant_float", "record"]
 
 
 def constant_float(x: object, what: str) -> float:
@@ -47,10 +42,39 @@ def constant_float(x: object, what: str) -> float:
     return float.__float__(value)
 
 
-def record(f: Callable[..., Any], placeholders: Sequence[Value]) -> tuple[Any, list[Comparison]]:
-    """Call ``f(*placeholders)`` with recording on; returns its result and the comparisons of
-    Values it made (left operand, symbol, right operand, outcome), in order."""
-    comparisons: list[Comparison] = []
+def _outputs(result: object) -> tuple[list[Value | float], int | None]:
+    """``f``'s result as a list of outputs, and their count (None: one Value or number)."""
+    one = isinstance(result, (Value, numbers.Real))
+    if not one and not isinstance(result, (list, tuple)):
+        raise TypeError(
+            f"trace: f must return a Value, a number or a list of them, got {type(result).__name__}"
+        )
+    items: Sequence[Any] = [result] if one else result  # type: ignore[assignment]
+    for k, r in enumerate(items):
+        if not isinstance(r, (Value, numbers.Real)):
+            raise TypeError(
+                f"trace: output {k} of f must be a Value or a number, got {type(r).__name__}"
+            )
+    outputs = [
+        r if isinstance(r, Value) else constant_float(r, f"output {k}") for k, r in enumerate(items)
+    ]
+    return outputs, None if one else len(items)
+
+
+def record(
+    f: Callable[..., Any],
+    example: Sequence[float],
+    params: Sequence[Value],
+    max_nodes: int | None = None,
+) -> tuple[Program, int | None]:
+    """Call ``f`` on placeholder Values holding ``example`` and return the program it built
+    (inputs ``v0 …``, then the parameters, then one variable per operation, named by its
+    position in the topological order) and its number of outputs (None for one Value or
+    number).  ValueError if a Value of the graph has a gradient hook: compiled code runs no
+    hooks, and skipping one silently would give other gradients than eager;
+    :class:`GraphTooLargeError` if it has more than ``max_nodes`` Values."""
+    placeholders = [Value(x, label=f"x{i}") for i, x in enumerate(example)]
+    comparisons: list[tuple[Value, str, object, bool]] = []
 
     def hook(lhs: Value, symbol: str, rhs: object, outcome: bool) -> None:
         other = rhs if isinstance(rhs, Value) else constant_float(rhs, f"comparison {symbol}")
@@ -58,99 +82,51 @@ def record(f: Callable[..., Any], placeholders: Sequence[Value]) -> tuple[Any, l
 
     with enable_grad(), comparison_hook(hook):
         result = f(*placeholders)
-    return result, comparisons
-
-
-class Graph:
-    """The traced graph in topological order: inputs, then parameters, then the rest.
-
-    ``dynamic[i]``: node i depends on an input or a parameter (else it is a constant, whose
-    value ``data[i]`` is written into the code).  ``outputs`` and the operands of ``guards``
-    are node indices, or floats for constants.
-    """
-
-    def __init__(
-        self,
-        placeholders: Sequence[Value],
-        params: Sequence[Value],
-        outputs: Sequence[Value | float],
-        comparisons: Sequence[Comparison],
-    ) -> None:
-        self.n_inputs = len(placeholders)
-        self.n_params = len(params)
-        nodes: list[Value] = [*placeholders, *params]
-        index: dict[Value, int] = {v: i for i, v in enumerate(nodes)}
-        roots = [o for o in outputs if isinstance(o, Value)]
-        roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
-        nodes += topological_order(roots, done=nodes)
-        refuse_hooks(nodes, "trace")
-        index.update((v, i) for i, v in enumerate(nodes) if i >= len(index))
-        self.nodes = nodes
-        self.index = index
-        leaves = len(placeholders) + len(params)
-        # dynamic: depends on an input or a parameter; everything else is a constant
-        self.dynamic = [i < leaves for i in range(len(nodes))]
-        for i in range(leaves, len(nodes)):
-            node = nodes[i]
-            self.dynamic[i] = node._op is not None and any(
-                self.dynamic[index[p]] for p in node.parents
-            )
-        # constants keep their value at trace time, as Python floats (see constant_float)
-        self.data = [
-            nodes[i].data
-            if self.dynamic[i]
-            else constant_float(nodes[i].data, f"constant {_describe_node(nodes[i], i)}")
-            for i in range(len(nodes))
-        ]
-        self.outputs: list[int | float] = [
-            index[o] if isinstance(o, Value) else constant_float(o, "output") for o in outputs
-        ]
-        self.guards: list[tuple[int | float, str, int | float, bool]] = []
-        for a, symbol, b, outcome in comparisons:
-            ia = index[a] if isinstance(a, Value) else a
-            ib = index[b] if isinstance(b, Value) else b
-            if any(isinstance(i, int) and self.dynamic[i] for i in (ia, ib)):
-                self.guards.append((ia, symbol, ib, outcome))
-
-    def atom(self, i: int | float) -> Atom:
-        """Node ``i`` as a program atom: its variable ``v<i>``, or its value if constant."""
-        if isinstance(i, float):
-            return i
-        return f"v{i}" if self.dynamic[i] else self.data[i]
-
-    def describe(self, i: int | float) -> str:
-        if isinstance(i, float):
-            return repr(i)
-        if i < self.n_inputs:
-            return f"input {i}"
-        if i < self.n_inputs + self.n_params:
-            return f"parameter {i - self.n_inputs}"
-        node = self.nodes[i]
-        return f"node {i} ({node.op})" if self.dynamic[i] else repr(self.data[i])
-
-
-def _describe_node(node: Value, i: int) -> str:
-    """A constant's name for error messages: its index, and its label when it has one."""
-    return f"node {i}" + (f" (label {node.label!r})" if node.label else "")
-
-
-def to_program(graph: Graph) -> Program:
-    """The graph as a :class:`Program`: one equation per dynamic node, in topological order
-    (variables ``v<i>`` named by node index, as in the generated source)."""
+    outputs, count = _outputs(result)
+    leaves = [*placeholders, *params]
+    roots = [o for o in outputs if isinstance(o, Value)]
+    roots += [v for a, _, b, _ in comparisons for v in (a, b) if isinstance(v, Value)]
+    try:
+        nodes = leaves + topological_order(roots, done=leaves, max_nodes=max_nodes)
+    except GraphTooLargeError:
+        raise GraphTooLargeError(
+            f"trace: f built a graph of more than max_nodes={max_nodes} Values; deriving and "
+            "compiling it would take minutes: pass trace(..., max_nodes=None) (or a larger "
+            "number) to compile it anyway, or use eager backward()"
+        ) from None
+    refuse_hooks(nodes, "trace")
+    atom: dict[Value, Atom] = {v: f"v{i}" for i, v in enumerate(leaves)}
     eqns = []
-    leaves = graph.n_inputs + graph.n_params
-    for i in range(leaves, len(graph.nodes)):
-        node = graph.nodes[i]
-        if not graph.dynamic[i]:
-            continue
-        op = node._op
-        assert op is not None  # a dynamic non-leaf node was computed by an op
-        ins = tuple(graph.atom(graph.index[p]) for p in node.parents)
-        eqns.append(Eqn(op, ins, (f"v{i}",)))
-    return Program(
-        inputs=tuple(f"v{i}" for i in range(graph.n_inputs)),
-        params=tuple(f"v{graph.n_inputs + j}" for j in range(graph.n_params)),
+    for i in range(len(leaves), len(nodes)):
+        node = nodes[i]
+        ins = [atom[p] for p in node._parents]
+        if node._op is not None and any(isinstance(a, str) for a in ins):
+            atom[node] = f"v{i}"
+            eqns.append(Eqn(node._op, tuple(ins), f"v{i}"))
+        else:  # computed from constants only (or a leaf): its value now, as a float
+            label = f" (label {node.label!r})" if node.label else ""
+            atom[node] = constant_float(node._data, f"constant node {i}{label}")
+
+    def as_atom(x: object) -> Atom:
+        return atom[x] if isinstance(x, Value) else x  # type: ignore[return-value]
+
+    guards = [Guard(as_atom(a), s, as_atom(b), out) for a, s, b, out in comparisons]
+    program = Program(
+        inputs=tuple(atom[v] for v in placeholders),  # type: ignore[misc]
+        params=tuple(atom[p] for p in params),  # type: ignore[misc]
         eqns=tuple(eqns),
-        outputs=tuple(graph.atom(o) for o in graph.outputs),
-        guards=tuple(Guard(graph.atom(a), s, graph.atom(b), out) for a, s, b, out in graph.guards),
+        outputs=tuple(map(as_atom, outputs)),
+        guards=tuple(g for g in guards if isinstance(g.lhs, str) or isinstance(g.rhs, str)),
     )
+    return program, count
+
+
+def refuse_hooks(values: Sequence[Value], who: str) -> None:
+    """ValueError naming the first of ``values`` with a gradient hook."""
+    for v in values:
+        if v._hooks:
+            name = repr(v.label) if v.label else f"a Value with data {v._data!r}"
+            raise ValueError(
+                f"{who}: {name} has a gradient hook (register_hook), and compiled code runs no "
+                "hooks: remove it (handle.remove()) or use eager backward()"
+            )

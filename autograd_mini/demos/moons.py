@@ -99,7 +99,7 @@ def compiled_step(
     is a constant of the trace), the 1e-4·L2 term once; the gradient weights each sample by 1/n
     as the mean does.  Results equal the eager step up to rounding (sums in another order).
     ``backend="jax"``: each class's rows run as one ``Traced.batch(..., backend="jax")`` call
-    (``jit(vmap(value_and_grad))``) instead of the compiled float loop.
+    (the gradient program, jit-compiled) instead of the compiled float loop.
     """
     from autograd_mini.trace import trace
 
@@ -239,7 +239,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
         choices=("python", "jax"),
         default=None,
         help="train on code traced once (autograd_mini.trace): same result, ~20x faster; "
-        "--compiled jax runs it with JAX (jit + vmap; needs the jax extra)",
+        "--compiled jax runs it with JAX (jit-compiled; needs the jax extra)",
     )
     return p
 
