@@ -29,12 +29,12 @@ from autograd_mini.dotgraph import (
     ValueGraph,
     _atomic_write,
     _build_graph,
+    _fmt as _fmt,  # the page's tests read numbers as drawn
     _missing_dot,
     _run_dot,
     local_partials,
     source_path,
 )
-from autograd_mini.dotgraph import _fmt as _fmt  # the page's tests read numbers as drawn
 from autograd_mini.engine import Value, topological_order
 from autograd_mini.explain import explain, explain_steps
 from autograd_mini.naming import atom, bounded_order, check_graph_size, node_names

@@ -23,8 +23,7 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
-from autograd_mini import Value, detect_anomaly, grad, jvp
-from autograd_mini import engine as eng
+from autograd_mini import Value, detect_anomaly, engine as eng, grad, jvp
 from benchmarks.harness import Case, machine, median, run_interleaved, write_json
 from benchmarks.workloads import _MLP, LR, MLP_POINTS, _Adapter, moons
 

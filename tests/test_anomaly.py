@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 
-from autograd_mini import AnomalyError, Value, detect_anomaly, grad, no_grad
-from autograd_mini import engine as engine_module
+from autograd_mini import (
+    AnomalyError,
+    Value,
+    detect_anomaly,
+    grad,
+    no_grad,
+)
 
 HERE = __file__
 

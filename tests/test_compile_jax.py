@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from autograd_mini import Value, defop, engine, trace
 from autograd_mini.nn import MLP

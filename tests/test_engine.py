@@ -200,6 +200,7 @@ def test_error_inside_a_pass_leaves_the_graph_usable(monkeypatch: pytest.MonkeyP
 
     x = Value(0.5)
     y = x.tanh() * 2
+
     def fail(x: float) -> float:
         raise ZeroDivisionError("boom")
 

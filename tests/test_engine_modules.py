@@ -11,8 +11,15 @@ import types
 
 import pytest
 
-from autograd_mini import Value, backprop, detect_anomaly, grad, grad_mode, no_grad
-from autograd_mini import engine as engine_module
+from autograd_mini import (
+    Value,
+    backprop,
+    detect_anomaly,
+    engine as engine_module,
+    grad,
+    grad_mode,
+    no_grad,
+)
 
 _HOMES = {
     backprop: ["GraphTooLargeError", "topological_order"],

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 
 from autograd_mini import Value, topological_order
 from autograd_mini.explain import MAX_NODES, explain, explain_steps

@@ -6,8 +6,7 @@ import builtins
 import math
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from autograd_mini import OPS, Value, grad
 from autograd_mini.exprparse import FUNCTIONS, ExpressionError, parse_expression

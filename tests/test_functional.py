@@ -6,8 +6,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
 from autograd_mini import Value, grad, hessian, hvp, jacobian
 from autograd_mini.gradcheck import numerical_grad

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from autograd_mini import OPS, Value, engine, functions, grad, trace
 from autograd_mini.gradcheck import gradcheck

@@ -7,11 +7,9 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
-from autograd_mini import Value, backprop, grad
-from autograd_mini import engine as engine_module
+from autograd_mini import Value, backprop, engine as engine_module, grad
 from autograd_mini.gradcheck import numerical_grad
 from autograd_mini.testing import _BINARY, _UNARY, Expression, expressions
 

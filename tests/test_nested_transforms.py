@@ -8,8 +8,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from autograd_mini import Value, hessian, hvp, jacobian, jvp
 from autograd_mini.gradcheck import numerical_grad

@@ -8,8 +8,7 @@ import os
 import random
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from autograd_mini import Value
 from autograd_mini.gradcheck import gradcheck

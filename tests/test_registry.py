@@ -182,8 +182,7 @@ def test_a_user_rule_with_where_is_lazy_in_eager_code() -> None:
 @pytest.mark.torch
 def test_nested_forward_mode_of_a_user_op_equals_torch_func() -> None:
     torch = pytest.importorskip("torch")
-    from torch.func import jacfwd
-    from torch.func import jvp as tjvp
+    from torch.func import jacfwd, jvp as tjvp
 
     cube = defop("t_nested_cube", lambda x: x**3, cube_vjp)
 
@@ -256,7 +255,8 @@ POINTS = {1: [0.3, -0.7, 0.0, 2.0], 2: [(0.3, 0.3), (1.5, -0.5), (-0.5, 2.0), (0
 @pytest.mark.torch
 @pytest.mark.parametrize(
     # softsign: PyTorch differentiates x / (1 + |x|) by parts, inf − inf; ours is 1/(1 + |x|)²
-    "name", sorted(n for n, op in OPS.items() if not op.user and n != "softsign")
+    "name",
+    sorted(n for n, op in OPS.items() if not op.user and n != "softsign"),
 )
 def test_an_infinite_upstream_gradient_gives_pytorchs_nan_or_number(name: str) -> None:
     # a partial that PyTorch masks by multiplying the gradient by 0 is NaN for g = inf; one it

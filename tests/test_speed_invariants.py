@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from autograd_mini import Value, grad, ops, topological_order
-from autograd_mini import engine as engine_module
+from autograd_mini import Value, engine as engine_module, grad, ops, topological_order
 from autograd_mini.testing import expressions, reals
 from benchmarks.harness import gc_state
 

@@ -9,11 +9,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from autograd_mini import OPS, Value, grad, trace
-from autograd_mini import engine as _engine
+from autograd_mini import OPS, Value, engine as _engine, grad, trace
 from autograd_mini.nn import MLP
 from autograd_mini.testing import Expression, expressions, reals
 from autograd_mini.trace import BatchResult, Traced, TraceGuardError

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from autograd_mini import OPS, Value, grad, topological_order
 from autograd_mini.testing import Expression, expressions
