@@ -35,7 +35,7 @@ from typing import Any
 from autograd_mini import pycode
 from autograd_mini.program import Atom, Eqn, Program
 
-__all__ = ["ALIASES", "AUX", "OPS", "Op", "Primitive", "Var", "defop", "register_operand", "where"]
+__all__ = ["ALIASES", "AUX", "OPS", "Primitive", "Var", "defop", "register_operand", "where"]
 
 INF = math.inf
 Formula = Callable[[str, tuple[str, ...], Any], tuple[str, ...]]
@@ -279,7 +279,7 @@ class Primitive:
         return f"Op({self.name!r})"
 
 
-Op = Primitive
+Op = Primitive  # the name of earlier versions (autograd_mini.Op)
 _INPUT_NAMES = ("x", "y")
 
 
@@ -657,7 +657,7 @@ def defop(
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")
     try:
         n_vjp = _count_params(vjp) - 2
-        n_fwd = _count_params(forward)
+        n_fwd = _count_params(forward) if _has_signature(forward) else n_vjp  # math.log: none
     except ValueError as e:
         raise ValueError(f"defop: {name}: {e}") from None
     if n_vjp not in (1, 2):
@@ -706,6 +706,14 @@ def defop(
     OPS[name] = op
     _DEFINITIONS[name] = _origin(forward, vjp)
     return op
+
+
+def _has_signature(fn: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _sig(fn: Callable[..., Any]) -> str:

@@ -8,9 +8,9 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
-from autograd_mini import Value, hessian, hvp, jacobian, jvp
+from autograd_mini import Value, hessian, hvp, jacobian, jvp, topological_order
 from autograd_mini.gradcheck import numerical_grad
 from autograd_mini.testing import Expression, expressions
 
@@ -137,6 +137,13 @@ def test_jvp_of_jvp_matches_differences_of_the_inner_jvp(
     assert second == pytest.approx(numeric, rel=1e-5, abs=1e-5)
 
 
+def _torch_drops_a_term(f: Expression, xs: list[float]) -> bool:
+    """Whether f raises something to the power 0 exactly: there torch writes d/dx of xⁿ as
+    where(n == 0, 0, n·xⁿ⁻¹), whose derivative in n it drops (ours keeps it: see ops.py)."""
+    vs = [Value(x) for x in xs]
+    return any(n.op == "pow" and n.parents[1].data == 0.0 for n in topological_order(f(*vs)))
+
+
 @pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @given(expressions(2), two(), two(), two())
@@ -145,6 +152,7 @@ def test_jvp_of_jvp_matches_torch_func(
 ) -> None:
     torch = pytest.importorskip("torch")
     func = torch.func
+    assume(not _torch_drops_a_term(f, xs))
 
     def tensors(v: list[float]) -> tuple[Any, ...]:
         return tuple(torch.tensor(x, dtype=torch.float64) for x in v)
@@ -166,6 +174,7 @@ def test_jacobian_of_jvp_and_jvp_of_hessian_match_torch_func(
 ) -> None:
     torch = pytest.importorskip("torch")
     func = torch.func
+    assume(not _torch_drops_a_term(f, xs))
     x64 = torch.tensor(xs, dtype=torch.float64)
     ones = torch.ones(2, dtype=torch.float64)
 

@@ -144,7 +144,7 @@ def test_defop_refuses_a_symbol_that_would_break_a_picture(symbol: str, match: s
 
 
 def test_defop_refuses_a_name_python_would_read_as_another() -> None:
-    with pytest.raises(ValueError, match="NFKC.*'exp'"):
+    with pytest.raises(ValueError, match=r"NFKC.*'exp'"):
         defop("ｅｘｐ", lambda x: x**3, cube_vjp)
     assert "ｅｘｐ" not in OPS and parse_expression("exp(x)").evaluate({"x": 0.0}) == 1.0
     with pytest.raises(ValueError, match="already a built-in op"):

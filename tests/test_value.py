@@ -147,8 +147,9 @@ def test_detach_gives_a_new_leaf_with_the_same_data() -> None:
     y = x * x
     z = y.detach()
     assert z.is_leaf and z.data == 4.0 and z is not y
-    (z * 3).backward()
-    assert x.grad == 0.0 and z.grad == 3.0
+    assert not z.requires_grad  # as PyTorch's detach(): a constant
+    (z * x).backward()
+    assert x.grad == 4.0 and z.grad == 0.0
 
 
 def test_huge_integers_overflow_with_a_clear_error() -> None:

@@ -124,7 +124,7 @@ def record(
 def refuse_hooks(values: Sequence[Value], who: str) -> None:
     """ValueError naming the first of ``values`` with a gradient hook."""
     for v in values:
-        if v._hooks:
+        if getattr(v, "_hooks", None):  # unset until the first hook
             name = repr(v.label) if v.label else f"a Value with data {v._data!r}"
             raise ValueError(
                 f"{who}: {name} has a gradient hook (register_hook), and compiled code runs no "
