@@ -119,10 +119,10 @@ def test_gradient_program_is_the_rules_written_out_as_primitives() -> None:
 def test_gradient_program_adds_contributions_in_eagers_order() -> None:
     gp = trace(lambda x: x * x, 1).gradient_program()
     assert lines(gp)[2:] == [
-        "g0_1 = add v0 v0",
-        "d2 = add 0.0 g0_1",
+        "g0_2 = add v0 v0",  # ∂/∂x and ∂/∂y of x * y, both for v0, added
+        "d3 = add 0.0 g0_2",
         "outputs v1",
-        "grads d/dv0=d2",
+        "grads d/dv0=d3",
     ]
 
 

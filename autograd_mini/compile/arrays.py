@@ -232,9 +232,10 @@ class _Writer:
         return self.plus_zero(total) if "0.0" in terms else total
 
     def plus_zero(self, text: str) -> str:
-        """``0.0 + x``: x with -0.0 as 0.0.  XLA simplifies ``x + 0.0`` to ``x``, so for JAX
-        it is a select."""
-        if self.xp == "jnp":
+        """``0.0 + x``: x with -0.0 as 0.0.  XLA simplifies ``x + 0.0`` to ``x``, so for a JAX
+        batch it is a select; not in ``to_jax``'s code (``checks`` off), which JAX
+        differentiates: a select would cut the derivative at 0 (there a zero's sign is JAX's)."""
+        if self.xp == "jnp" and self.checks:
             return f"{self.xp}.where(({text}) == 0.0, 0.0, {text})"
         return f"0.0 + {text}"
 

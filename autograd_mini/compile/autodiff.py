@@ -80,7 +80,7 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
         named: dict[str, str] = {}
         for a, r in zip(firsts, rule.outputs, strict=True):
             fresh_result = isinstance(r, str) and r not in rule.inputs and r not in named
-            if fresh_result and a not in grad and a not in named.values():
+            if fresh_result and a not in grad and _grad_name(a) not in named.values():
                 named[r] = _grad_name(a)  # type: ignore[index, arg-type]
         for r_eqn in rule.eqns:
             ins = tuple(env.get(a, a) if isinstance(a, str) else a for a in r_eqn.ins)

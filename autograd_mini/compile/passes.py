@@ -170,10 +170,11 @@ def expand(p: Program, has_entry: Callable[[Primitive], bool]) -> Program:
 
 
 def dots(p: Program) -> Program:
-    """Each tree of ``add`` equations (an inner add read only by the add above it) with at
-    least three terms, or two products, → one ``dot`` equation of its terms in order, a product
-    read only there as its pair of factors, any other term ``t`` as ``(t, 1.0)``.  ``dot``
-    adds left to right, so its value on floats is the tree's."""
+    """Each left-nested chain of ``add`` equations (``((a + b) + c) + d``: an inner add read
+    only by the add above it, as its first operand) with at least three terms, or two products,
+    → one ``dot`` equation of its terms in order, a product read only there as its pair of
+    factors, any other term ``t`` as ``(t, 1.0)``.  ``dot`` adds left to right, so its value on
+    floats is the chain's (a right-nested ``a + (b + c)`` is another sum, and is left alone)."""
     add, mul = OPS["add"], OPS["mul"]
     uses = _uses(p)
     defs = {e.out: e for e in p.eqns}
@@ -181,7 +182,7 @@ def dots(p: Program) -> Program:
     def only(a: Atom, prim: Primitive) -> bool:
         return isinstance(a, str) and uses[a] == 1 and a in defs and defs[a].prim is prim
 
-    inner = {a for e in p.eqns if e.prim is add for a in e.ins if only(a, add)}
+    inner = {e.ins[0] for e in p.eqns if e.prim is add and only(e.ins[0], add)}
     trees: dict[str, list[Atom]] = {}
     for e in p.eqns:
         if e.prim is not add or e.out in inner:

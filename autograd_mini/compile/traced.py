@@ -252,7 +252,8 @@ class Traced:
 
     def backward(self, xs: Sequence[float], grad: float = 1.0) -> float:
         """Like ``f(*xs).backward(grad)`` in eager mode for the parameters: adds
-        grad·∂value/∂p to ``p.grad`` of every parameter and returns the value."""
+        grad·∂value/∂p to ``p.grad`` of every parameter that needs a gradient and returns the
+        value."""
         if self.n_outputs is not None:
             raise ValueError("backward needs a function with one output (a Value)")
         seed = as_float(grad, "backward: grad")
@@ -261,7 +262,8 @@ class Traced:
         fn = self._get("python", "grad", "params", seeded)[0]
         value, grads = fn(self._inputs(xs), self._param_values(None), (seed,) if seeded else ())
         for p, gp in zip(self.params, grads, strict=True):
-            p.grad += gp
+            if p.requires_grad:  # as eager: a parameter that needs no gradient is left alone
+                p.grad += gp
         return value  # type: ignore[no-any-return]
 
     def values_and_summed_grad(
