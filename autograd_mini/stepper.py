@@ -516,7 +516,7 @@ _HTML = """<!DOCTYPE html>
 </details>
 </main>
 <aside id="inputs" aria-label="inputs" hidden>
-<h2>inputs</h2>
+<h2>inputs <button id="reset" type="button" title="back to the values of the graph">reset</button></h2>
 <p class="hint">Type a value or drag a slider: the forward and backward pass run again.</p>
 </aside>
 </div>
@@ -563,14 +563,16 @@ h1 { overflow-wrap: anywhere; }
 #status { margin-top: 0.3rem; padding: 0.3rem 0.5rem; background: #fef3c7;
   border: 1px solid #d97706; font-size: 0.9rem; overflow-wrap: anywhere; }
 #status:empty { display: none; }
-#inputs { flex: 0 0 15rem; overflow-y: auto; padding: 0.5rem 0.8rem; background: #f9fafb;
+#inputs { flex: 0 0 19rem; overflow-y: auto; padding: 0.5rem 0.8rem; background: #f9fafb;
   border-left: 1px solid #d1d5db; font-size: 0.85rem; }
-#inputs h2 { margin: 0.2rem 0; }
+#inputs h2 { margin: 0.2rem 0; display: flex; justify-content: space-between; }
+#reset { font: inherit; font-size: 0.8rem; font-weight: normal; }
 #inputs .hint { color: #4b5563; margin: 0 0 0.5rem 0; }
-.input { display: grid; grid-template-columns: 1fr 7rem; gap: 0.1rem 0.4rem;
+.input { display: grid; grid-template-columns: 1fr 10.5rem; gap: 0.1rem 0.4rem;
   align-items: center; margin-bottom: 0.5rem; }
 .input label { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
-.input input[type=number] { font: inherit; width: 100%; box-sizing: border-box; }
+.input input[type=number] { font: 0.75rem ui-monospace, monospace; width: 100%;
+  box-sizing: border-box; }
 .input input[type=range] { grid-column: 1 / 3; width: 100%; margin: 0; }
 .input .why { grid-column: 1 / 3; color: #92400e; }
 .zoom button { min-width: 2rem; }
@@ -876,6 +878,12 @@ _SCRIPT = r"""
     fixedWhy[nodes[f[0]].name] = f[1];
   });
   panel.hidden = controls.length + live.fixed.length === 0;
+  var initial = X.slice();
+  $("reset").hidden = controls.length === 0;
+  $("reset").addEventListener("click", function () {
+    controls.forEach(function (c) { X[c.at] = initial[c.at]; put(c, X[c.at], null); });
+    recompute();
+  });
   run();
   window.autogradMini = {
     set: function (name, value) {

@@ -545,6 +545,9 @@ def test_dragging_a_slider_and_typing_a_value_change_the_numbers_shown(
     assert_close(state(opened), engine_state(shared_at(-0.25, w, 0.4)))
     assert opened.state()["fields"] != after
     assert all_text(opened) == python_text(shared_at(-0.25, w, 0.4))
+    page.click("#reset")
+    assert opened.state()["fields"] == before
+    assert all_text(opened) == python_text(shared_graph())
     assert opened.problems == []
     assert opened.requests == [opened.url]
 
