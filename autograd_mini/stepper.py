@@ -516,7 +516,8 @@ _HTML = """<!DOCTYPE html>
 </details>
 </main>
 <aside id="inputs" aria-label="inputs" hidden>
-<h2>inputs <button id="reset" type="button" title="back to the values of the graph">reset</button></h2>
+<h2>inputs <button id="reset" type="button"
+ title="back to the values of the graph">reset</button></h2>
 <p class="hint">Type a value or drag a slider: the forward and backward pass run again.</p>
 </aside>
 </div>
@@ -575,6 +576,10 @@ h1 { overflow-wrap: anywhere; }
   box-sizing: border-box; }
 .input input[type=range] { grid-column: 1 / 3; width: 100%; margin: 0; }
 .input .why { grid-column: 1 / 3; color: #92400e; }
+@media (max-width: 50rem) {  /* a notebook cell: the inputs under the graph */
+  #work { flex-direction: column; }
+  #inputs { flex: 0 0 auto; max-height: 40%; border-left: 0; border-top: 1px solid #d1d5db; }
+}
 .zoom button { min-width: 2rem; }
 details { padding: 1rem 0; }
 details pre { overflow-x: auto; font-size: 0.85rem; }
@@ -744,7 +749,7 @@ _SCRIPT = r"""
       d + "0".repeat(e + 1 - d.length) + point;
   }
   function general(x, p) {  // format(x, ".<p>g"), or repr(x) without p
-    if (x !== x) { return "nan"; }
+    if (x !== x) { return String(x).toLowerCase(); }  // Python's word, only in a page with NaN
     var a = Math.abs(x);
     if (a === Infinity) { return sign(x) + "inf"; }
     var s = p ? a.toExponential(p - 1) : a.toExponential(), i = s.indexOf("e");
