@@ -243,24 +243,25 @@ def _pow_rule(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
 
 
 POW = Primitive("pow", _pow, _pow_rule, symbol="**", formula=_pow_formula, notation=_INFIX,
-                domain=(0.0, INF), ieee=_pow_ieee, jax="power")
+                domain=(0.0, INF), ieee=_pow_ieee, jax="power",
+                js="_pow({0}, {1})")
 
 # --- elementary functions ------------------------------------------------------------------------
 ABS = Primitive("abs", math.fabs, lambda g, out, x: (g * SIGN(x),), kinks=(0.0,),
-                formula=("sign({0})",), py=("math.fabs({0})", 100),
+                formula=("sign({0})",), py=("math.fabs({0})", 100), js="Math.abs({0})",
                 numpy="fabs", jax="abs", doc="|x|; the derivative is sign(x), 0 at 0 (PyTorch).")
 EXP = Primitive("exp", _exp, lambda g, out, x: (g * out,), formula=("{out}",),
-                ieee=_ieee(math.exp, lambda x: INF), py=("math.exp({0})", 100), jax="exp",
-                doc="eˣ; OverflowError for x > 709.78.")
+                ieee=_ieee(math.exp, lambda x: INF), py=("math.exp({0})", 100), js="Math.exp({0})",
+                jax="exp", doc="eˣ; OverflowError for x > 709.78.")
 LOG = Primitive("log", _log, lambda g, out, x: (g / x,), domain=(0.0, INF), formula=("1/{0}",),
-                ieee=_log_ieee, py=("math.log({0})", 100),
+                ieee=_log_ieee, py=("math.log({0})", 100), js="Math.log({0})",
                 jax="log", doc="Natural logarithm; ValueError for x ≤ 0.")
 SQRT = Primitive("sqrt", _sqrt, lambda g, out, x: (g / (2.0 * out),), domain=(0.0, INF),
                  formula=("1/(2·{out})",), ieee=_ieee(math.sqrt, lambda x: NAN),
-                 py=("math.sqrt({0})", 100), numpy="sqrt", jax="sqrt",
+                 py=("math.sqrt({0})", 100), js="Math.sqrt({0})", numpy="sqrt", jax="sqrt",
                  doc="√x; ValueError for x < 0; the slope is ±inf at ±0.")
 TANH = Primitive("tanh", math.tanh, lambda g, out, x: (g * (1.0 - out * out),),
-                 formula=("(1 − {out}²)",), py=("math.tanh({0})", 100),
+                 formula=("(1 − {out}²)",), py=("math.tanh({0})", 100), js="Math.tanh({0})",
                  jax="tanh", doc="Hyperbolic tangent, (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ).")
 
 
@@ -281,9 +282,10 @@ LEAKY_RELU = Primitive("leaky_relu", FROM_DEFN,
     formula=("(1 if {0} > 0 else {1})", "(0 if {0} > 0 else {0})"),
     doc="x for x > 0, slope·x otherwise; the derivative at 0 is ``slope``.")
 SIN = Primitive("sin", _finite_or_nan(math.sin), lambda g, out, x: (g * COS(x),),
-                formula=("cos {0}",), py=("math.sin({0})", 100), jax="sin", doc="Sine (radians).")
+                formula=("cos {0}",), py=("math.sin({0})", 100), js="Math.sin({0})", jax="sin",
+                doc="Sine (radians).")
 COS: Primitive = Primitive("cos", _finite_or_nan(math.cos), lambda g, out, x: (-g * SIN(x),),
-                formula=("−sin {0}",), py=("math.cos({0})", 100), jax="cos",
+                formula=("−sin {0}",), py=("math.cos({0})", 100), js="Math.cos({0})", jax="cos",
                 doc="Cosine (radians).")
 SOFTPLUS = Primitive("softplus", FROM_DEFN, lambda g, out, x: (g * SIGMOID(x),),
     defn=lambda x: where(x > 0.0, x + LOG1P(EXP(-x)), LOG1P(EXP(x))), formula=("σ({0})",),
@@ -292,41 +294,42 @@ SOFTPLUS = Primitive("softplus", FROM_DEFN, lambda g, out, x: (g * SIGMOID(x),),
 # --- trigonometric and hyperbolic ---------------------------------------------------------------
 TAN = Primitive("tan", _finite_or_nan(math.tan), lambda g, out, x: (g * (1.0 + out * out),),
                 domain=(-math.pi / 2, math.pi / 2), formula=("(1 + {out}²)",),
-                py=("math.tan({0})", 100), jax="tan", doc="tan x (radians); tan' = 1 + tan².")
+                py=("math.tan({0})", 100), js="Math.tan({0})", jax="tan",
+                doc="tan x (radians); tan' = 1 + tan².")
 SINH = Primitive("sinh", _no_overflow("sinh", math.sinh), lambda g, out, x: (g * COSH(x),),
-                 formula=("cosh {0}",), py=("math.sinh({0})", 100),
+                 formula=("cosh {0}",), py=("math.sinh({0})", 100), js="Math.sinh({0})",
                  ieee=_ieee(math.sinh, lambda x: math.copysign(INF, x)), jax="sinh",
                  doc="sinh x = (eˣ − e⁻ˣ)/2; OverflowError for |x| > 710.47.")
 COSH: Primitive = Primitive("cosh", _no_overflow("cosh", math.cosh),
                             lambda g, out, x: (g * SINH(x),),
-                 formula=("sinh {0}",), py=("math.cosh({0})", 100),
+                 formula=("sinh {0}",), py=("math.cosh({0})", 100), js="Math.cosh({0})",
                  ieee=_ieee(math.cosh, lambda x: INF), jax="cosh",
                  doc="cosh x = (eˣ + e⁻ˣ)/2; OverflowError for |x| > 710.47.")
 ASIN = Primitive("asin", _checked("asin", math.asin, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
                  lambda g, out, x: (g / SQRT(1.0 - x * x),), domain=(-1.0, 1.0),
-                 formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100),
+                 formula=("1/√(1 − {0}²)",), py=("math.asin({0})", 100), js="Math.asin({0})",
                  ieee=_ieee(math.asin, lambda x: NAN), jax="arcsin",
                  doc="arcsin x; ValueError outside [−1, 1]; the slope is +inf at ±1.")
 ACOS = Primitive("acos", _checked("acos", math.acos, "-1 <= x <= 1", lambda x: x < -1.0 or x > 1.0),
                  lambda g, out, x: (-g / SQRT(1.0 - x * x),), domain=(-1.0, 1.0),
-                 formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100),
+                 formula=("−1/√(1 − {0}²)",), py=("math.acos({0})", 100), js="Math.acos({0})",
                  ieee=_ieee(math.acos, lambda x: NAN), jax="arccos",
                  doc="arccos x; ValueError outside [−1, 1]; the slope is −inf at ±1.")
 ATAN = Primitive("atan", math.atan, lambda g, out, x: (g / (x * x + 1.0),),
-                 formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100),
+                 formula=("1/(1 + {0}²)",), py=("math.atan({0})", 100), js="Math.atan({0})",
                  jax="arctan", doc="arctan x; atan' = 1/(1 + x²).")
 ASINH = Primitive("asinh", math.asinh, lambda g, out, x: (g / SQRT(x * x + 1.0),),
-                  formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100),
+                  formula=("1/√({0}² + 1)",), py=("math.asinh({0})", 100), js="Math.asinh({0})",
                   jax="arcsinh", doc="arsinh x = ln(x + √(x² + 1)).")
 ACOSH = Primitive("acosh", _checked("acosh", math.acosh, "x >= 1", lambda x: x < 1.0),
                   lambda g, out, x: (g / SQRT(x * x - 1.0),), domain=(1.0, INF),
-                  formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100),
+                  formula=("1/√({0}² − 1)",), py=("math.acosh({0})", 100), js="Math.acosh({0})",
                   ieee=_ieee(math.acosh, lambda x: NAN), jax="arccosh",
                   doc="arcosh x; ValueError for x < 1; the slope is +inf at 1.")
 ATANH = Primitive("atanh",
                   _checked("atanh", math.atanh, "-1 < x < 1", lambda x: x <= -1.0 or x >= 1.0),
                   lambda g, out, x: (g / (1.0 - x * x),), domain=(-1.0, 1.0),
-                  formula=("1/(1 − {0}²)",), py=("math.atanh({0})", 100),
+                  formula=("1/(1 − {0}²)",), py=("math.atanh({0})", 100), js="Math.atanh({0})",
                   ieee=_ieee(math.atanh, lambda x: math.copysign(INF, x) if abs(x) == 1.0 else NAN),
                   jax="arctanh",
                   doc="artanh x; ValueError outside (−1, 1).")
@@ -341,36 +344,36 @@ def _atan2_rule(g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
 
 ATAN2 = Primitive("atan2", math.atan2, _atan2_rule, kinks=(0.0,),  # the branch cut at y = 0
                   formula=("{1}/({0}² + {1}²)", "−{0}/({0}² + {1}²)"),
-                  py=("math.atan2({0}, {1})", 100),
+                  py=("math.atan2({0}, {1})", 100), js="Math.atan2({0}, {1})",
                   jax="arctan2",
                   doc="atan2(self, other): the angle of the point (other, self), in (−π, π].")
 HYPOT = Primitive("hypot", math.hypot, lambda g, out, x, y: (g * x / out, g * y / out),
                   formula=("{0}/{out}", "{1}/{out}"), py=("math.hypot({0}, {1})", 100),
-                  jax="hypot",
+                  js="Math.hypot({0}, {1})", jax="hypot",
                   doc="√(self² + other²) without overflow; the gradient is NaN at (0, 0).")
 
 # --- exponential family -------------------------------------------------------------------------
 LOG1P: Primitive = Primitive("log1p", _checked("log1p", math.log1p, "x > -1", lambda x: x <= -1.0),
                   lambda g, out, x: (g / (x + 1.0),), domain=(-1.0, INF),
-                  formula=("1/(1 + {0})",), py=("math.log1p({0})", 100),
+                  formula=("1/(1 + {0})",), py=("math.log1p({0})", 100), js="Math.log1p({0})",
                   ieee=_ieee(math.log1p, _inf_at(-1.0)), jax="log1p",
                   doc="ln(1 + x), accurate for small x; ValueError for x ≤ −1.")
 EXPM1 = Primitive("expm1", _no_overflow("expm1", math.expm1), lambda g, out, x: (g * (out + 1.0),),
-                  formula=("({out} + 1)",), py=("math.expm1({0})", 100),
+                  formula=("({out} + 1)",), py=("math.expm1({0})", 100), js="Math.expm1({0})",
                   ieee=_ieee(math.expm1, lambda x: INF), jax="expm1",
                   doc="eˣ − 1, accurate for small x; OverflowError for x > 709.78.")
 LOG2 = Primitive("log2", _checked("log2", math.log2, "x > 0", lambda x: x <= 0.0),
                  lambda g, out, x: (g / (x * LN2),), domain=(0.0, INF),
-                 formula=("1/({0}·ln 2)",), py=("math.log2({0})", 100),
+                 formula=("1/({0}·ln 2)",), py=("math.log2({0})", 100), js="Math.log2({0})",
                  ieee=_ieee(math.log2, _inf_at(0.0)), jax="log2",
                  doc="log₂ x; ValueError for x ≤ 0.")
 LOG10 = Primitive("log10", _checked("log10", math.log10, "x > 0", lambda x: x <= 0.0),
                   lambda g, out, x: (g / (x * LN10),), domain=(0.0, INF),
-                  formula=("1/({0}·ln 10)",), py=("math.log10({0})", 100),
+                  formula=("1/({0}·ln 10)",), py=("math.log10({0})", 100), js="Math.log10({0})",
                   ieee=_ieee(math.log10, _inf_at(0.0)), jax="log10",
                   doc="log₁₀ x; ValueError for x ≤ 0.")
 EXP2 = Primitive("exp2", _exp2, lambda g, out, x: (g * out * LN2,), formula=("{out}·ln 2",),
-                 ieee=_ieee(lambda x: 2.0**x, lambda x: INF), jax="exp2",
+                 ieee=_ieee(lambda x: 2.0**x, lambda x: INF), jax="exp2", js="_pow(2.0, {0})",
                  doc="2ˣ; OverflowError for x ≥ 1024.")
 
 
@@ -477,16 +480,18 @@ SIGN: Primitive = Primitive("sign", FROM_DEFN, lambda g, out, x: (0.0,), kinks=(
                  defn=lambda x: where(x > 0.0, 1.0, where(x < 0.0, -1.0, 0.0)),
                  doc="−1, 0 or 1 (0 for ±0 and NaN, as torch.sign); gradient 0.")
 FLOOR = Primitive("floor", _sign_kept(math.floor), lambda g, out, x: (0.0,), kinks=_INTEGERS,
-                  formula=("0",), numpy="floor", jax="floor", doc="⌊x⌋; gradient 0.")
+                  formula=("0",), numpy="floor", jax="floor", js="Math.floor({0})",
+                  doc="⌊x⌋; gradient 0.")
 CEIL = Primitive("ceil", _sign_kept(math.ceil), lambda g, out, x: (0.0,), kinks=_INTEGERS,
-                 formula=("0",), numpy="ceil", jax="ceil", doc="⌈x⌉; gradient 0.")
+                 formula=("0",), numpy="ceil", jax="ceil", js="Math.ceil({0})",
+                 doc="⌈x⌉; gradient 0.")
 ROUND = Primitive("round", _round, lambda g, out, x: (0.0,), kinks=_HALVES, formula=("0",),
-                  numpy="round", jax="round",
+                  numpy="round", jax="round", js="_round({0})",
                   doc="x rounded to the nearest integer, halves to even; gradient 0.")
 REMAINDER = Primitive(
     "remainder", _remainder, lambda g, out, x, y: (g, -g * (x // y)), symbol="%",
     formula=("1", "−⌊{0}/{1}⌋"), notation=_INFIX,
-    ieee=_ieee(_remainder, lambda x, y: NAN),
+    ieee=_ieee(_remainder, lambda x, y: NAN), js="_rem({0}, {1})",
     doc="x − y·⌊x/y⌋, the sign of y (``torch.remainder``); ZeroDivisionError for y = 0.")
 
 # --- angles and the normalised sinc --------------------------------------------------------------

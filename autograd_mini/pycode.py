@@ -19,6 +19,10 @@ the fallback of a traced program's float code.
 
 Generated source contains only names made here (``g``, ``x``, ``t3``, ``_tanh``, ``_op2``) and
 float literals (``INF``/``NAN`` for the non-finite ones): never a label or any user text.
+
+The writer knows its language only through a :class:`Syntax`: :data:`PYTHON` here, JavaScript
+in :mod:`autograd_mini.compile.to_js` (``c ? a : b``, ``if (c) {…} else {…}``, ``let``,
+``Infinity``/``NaN`` and its own table of primitives).
 """
 
 from __future__ import annotations
@@ -26,11 +30,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from autograd_mini.program import Atom, Eqn, Program
 
-__all__ = ["compile_function", "function_source", "keep_outputs", "literal", "source", "write"]
+__all__ = [
+    "PYTHON",
+    "Syntax",
+    "compile_function",
+    "function_source",
+    "keep_outputs",
+    "literal",
+    "source",
+    "write",
+]
 
 # primitives written as Python operators in generic code (Values implement them, never raising)
 _OPERATORS = frozenset(("add", "sub", "mul", "neg", "lt", "le", "gt", "ge", "eq", "ne"))
@@ -40,12 +54,35 @@ _ERRORS = "(ZeroDivisionError, OverflowError, ValueError)"
 _NEST = 12  # deepest expression of single-use equations written inline
 
 
-def literal(x: float) -> tuple[str, int]:
-    """A float as Python source and its precedence: ``2.0``, ``-0.5`` (a unary minus), ``INF``."""
+@dataclass(frozen=True)
+class Syntax:
+    """How one language writes what the writer emits.  ``entry(prim, mode)``: the primitive's
+    template and its precedence (``("{0} + {1}", 10)``; None: call the primitive's function,
+    Python only); ``select`` formats condition, then and else; ``let`` defines a variable,
+    ``assign`` sets one declared by ``declare`` before an ``opening``/``middle``/``closing``
+    branch; ``inf``/``nan`` name the non-finite floats."""
+
+    entry: Callable[[Any, str], tuple[str, int] | None]
+    select: str = "{1} if {0} else {2}"
+    let: str = "{0} = {1}"
+    assign: str = "{0} = {1}"
+    declare: str = ""
+    opening: str = "if {0}:"
+    middle: str = "else:"
+    closing: str = ""
+    inf: str = "INF"
+    nan: str = "NAN"
+
+
+PYTHON = Syntax(lambda prim, mode: prim.py if mode == "float" or prim.name in _OPERATORS else None)
+
+
+def literal(x: float, syntax: Syntax = PYTHON) -> tuple[str, int]:
+    """A float as source and its precedence: ``2.0``, ``-0.5`` (a unary minus), ``INF``."""
     if math.isnan(x):
-        return "NAN", _ATOM
+        return syntax.nan, _ATOM
     if math.isinf(x):
-        return ("INF", _ATOM) if x > 0 else ("-INF", 30)
+        return (syntax.inf, _ATOM) if x > 0 else ("-" + syntax.inf, 30)
     text = repr(float(x))
     return text, (30 if text.startswith("-") else _ATOM)
 
@@ -84,7 +121,9 @@ class _Writer:
         line: Callable[[str], bool] | None = None,
         after: dict[str, list[str]] | None = None,
         targets: Sequence[Atom] | None = None,
+        syntax: Syntax = PYTHON,
     ) -> None:
+        self.syntax = syntax
         self.eqns = program.eqns
         self.defs = {e.out: e for e in program.eqns}
         self.pos = {e.out: i for i, e in enumerate(program.eqns)}
@@ -181,17 +220,20 @@ class _Writer:
             if v in avail or self._inlined(v, avail):
                 continue
             eqn = self.defs[v]
+            sx = self.syntax
             if eqn.prim.name == "select" and any(self._block_lines(x, avail) for x in eqn.ins[1:]):
                 c, a, b = eqn.ins
                 test = self.expr(c, avail)[0]
-                lines.append(f"{pad}if {test}:")
-                for side, head in ((a, None), (b, f"{pad}else:")):
+                lines += [pad + sx.declare.format(v)] if sx.declare else []
+                lines.append(pad + sx.opening.format(test))
+                for side, head in ((a, None), (b, pad + sx.middle)):
                     if head:
                         lines.append(head)
                     (text,) = self.scoped([side], avail, lines, depth + 1)
-                    lines.append(f"{pad}    {v} = {text}")
+                    lines.append(f"{pad}    {sx.assign.format(v, text)}")
+                lines += [pad + sx.closing] if sx.closing else []
             else:
-                lines.append(f"{pad}{v} = {self.render(eqn, avail)[0]}")
+                lines.append(pad + sx.let.format(v, self.render(eqn, avail)[0]))
             avail.add(v)
             if added is not None:
                 added.append(v)
@@ -201,7 +243,7 @@ class _Writer:
     # --- expressions ---
     def expr(self, atom: Atom, avail: set[str]) -> tuple[str, int]:
         if not isinstance(atom, str):
-            return literal(atom)
+            return literal(atom, self.syntax)
         if atom in avail or atom not in self.defs:
             return atom, _ATOM
         return self.render(self.defs[atom], avail)
@@ -210,9 +252,10 @@ class _Writer:
         prim = eqn.prim
         if prim.name == "select":
             c, a, b = (self.expr(x, avail) for x in eqn.ins)
-            return f"{_wrap(a, _COND + 1)} if {_wrap(c, _COND + 1)} else {_wrap(b, _COND)}", _COND
+            sides = _wrap(c, _COND + 1), _wrap(a, _COND + 1), _wrap(b, _COND)
+            return self.syntax.select.format(*sides), _COND
         args = [self.expr(a, avail) for a in eqn.ins]
-        template = prim.py if (self.mode == "float" or prim.name in _OPERATORS) else None
+        template = self.syntax.entry(prim, self.mode)
         if template is None:
             return f"{self.bind(prim, eqn.ieee)}({', '.join(t for t, _ in args)})", _ATOM
         text, prec = template
@@ -273,11 +316,12 @@ def write(
     *,
     line: Callable[[str], bool] | None = None,
     after: dict[str, list[str]] | None = None,
+    syntax: Syntax = PYTHON,
 ) -> tuple[list[str], list[str]]:
     """The lines (indented ``depth`` levels) computing ``targets`` from the variables in
     ``avail``, and the targets' expressions (see :class:`_Writer` for ``line`` and ``after``);
-    for a caller assembling its own function around them."""
-    writer = _Writer(program, mode, namespace, line, after, targets)
+    for a caller assembling its own function around them, in ``syntax``'s language."""
+    writer = _Writer(program, mode, namespace, line, after, targets, syntax)
     lines: list[str] = []
     texts = writer.block(targets, set(avail), lines, depth)
     return lines, texts

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
-from autograd_mini import Value, explain, topological_order
+from autograd_mini import OPS, Value, defop, explain, topological_order, trace
+from autograd_mini.compile.to_js import has_js
 from autograd_mini.explain import explain_steps
+from autograd_mini.naming import node_names
 from autograd_mini.viz import _fmt, to_html
 
 pytestmark = [
@@ -356,3 +358,318 @@ def test_the_jupyter_frame_runs_the_page(browser: Any) -> None:
         assert problems == []
     finally:
         context.close()
+
+
+# --- the live page: edits rerun forward and backward in the page ---------------------------------
+def engine_state(root: Value) -> dict[str, dict[str, float | None]]:
+    """What ``window.autogradMini.state()`` must give: the engine's data and .grad after one
+    backward pass, by display name (the first node of a name)."""
+    root.backward()
+    order = topological_order(root)
+    names = node_names(order)
+    state: dict[str, dict[str, float | None]] = {}
+    for v in order:
+        state.setdefault(names[v], {"data": v.data, "grad": v.grad if v.requires_grad else None})
+    return state
+
+
+def assert_close(got: dict[str, Any], want: dict[str, Any]) -> None:
+    assert got.keys() == want.keys()
+    for name, w in want.items():
+        for part in ("data", "grad"):
+            a, b = got[name][part], w[part]
+            assert (a is None) == (b is None), (name, part)
+            if b is not None:
+                assert a == b or abs(a - b) <= 1e-12 * max(1.0, abs(b)), (name, part, a, b)
+
+
+def set_inputs(opened: Opened, values: dict[str, float]) -> None:
+    opened.page.evaluate(
+        "values => Object.entries(values).forEach(([k, v]) => window.autogradMini.set(k, v))",
+        values,
+    )
+
+
+def state(opened: Opened) -> dict[str, Any]:
+    got: dict[str, Any] = opened.page.evaluate("() => window.autogradMini.state()")
+    return got
+
+
+def all_text(opened: Opened) -> tuple[str, str]:
+    """The forward and backward lines of every step, as the page shows them."""
+    texts = opened.page.evaluate(
+        """() => ["forward", "backward"].map(
+          phase => document.getElementById("all-" + phase).textContent)"""
+    )
+    return texts[0], texts[1]
+
+
+def python_text(root: Value) -> tuple[str, str]:
+    forward = [s.forward for s in reversed(explain_steps(root)) if s.value._op is not None]
+    return "\n".join(forward), explain(root)
+
+
+def shared_at(x: float, w: float, b: float) -> Value:
+    root = shared_graph()
+    leaves = {v.label: v for v in topological_order(root) if v.is_leaf}
+    for name, value in (("x", x), ("w", w), ("b", b)):
+        leaves[name].data = value
+    return rebuilt(root)
+
+
+def rebuilt(root: Value) -> Value:
+    """``root``'s graph computed again from its leaves' current data (same structure, labels)."""
+    new: dict[int, Value] = {}
+    for v in topological_order(root):
+        if v.is_leaf:
+            new[id(v)] = v
+        else:
+            new[id(v)] = v._op(*(new[id(p)] for p in v.parents))  # type: ignore[misc]
+            new[id(v)].label = v.label
+    return new[id(root)]
+
+
+SHARED_POINTS = [
+    {"x": 0.3, "w": 2.5, "b": 0.4},
+    {"x": -1.25, "w": 0.03125, "b": -0.0},  # 0.03125 and 1/64 are exact halves at 4 decimals
+    {"x": 1e-7, "w": 123456.5, "b": 2.5},
+    {"x": -3.0, "w": 0.0, "b": 1e300},
+    {"x": 0.7, "w": -1.3, "b": 0.4},  # back to where it started
+]
+
+
+@pytest.mark.parametrize("point", SHARED_POINTS)
+def test_set_reruns_the_small_expression_as_the_engine_and_explain_would(
+    open_page: Callable[[Value], Opened], point: dict[str, float]
+) -> None:
+    opened = open_page(shared_graph())
+    set_inputs(opened, point)
+    root = shared_at(point["x"], point["w"], point["b"])
+    assert_close(state(opened), engine_state(rebuilt(root)))
+    assert all_text(opened) == python_text(root)  # every line, to the character
+    opened.page.click("#last")  # the graph's records: every value and gradient, as drawn
+    fields = opened.state()["fields"]
+    for i, v in enumerate(topological_order(root)):
+        assert fields[f"v{i}"][1] == f"data {_fmt(v.data)}"
+    assert opened.problems == []
+    assert opened.requests == [opened.url]
+
+
+def mlp_at(values: dict[str, float]) -> Value:
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    for p in model.parameters():
+        p.data = values.get(p.label, p.data)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "loss"
+    return loss
+
+
+def test_set_on_the_mlp_gives_the_engines_numbers_at_every_node(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    opened = open_page(mlp_at({}))
+    assert_close(state(opened), engine_state(mlp_at({})))
+    values: dict[str, float] = {}
+    for k, name in enumerate(["L1.n1.w1", "L1.n3.b", "L2.n1.w2", "L1.n2.w2", "L2.n1.b"]):
+        for value in (-2.0 + 0.9 * k, 0.37, 1.5 - k):
+            values[name] = value
+            set_inputs(opened, {name: value})
+            assert_close(state(opened), engine_state(mlp_at(values)))
+    assert all_text(opened) == python_text(mlp_at(values))
+    assert opened.problems == []
+    assert opened.requests == [opened.url]
+
+
+def every_op(values: dict[str, float]) -> Value:
+    """One term per op with JavaScript, op(x) or op(x, y) of leaves named ``<op>.x``, ``<op>.y``,
+    summed: each leaf's gradient is its op's partial."""
+    total = Value(0.0, label="total", requires_grad=False)
+    for op in OPS.values():
+        if op.user or not has_js(op):
+            continue
+        ins = [Value(values.get(f"{op.name}.{n}", 0.5), label=f"{op.name}.{n}") for n in "xy"]
+        total = total + op(*ins[: op.arity])
+    total.label = "sum"
+    return total
+
+
+def op_points(k: int) -> dict[str, float]:
+    """Inputs for every op: inside its domain, at its kinks too (round's halves, relu's 0)."""
+    values = {}
+    for op in OPS.values():
+        if op.user or not has_js(op):
+            continue
+        lo, hi = max(-3.0, op.domain[0] + 0.05), min(3.0, op.domain[1] - 0.05)
+        kinks = sorted((c for c in op.kinks if lo <= c <= hi), key=abs)[:2]
+        xs = [lo + (hi - lo) * f for f in (0.13, 0.5, 0.77)] + kinks
+        values[f"{op.name}.x"] = xs[k % len(xs)]
+        if op.arity == 2:
+            values[f"{op.name}.y"] = [-1.7, 0.6, 2.2, -0.4, 1.3][k]
+    values["maximum.y"] = values["maximum.x"]  # a tie: each input gets half the gradient
+    values["remainder.x"] = [-3.5, 2.75, -0.0, 7.0, -1.0][k]  # the sign of the divisor
+    return values
+
+
+def test_every_op_with_javascript_computes_as_the_engine(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    opened = open_page(every_op(op_points(0)))
+    for k in range(5):
+        set_inputs(opened, op_points(k))
+        assert_close(state(opened), engine_state(every_op(op_points(k))))
+    assert opened.problems == []
+
+
+def test_dragging_a_slider_and_typing_a_value_change_the_numbers_shown(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    opened = open_page(shared_graph())
+    page = opened.page
+    page.click("#last")
+    before = opened.state()["fields"]
+    slider = page.locator('#inputs input[type=range][data-name="w"]')
+    box = slider.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    w = float(page.input_value('#inputs input[type=number][data-name="w"]'))
+    assert w != -1.3 and float(slider.input_value()) == w
+    after = opened.state()["fields"]
+    assert after != before
+    assert_close(state(opened), engine_state(shared_at(0.7, w, 0.4)))
+    page.fill('#inputs input[type=number][data-name="x"]', "-0.25")
+    assert_close(state(opened), engine_state(shared_at(-0.25, w, 0.4)))
+    assert opened.state()["fields"] != after
+    assert all_text(opened) == python_text(shared_at(-0.25, w, 0.4))
+    page.click("#reset")
+    assert opened.state()["fields"] == before
+    assert all_text(opened) == python_text(shared_graph())
+    assert opened.problems == []
+    assert opened.requests == [opened.url]
+
+
+def test_the_step_slider_stays_first_and_each_leafs_controls_carry_its_name(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    opened = open_page(mlp_at({}))
+    controls = opened.page.evaluate(
+        """() => Array.from(document.querySelectorAll("input")).map(
+          e => [e.type, e.id, e.getAttribute("data-name"), e.getAttribute("aria-label")])"""
+    )
+    assert controls[0][:2] == ["range", "slider"]
+    from autograd_mini.nn import MLP
+
+    names = [p.label for p in MLP(2, [3, 1], seed=0).parameters()]
+    named = [c for c in controls if c[2] is not None]
+    assert sorted({c[2] for c in named}) == sorted(names)  # x1, x2 and 1.0 are constants
+    for name in names:
+        assert [c[0] for c in named if c[2] == name] == ["number", "range"]
+        assert [c[3] for c in named if c[2] == name] == [name, f"{name} (slider)"]
+
+
+def test_the_current_step_follows_an_edit(open_page: Callable[[Value], Opened]) -> None:
+    opened = open_page(shared_graph())
+    want = expected_steps(lambda: shared_at(0.3, -1.3, 0.4))
+    middle = len(want) - 4  # a backward step
+    opened.page.eval_on_selector(
+        "#slider", "(el, k) => { el.value = k; el.dispatchEvent(new Event('input')); }", middle
+    )
+    set_inputs(opened, {"x": 0.3})
+    check(opened, middle, want[middle], len(want))
+
+
+def branchy(x: Value, y: Value) -> Value:
+    z = x * y
+    return (z + 1.0).tanh() if z > 0.1 else (z - 1.0).relu()
+
+
+def test_an_edit_across_a_traced_branch_says_the_graph_would_change(
+    open_page: Callable[[Any], Opened],
+) -> None:
+    opened = open_page(trace(branchy, 2, example=[0.5, 0.6]))
+    status = opened.page.locator("#status")
+    assert not status.is_visible()
+    set_inputs(opened, {"x0": 0.9})  # 0.54 > 0.1 still: the same branch
+    assert not status.is_visible()
+    assert_close(
+        state(opened), engine_state(branchy(Value(0.9, label="x0"), Value(0.6, label="x1")))
+    )
+    set_inputs(opened, {"x0": -0.5})
+    assert status.is_visible()
+    text = status.text_content() or ""
+    assert "would change here" in text and "v2 > 0.1 was True" in text and "-0.3 > 0.1" in text
+    set_inputs(opened, {"x0": 0.5})
+    assert not status.is_visible()
+    assert opened.problems == []
+    assert opened.requests == [opened.url]
+
+
+def test_an_op_without_javascript_keeps_the_page_working_and_says_why(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    cube = defop("cube_for_the_page", lambda x: x**3, lambda g, out, x: (g * 3.0 * x * x,))
+
+    def build(c: float) -> Value:
+        a, b, cv = Value(0.5, label="a"), Value(2.0, label="b"), Value(c, label="c")
+        return cube(a * b) + (b * 0.5).erf() + cv.exp() * b  # a, b feed ops without JavaScript
+
+    opened = open_page(build(-1.0))
+    reasons = opened.page.locator("#inputs .why").all_text_contents()
+    assert reasons == [
+        "fixed: cube_for_the_page has no JavaScript version: the page cannot recompute it",
+        "fixed: erf has no JavaScript version: the page cannot recompute it",
+    ]
+    assert opened.page.locator("#inputs input[type=number]").count() == 1  # c only
+    set_inputs(opened, {"c": 0.25})
+    assert_close(state(opened), engine_state(build(0.25)))
+    with pytest.raises(Exception, match=r'"a" is fixed: cube_for_the_page has no JavaScript'):
+        set_inputs(opened, {"a": 1.0})
+    assert opened.problems == []
+
+
+def test_a_graph_with_a_hook_is_shown_but_not_recomputed(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    root = shared_graph()
+    next(v for v in topological_order(root) if v.label == "w").register_hook(lambda g: g)
+    opened = open_page(root)
+    assert len(opened.page.locator("#inputs .why").all_text_contents()) == 3
+    assert_close(state(opened), engine_state(shared_graph()))
+    assert opened.problems == []
+
+
+def test_set_refuses_what_it_cannot_set(open_page: Callable[[Value], Opened]) -> None:
+    opened = open_page(mlp_at({}))
+    for name, value, message in [
+        ("x1", 1.0, r'"x1" is not a leaf that needs a gradient'),
+        ("nothing", 1.0, "the inputs are: L1.n1.b, L1.n1.w1"),
+        ("L1.n1.w1", "2", "value must be a finite number"),
+        ("L1.n1.w1", float("nan"), "value must be a finite number"),
+    ]:
+        with pytest.raises(Exception, match=message):
+            set_inputs(opened, {name: value})  # type: ignore[dict-item]
+    assert opened.problems == []
+
+
+def test_an_edit_of_a_500_node_graph_is_redrawn_within_50_ms(
+    open_page: Callable[[Value], Opened],
+) -> None:
+    from autograd_mini.nn import MLP
+
+    loss = (MLP(4, [10, 10, 1], seed=1)([0.5, -1.0, 0.25, 0.7]) - 1.0) ** 2
+    assert len(topological_order(loss)) == 499
+    opened = open_page(loss)
+    opened.page.click("#last")  # every number shown
+    times = opened.page.evaluate(
+        """() => Array.from({length: 15}, (_, k) => {
+          const start = performance.now();
+          window.autogradMini.set("L1.n1.w1", 0.05 * k);
+          document.body.getBoundingClientRect();  // and laid out
+          return performance.now() - start;
+        })"""
+    )
+    assert sorted(times)[len(times) // 2] <= 50.0, times

@@ -234,6 +234,19 @@ def test_expand_writes_a_composite_as_its_definition() -> None:
     ]
 
 
+def test_expand_names_no_variable_twice() -> None:
+    # the reverse transform names a sum y_0 too: the definition's variables skip that name
+    p = Program(
+        ("x",), (Eqn(OPS["relu"], ("x",), "y"), Eqn(OPS["add"], ("y", "x"), "y_0")), ("y_0",)
+    )
+    assert lines(passes.expand(p, lambda prim: prim.defn is None))[1:] == [
+        "y_1 = le x 0.0",
+        "y = select y_1 0.0 x",
+        "y_0 = add y x",
+        "outputs y_0",
+    ]
+
+
 def test_dots_turns_a_layer_into_dot_products_of_its_terms_in_order() -> None:
     w = [Value(v) for v in (0.5, -1.5, 2.0)]
 

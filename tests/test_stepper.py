@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from autograd_mini import Value, explain, topological_order
+from autograd_mini import Value, explain, topological_order, trace
 from autograd_mini.explain import explain_steps
 from autograd_mini.naming import sanitize_label
 from autograd_mini.viz import StepPage, to_html
@@ -329,6 +329,27 @@ def test_any_label_keeps_the_page_structure(label: str) -> None:
     assert parsed.tags == structure(to_html(hostile_graph("plain"))).tags
     data = json.loads(parsed.scripts[0])
     assert data["nodes"][0]["name"] == sanitize_label(label)
+
+
+# --- live: a traced function's page knows its branches ------------------------------------------
+def branchy(x: Value, y: Value) -> Value:
+    z = x * y
+    return (z + 1.0).tanh() if z > 0.1 else (z - 1.0).relu()
+
+
+@needs_dot
+def test_a_traced_functions_page_shows_its_graph_at_the_example_and_keeps_its_guards() -> None:
+    data = page_data(to_html(trace(branchy, 2, example=[0.5, 0.6])))
+    x, y = Value(0.5, label="x0"), Value(0.6, label="x1")
+    assert page_data(to_html(branchy(x, y)))["nodes"] == data["nodes"]
+    assert [data["nodes"][i]["name"] for i in data["live"]["inputs"]] == ["x0", "x1"]
+    assert data["live"]["guards"] == [{"sym": ">", "outcome": True, "text": "v2 > 0.1"}]
+
+
+def test_a_traced_function_must_return_one_value_for_a_page(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="to_html: the traced function must return one Value"):
+        to_html(trace(lambda x, y: [x, y], 2), tmp_path / "p.html")
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- bad input ------------------------------------------------------------------------------------

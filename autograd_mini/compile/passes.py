@@ -143,10 +143,12 @@ def cse(p: Program) -> Program:
 def expand(p: Program, has_entry: Callable[[Primitive], bool]) -> Program:
     """Each equation of a composite primitive without a backend entry (``has_entry`` False,
     ``defn`` given) replaced by its definition's equations (IEEE: composites never raise),
-    recursively; their variables are named ``<out>_<k>``."""
+    recursively; their variables are named ``<out>_<k>``, but for the names ``p`` already has
+    (the reverse transform names its sums ``g0_23`` too)."""
     out: list[Eqn] = []
     alias: dict[str, Atom] = {}
     ids = itertools.count()
+    taken = {*p.inputs, *p.params, *p.seeds, *(e.out for e in p.eqns)}
 
     def emit(prim: Primitive, ins: tuple[Atom, ...], name: str, ieee: bool) -> Atom:
         d = prim.defn_program() if not has_entry(prim) else None
@@ -157,7 +159,9 @@ def expand(p: Program, has_entry: Callable[[Primitive], bool]) -> Program:
         (result,) = d.outputs
         for de in d.eqns:
             args = tuple(env.get(a, a) if isinstance(a, str) else a for a in de.ins)
-            var = name if de.out == result else f"{name}_{next(ids)}"
+            var = name
+            if de.out != result:
+                var = next(v for k in ids if (v := f"{name}_{k}") not in taken)
             env[de.out] = emit(de.prim, args, var, True)
         return env.get(result, result) if isinstance(result, str) else result
 

@@ -92,6 +92,8 @@ class Traced:
             data = [_default_example(i) for i in range(n_inputs)]
         else:
             data = _floats(example, n_inputs, "trace: example")
+        self.example: tuple[float, ...] = tuple(data)
+        """The inputs ``f`` was traced at (``example``, or the placeholders 0.5, 0.6, …)."""
         self.program: Program
         """The recorded program: inputs, parameters, one equation per operation in topological
         order (constants as numbers), the guards and the outputs; ``print(t.program)``."""
