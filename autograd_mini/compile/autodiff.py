@@ -76,12 +76,12 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
         )
         # a rule's result that is its own equation's output is named for the gradient it is
         # (g<i>) when it is that variable's first contribution: readable programs and source
-        firsts = [a for a, m in zip(eqn.ins, mask, strict=True) if m]
+        firsts = [str(a) for a, m in zip(eqn.ins, mask, strict=True) if m]  # variables only
         named: dict[str, str] = {}
         for a, r in zip(firsts, rule.outputs, strict=True):
             fresh_result = isinstance(r, str) and r not in rule.inputs and r not in named
             if fresh_result and a not in grad and _grad_name(a) not in named.values():
-                named[r] = _grad_name(a)  # type: ignore[index, arg-type]
+                named[r] = _grad_name(a)  # type: ignore[index]
         for r_eqn in rule.eqns:
             ins = tuple(env.get(a, a) if isinstance(a, str) else a for a in r_eqn.ins)
             name = named.get(r_eqn.out) or fresh()
