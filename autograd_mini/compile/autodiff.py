@@ -88,7 +88,7 @@ def gradient_program(program: Program, wrt: Sequence[str], seeded: bool = False)
             eqns.append(Eqn(r_eqn.prim, ins, name, ieee=True))
             env[r_eqn.out] = name
         for a, r in zip(firsts, rule.outputs, strict=True):
-            contribute(a, env.get(r, r) if isinstance(r, str) else r)  # type: ignore[arg-type]
+            contribute(a, env.get(r, r) if isinstance(r, str) else r)
     grads: list[Atom] = []
     for w in wrt:
         g = grad.get(w, 0.0)
