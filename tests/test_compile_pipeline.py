@@ -172,7 +172,8 @@ def test_python_and_numpy_backends_equal_eager_on_programs_of_every_op(
         assert all(map(same, [exact.value[k], *exact.grad[k]], want))
         if not jumps:
             scale = largest_term(f, row)
-            assert all(close(a, b, scale) for a, b in zip([fast.value[k], *fast.grad[k]], want))
+            got = [fast.value[k], *fast.grad[k]]
+            assert all(close(a, b, scale) for a, b in zip(got, want, strict=True))
 
 
 @settings(max_examples=10, deadline=None)  # each example compiles with XLA
@@ -192,7 +193,8 @@ def test_jax_backends_equal_eager_on_programs_of_every_op(
     for k, row in enumerate(rows):
         want = eager(f, row)
         scale = largest_term(f, row)
-        assert all(close(a, b, scale) for a, b in zip([batch.value[k], *batch.grad[k]], want))
+        got = [batch.value[k], *batch.grad[k]]
+        assert all(close(a, b, scale) for a, b in zip(got, want, strict=True))
         with jax.enable_x64(True):
             value, grads = fn(jax.numpy.array(row))
         assert all(map(close, [value, *grads], want))
