@@ -231,13 +231,13 @@ NEG = Primitive("neg", lambda x: -x, lambda g, out, x: (-g,), symbol="-", formul
 def _pow_rule(g: Any, out: Any, x: Any, n: Any) -> tuple[Any, Any]:
     """∂(xⁿ)/∂x = n·xⁿ⁻¹ (0 for n = 0, also at x ≤ 0),  ∂(xⁿ)/∂n = xⁿ·ln x (0 at x = 0, n ≥ 0)
 
-    At n = 0 and x > 0, n·xⁿ⁻¹ (+ 0.0: PyTorch's +0 at n = −0) is that 0 already, and keeps its
-    slope in n (x⁻¹), so the Hessian's mixed partials agree (PyTorch's where(n == 0, 0, …)
-    drops it there)."""
+    At n = 0 and x > 0 it is written n/x (= n·xⁿ⁻¹ there; + 0.0: PyTorch's +0 at n = −0): that
+    0 already, finite even for a subnormal x, and it keeps its slope in n (x⁻¹), so the Hessian's
+    mixed partials agree (PyTorch's where(n == 0, 0, …) drops it there)."""
     slope = g * n * POW(x, n - 1.0)
     dn = g * out * LOG(x)
     return (
-        where(n == 0.0, where(x > 0.0, g * (n * POW(x, n - 1.0) + 0.0), g * 0.0), slope),
+        where(n == 0.0, where(x > 0.0, g * (n / x + 0.0), g * 0.0), slope),
         where(x == 0.0, where(n >= 0.0, g * 0.0, dn), dn),
     )
 
@@ -274,8 +274,8 @@ SIGMOID = Primitive("sigmoid", FROM_DEFN, lambda g, out, x: (g * out * (1.0 - ou
                     formula=("{out}(1 − {out})",),
                     doc="Logistic function σ(x) = 1/(1 + e⁻ˣ), stable for any x; σ' ≤ ¼.")
 RELU = Primitive("relu", FROM_DEFN, lambda g, out, x: (where(x <= 0.0, 0.0, g),),
-                 defn=lambda x: where(x <= 0.0, 0.0, x), kinks=(0.0,), formula=("[{0} > 0]",),
-                 doc="max(0, x), with relu'(0) = 0; NaN stays NaN.")
+                 defn=lambda x: where(x < 0.0, 0.0, x), kinks=(0.0,), formula=("[{0} > 0]",),
+                 doc="max(0, x), with relu'(0) = 0; NaN and -0.0 stay (PyTorch).")
 LEAKY_RELU = Primitive("leaky_relu", FROM_DEFN,
     lambda g, out, x, slope: (where(x > 0.0, g, g * slope), where(x > 0.0, 0.0, g * x)),
     defn=lambda x, slope: where(x > 0.0, x, slope * x), kinks=(0.0,), defaults=(0.01,),
@@ -421,10 +421,10 @@ def _silu_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _elu_rule(g: Any, out: Any, x: Any, alpha: Any) -> tuple[Any, Any]:
-    """∂/∂x = 1 for x > 0, else alpha·eˣ (alpha at the kink, without eˣ: PyTorch's elu''(0) is
-    0);  ∂/∂alpha = 0 or eˣ − 1"""
-    dx = where(x > 0.0, g, where(x == 0.0, g * alpha, g * alpha * EXP(x)))
-    return dx, where(x > 0.0, 0.0, g * EXPM1(x))
+    """∂/∂x = alpha·eˣ for x ≤ 0 (alpha at the kink, without eˣ: PyTorch's elu''(0) is 0),
+    else 1 (also for NaN, as PyTorch);  ∂/∂alpha = eˣ − 1 for x ≤ 0, else 0"""
+    dx = where(x <= 0.0, where(x == 0.0, g * alpha, g * alpha * EXP(x)), g)
+    return dx, where(x <= 0.0, g * EXPM1(x), 0.0)
 
 
 def _softsign_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -508,7 +508,8 @@ RAD2DEG = Primitive("rad2deg", FROM_DEFN, lambda g, out, x: (g * RAD_TO_DEG,),
 def _sinc_rule(g: Any, out: Any, x: Any) -> tuple[Any]:
     """∂sinc x/∂x = (πx·cos πx − sin πx)/(πx²), 0 at x = 0 (PyTorch)"""
     p = PI * x
-    return (where(x == 0.0, 0.0, g * ((p * COS(p) - SIN(p)) / (p * x))),)
+    px = p * x  # 0 also where x² underflows (a subnormal x): PyTorch's mask
+    return (where(px == 0.0, 0.0, g * ((p * COS(p) - SIN(p)) / px)),)
 
 
 SINC = Primitive("sinc", FROM_DEFN, _sinc_rule,

@@ -285,3 +285,31 @@ def test_an_infinite_upstream_gradient_gives_pytorchs_nan_or_number(name: str) -
             assert math.isnan(v.grad) == math.isnan(want), (name, xs, v.grad, want)
             if not math.isnan(want):
                 assert v.grad == want, (name, xs, v.grad, want)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    ("name", "x"),
+    [("relu", -0.0), ("elu", math.nan), ("sinc", 1e-310), ("sinc", -1e-200), ("pow0", 1e-310)],
+)
+def test_values_and_slopes_at_signed_zeros_nan_and_subnormals_are_pytorchs(
+    name: str, x: float
+) -> None:
+    torch = pytest.importorskip("torch")
+    fns = {
+        "relu": (lambda v: v.relu(), torch.relu),
+        "elu": (lambda v: v.elu(), torch.nn.functional.elu),
+        "sinc": (lambda v: v.sinc(), torch.sinc),
+        "pow0": (lambda v: v**0, lambda t: t**0),
+    }
+    ours, theirs = fns[name]
+    v = Value(x)
+    y = ours(v)
+    y.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    ty = theirs(t)
+    ty.backward()
+    for a, b in ((y.data, ty.item()), (v.grad, t.grad.item())):
+        assert (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1, a) == math.copysign(1, b)
+        )
