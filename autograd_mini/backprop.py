@@ -14,6 +14,7 @@ needs nothing from the engine and the engine builds on it.
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,20 +25,15 @@ if TYPE_CHECKING:
 __all__ = ["GraphTooLargeError", "topological_order"]
 
 
-class _Mark:
-    """A named marker stored in a node's scratch-gradient slot ``_g`` instead of a number."""
+class _Mark(enum.Enum):
+    """What a node's scratch-gradient slot ``_g`` holds instead of a number."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
+    FREED = "an interior node whose graph a backward pass released"
+    VISITING = "a node whose inputs are being ordered by the pass starting"
 
 
-FREED = _Mark("freed")  # an interior node whose graph a backward pass released
-_VISITING = _Mark("visiting")  # a node whose inputs are being ordered by the pass starting
+FREED = _Mark.FREED
+_VISITING = _Mark.VISITING
 
 # backward() and grad() keep their working state in the nodes (the scratch slot _g), so two
 # passes over graphs that share a node (parameters, in training) must not interleave: threads
@@ -134,17 +130,17 @@ def begin_pass(root: Value) -> list[Value]:
             elif g is FREED:  # only the root gets here; released inputs are caught above
                 raise RuntimeError(SECOND_BACKWARD)
     except BaseException:
-        release(topological_order(root), None)
+        release(topological_order(root))
         raise
     return order
 
 
-def release(order: Iterable[Value], marker: Any) -> None:
-    """End a pass: every node's ``_g`` back to None, interior ones to ``marker`` (FREED:
-    released; a released node stays so)."""
+def release(order: Iterable[Value]) -> None:
+    """End a pass that releases nothing: every node's ``_g`` back to None (a released node
+    stays so)."""
     for node in order:
         if node._g is not FREED:
-            node._g = None if node._op is None else marker
+            node._g = None
 
 
 Check = Callable[[list[Any], Any, Any, Sequence[Any]], None]
@@ -156,14 +152,14 @@ def walk(
     values: bool = False,
     hooks: set[Value] | None = None,
     check: Check | None = None,
-    convert: Callable[[Any, Any], Any] | None = None,
+    convert: Callable[[Any, Any, bool], Any] | None = None,
 ) -> None:
     """Backpropagate over ``order`` (from :func:`begin_pass`, the root's ``_g`` seeded): each
     node's ``_g`` ends as ∂root/∂node.
 
     ``values``: run the rules on the nodes themselves, recording the gradients as Values
     (``create_graph``); else on their floats.  ``hooks``: the nodes whose hooks run when their
-    gradient is complete (``convert(result, hook)`` turns a hook's result into a gradient).
+    gradient is complete (``convert(result, hook, values)`` turns a hook's result into one).
     ``check``: called with each rule's results on floats (anomaly mode).  Without these steps
     the first loop below is all that runs: the measured fast path of plain training
     (``benchmarks/bench_calculus.py``).
@@ -188,7 +184,7 @@ def walk(
         return
     for node in reversed(order):
         if hooks and node in hooks:
-            node._g = run_hooks(node, node._g, convert)  # type: ignore[arg-type]
+            node._g = run_hooks(node, node._g, convert, values)  # type: ignore[arg-type]
         op = node._op
         if op is None:
             continue
@@ -209,23 +205,21 @@ def walk(
                 parent._g = gp if (type(acc) is float and acc == 0.0) else acc + gp
 
 
-def run_hooks(node: Value, g: Any, convert: Callable[[Any, Any], Any]) -> Any:
+def run_hooks(node: Value, g: Any, convert: Callable[[Any, Any, bool], Any], values: bool) -> Any:
     """``g`` after each hook of ``node`` in registration order (a None result keeps it)."""
     for _, fn in tuple(getattr(node, "_hooks", ())):  # a snapshot: hooks may add or remove hooks
         result = fn(g)
         if result is not None:
-            g = convert(result, fn)
+            g = convert(result, fn, values)
     return g
 
 
-def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Value] | None:
-    """The nodes of ``order`` whose hooks a pass runs (None if no node has one).  With
+def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Value]:
+    """The nodes of ``order`` whose hooks a pass runs.  With
     ``wanted`` (from ``grad``), only those on a path to one of them: torch.autograd.grad gives
     no gradient to the others, so their hooks do not run."""
     hooked = {node for node in order if getattr(node, "_hooks", None)}
-    if not hooked:
-        return None
-    if wanted is None:
+    if not hooked or wanted is None:
         return hooked
     needed: set[Value] = set(wanted)
     for node in order:  # inputs first: a node's inputs are decided before the node

@@ -13,7 +13,9 @@ built; hooks live on their node.  Nothing here is ever swapped at run time.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -26,10 +28,10 @@ from autograd_mini.backprop import (
     PASS_LOCK,
     GraphTooLargeError,
     begin_pass,
-    hooked_nodes as _hooked_nodes,
+    hooked_nodes,
     release,
     topological_order as topological_order,
-    walk as _walk,
+    walk,
 )
 from autograd_mini.grad_mode import (
     COMPARISON_HOOK as _COMPARISON_HOOK,
@@ -42,11 +44,7 @@ from autograd_mini.grad_mode import (
     no_grad as no_grad,
 )
 from autograd_mini.ops import ADD, DIV, MUL, NEG, POW, REMAINDER, SUB, Primitive
-from autograd_mini.registry import (
-    _is_real_array_scalar as _is_real_array_scalar,
-    as_float as _as_float,
-    brief as _brief,
-)
+from autograd_mini.registry import as_float as _as_float, brief as _brief
 from autograd_mini.value_methods import TableMethods
 
 __all__ = [
@@ -62,6 +60,40 @@ __all__ = [
 
 Number: TypeAlias = "int | float"  # what users pass; anything numbers.Real is accepted at run time
 Operand: TypeAlias = "Value | float | int"
+
+
+def _comparison(
+    symbol: str, compare: Callable[[float, float], bool]
+) -> Callable[[Value, Any], bool]:
+    """Value's ``symbol``: a plain bool on ``data``, shown to this context's comparison hook (a
+    tracer's guard).  ``==`` and ``!=`` find anything but a number just unequal
+    (NotImplemented); an order with a non-number is a TypeError."""
+
+    def method(self: Value, other: object) -> bool:
+        o = other._data if isinstance(other, Value) else _number(other)
+        if o is None:
+            if symbol in ("==", "!="):
+                return NotImplemented  # type: ignore[no-any-return]
+            o = _as_float(other, f"comparison {symbol}")  # the TypeError, or an OverflowError
+        result = compare(self._data, o)
+        hook = _COMPARISON_HOOK.get()
+        if hook is not None:
+            hook(self, symbol, other, result)
+        return result
+
+    return method
+
+
+def _arithmetic(op: Primitive) -> tuple[Callable[[Value, Operand], Value], ...]:
+    """``x op y`` and its reflection ``y op x`` for a Value x (NotImplemented for non-numbers)."""
+
+    def forward(self: Value, other: Operand) -> Value:
+        return _binary(op, self, other)
+
+    def reflected(self: Value, other: Operand) -> Value:
+        return _binary(op, other, self)
+
+    return forward, reflected
 
 
 class Value(TableMethods):
@@ -111,12 +143,8 @@ class Value(TableMethods):
 
     @property
     def data(self) -> float:
-        """The number, always a Python float.
-
-        Assigning converts any real number (``int``, ``fractions.Fraction``, NumPy scalars) with
-        ``float()``; anything else (a str, a Value, an object) is a TypeError, so nothing but a
-        float is ever stored, printed into a picture or written into traced code.
-        """
+        """The number, always a Python float: assigning converts any real number with
+        ``float()``; anything else (a str, a Value) is a TypeError."""
         return self._data
 
     @data.setter
@@ -151,7 +179,6 @@ class Value(TableMethods):
         return self._data
 
     def __bool__(self) -> bool:
-        """``data != 0``, as ``bool(tensor)`` in PyTorch (a guard inside ``trace``)."""
         return self.__ne__(0.0)
 
     def __format__(self, spec: str) -> str:
@@ -183,42 +210,19 @@ class Value(TableMethods):
         """A new leaf with the same data (and label) that needs no gradient, like PyTorch's."""
         return Value(self._data, self.label, requires_grad=False)
 
-    # --- comparisons: plain bools on data; a tracer may watch them (see comparison_hook) -------
-    def _compared(self, symbol: str, other: object, result: bool) -> bool:
-        hook = _COMPARISON_HOOK.get()
-        if hook is not None:
-            hook(self, symbol, other, result)
-        return result
-
-    def __lt__(self, other: Operand) -> bool:
-        return self._compared("<", other, self._data < _data(other, "<"))
-
-    def __le__(self, other: Operand) -> bool:
-        return self._compared("<=", other, self._data <= _data(other, "<="))
-
-    def __gt__(self, other: Operand) -> bool:
-        return self._compared(">", other, self._data > _data(other, ">"))
-
-    def __ge__(self, other: Operand) -> bool:
-        return self._compared(">=", other, self._data >= _data(other, ">="))
-
-    # == and != by value like the others (NaN != NaN); anything but a number is just unequal
-    def __eq__(self, other: object) -> bool:
-        o = _number(other)
-        return NotImplemented if o is None else self._compared("==", other, self._data == o)
-
-    def __ne__(self, other: object) -> bool:
-        o = _number(other)
-        return NotImplemented if o is None else self._compared("!=", other, self._data != o)
-
+    __lt__: Callable[[Value, Operand], bool] = _comparison("<", operator.lt)
+    __le__: Callable[[Value, Operand], bool] = _comparison("<=", operator.le)
+    __gt__: Callable[[Value, Operand], bool] = _comparison(">", operator.gt)
+    __ge__: Callable[[Value, Operand], bool] = _comparison(">=", operator.ge)
+    __eq__ = _comparison("==", operator.eq)
+    __ne__ = _comparison("!=", operator.ne)
     # defining __eq__ would make Values unhashable: keep identity, so dicts and sets keyed by
     # Values (the graph walks, optimizers) are unaffected by equal data
     __hash__ = object.__hash__
 
     # --- arithmetic ----------------------------------------------------------------------------
-    # `type(other) is Value` skips the _operand call when both sides are Values (the common
-    # case). The reflected methods need no such test: Python calls them only when the left
-    # operand is not a Value.
+    # add, sub and mul are the hot paths, written out: `type(other) is Value` skips the _operand
+    # call in the common case, and the data is combined without calling the op's forward.
     def __add__(self, other: Operand) -> Value:
         o = other if type(other) is Value else _operand(other)
         if o is None:
@@ -249,24 +253,9 @@ class Value(TableMethods):
         o = _operand(other)
         return NotImplemented if o is None else _node(o._data * self._data, o, self, MUL)
 
-    def __truediv__(self, other: Operand) -> Value:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        return _binary(DIV, other, self)
-
-    def __pow__(self, other: Operand) -> Value:
-        return _binary(POW, self, other)
-
-    def __rpow__(self, other: Operand) -> Value:
-        return _binary(POW, other, self)
-
-    def __mod__(self, other: Operand) -> Value:
-        """Floor-mod with the sign of the divisor, like ``torch.remainder``."""
-        return _binary(REMAINDER, self, other)
-
-    def __rmod__(self, other: Operand) -> Value:
-        return _binary(REMAINDER, other, self)
+    __truediv__, __rtruediv__ = _arithmetic(DIV)
+    __pow__, __rpow__ = _arithmetic(POW)
+    __mod__, __rmod__ = _arithmetic(REMAINDER)  # floor-mod with the divisor's sign, as torch's
 
     def __neg__(self) -> Value:
         return _node(-self._data, self, None, NEG)
@@ -278,13 +267,13 @@ class Value(TableMethods):
         return _node(_compute(op, op.forward, (self._data,)), self, None, op)
 
     def _binary_arg(self, op: Primitive, other: object, what: str) -> Value:
-        o = _operand(other)
-        if o is None:
+        out = _binary(op, self, other)
+        if out is NotImplemented:
             raise TypeError(
                 f"{op.name}: {what} must be a real number or a Value, got "
                 f"{type(other).__name__}: {_brief(other)}"
             )
-        return _node(_compute(op, op.forward, (self._data, o._data)), self, o, op)
+        return out
 
     # --- differentiation ---
     def backward(self, grad: Number = 1.0, retain_graph: bool = False) -> None:
@@ -301,13 +290,7 @@ class Value(TableMethods):
         if not self._rg:
             return
         with PASS_LOCK:
-            order = begin_pass(self)
-            self._g = seed
-            try:
-                _pass(order, values=False, wanted=None)
-            except BaseException:
-                release(order, None)
-                raise
+            order = _backprop(self, seed, None)
             done = None if retain_graph else FREED
             for node in order:
                 node.grad += node._g
@@ -397,23 +380,32 @@ class _SitedValue(Value):
     _site: tuple[str, int]
 
 
-def _pass(order: list[Value], values: bool, wanted: Sequence[Value] | None) -> None:
-    """The walk with the steps this pass needs: hooks if a node of it has one, anomaly checks
-    if this context is in anomaly mode."""
-    hooks = _hooked_nodes(order, wanted) if _LIVE_HOOKS else None
-    check = anomaly.check_rule if _mode().anomaly else None
-    convert = _hook_value if values else _hook_float
-    _walk(order, values=values, hooks=hooks, check=check, convert=convert)
+def _backprop(root: Value, seed: Any, wanted: Sequence[Value] | None) -> list[Value]:
+    """The walk from ``root`` seeded with ``seed`` (a Value: recorded, ``create_graph``), with
+    the steps this pass needs: hooks if a node of it has one, anomaly checks if this context is
+    in anomaly mode.  Returns the order with each node's ``_g``; on an error every node is left
+    as it was."""
+    order = begin_pass(root)
+    root._g = seed
+    try:
+        walk(
+            order,
+            values=isinstance(seed, Value),
+            hooks=hooked_nodes(order, wanted) if _LIVE_HOOKS else None,
+            check=anomaly.check_rule if _mode().anomaly else None,
+            convert=_hook_result,
+        )
+    except BaseException:
+        release(order)
+        raise
+    return order
 
 
-def _hook_float(result: Any, fn: Any) -> float:
+def _hook_result(result: object, fn: object, values: bool) -> Any:
+    """A hook's result as the gradient: a Value (its data on floats), or a number as a float."""
     if isinstance(result, Value):
-        return result._data
+        return result if values else result._data
     return _as_float(result, f"register_hook: the result of hook {fn!r}")
-
-
-def _hook_value(result: Any, fn: Any) -> Value:
-    return result if isinstance(result, Value) else Value(_hook_float(result, fn))
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Value]:
@@ -431,50 +423,30 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     for i, x in enumerate(wanted):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    if not output._rg:
-        return [Value(0.0, requires_grad=False) for _ in wanted]
-    with PASS_LOCK:
-        order = begin_pass(output)
-        try:
-            if create_graph:
-                with enable_grad():
-                    output._g = Value(1.0, requires_grad=False)
-                    _pass(order, values=True, wanted=wanted)
-            else:
-                output._g = 1.0
-                _pass(order, values=False, wanted=wanted)
-            results = []
-            for x in wanted:
-                g = x._g
-                if g is None or g is FREED:
-                    g = 0.0  # not reached from output
-                results.append(g if isinstance(g, Value) else Value(g, requires_grad=False))
-        finally:
-            release(order, None)
-    return results
+    grads: list[Any] = [0.0] * len(wanted)
+    if output._rg:
+        with PASS_LOCK, enable_grad() if create_graph else contextlib.nullcontext():
+            seed = Value(1.0, requires_grad=False) if create_graph else 1.0
+            order = _backprop(output, seed, wanted)
+            # an input the pass did not reach has no gradient in it (None, or FREED if released)
+            grads = [0.0 if x._g is None or x._g is FREED else x._g for x in wanted]
+            release(order)
+    return [g if isinstance(g, Value) else Value(g, requires_grad=False) for g in grads]
 
 
 # --- building nodes --------------------------------------------------------------------------
 
 
 def _number(other: object) -> float | None:
-    """``other``'s number for == and != (a Value's data), None if it is not a real number."""
-    if isinstance(other, Value):
-        return other._data
+    """``other`` as a float, None if it is not a real number or too large for a float."""
     if type(other) is float:
         return other
     if registry.is_real(other):
         try:
             return float(other)  # type: ignore[arg-type]
-        except OverflowError:  # an int too large for a float: compare exactly instead
+        except OverflowError:  # an int too large for a float: unequal to every float
             return None
     return None
-
-
-def _data(other: object, symbol: str) -> float:
-    if isinstance(other, Value):
-        return other._data
-    return _as_float(other, f"comparison {symbol}")
 
 
 # object.__new__ bound once: Value.__new__ would be an attribute lookup per node
@@ -522,9 +494,7 @@ def _node(data: float, x: Value, y: Value | None, op: Primitive) -> Value:
         v._x, v._y, v._op = (x, y, op) if mode.grad else (None, None, None)
         v._rg = mode.grad and (x._rg or (y is not None and y._rg))
     else:
-        v = _new(Value)
-        v._x = v._y = v._op = None
-        v._rg = False
+        return _leaf(data)
     v._data = data
     v.grad = 0.0
     v.label = ""

@@ -218,7 +218,7 @@ def test_fast_backward_is_bit_identical_to_the_textbook_algorithm(
     expected = reference_gradients(y, xs)
     walked = [n for n in topological_order(y) if n.requires_grad]
     assert backprop.begin_pass(y) == walked  # the same walk, through what needs a gradient
-    backprop.release(topological_order(y), None)
+    backprop.release(topological_order(y))
     y.backward()
     got = [x.grad for x in xs]
     assert got == expected or all(
@@ -239,7 +239,7 @@ def test_fast_pass_matches_topological_order_on_random_dags(n: int, seed: int) -
         assert order == topological_order(root)
         assert all(node._g == 0.0 for node in order)
     finally:
-        backprop.release(order, None)
+        backprop.release(order)
     assert all(node._g is None for node in pool)
 
 
