@@ -32,16 +32,13 @@ import linecache
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from autograd_mini import grad_mode
 from autograd_mini.naming import sanitize_label
 
 __all__ = ["AnomalyError", "detect_anomaly"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _DEMOS_DIR = os.path.join(_PACKAGE_DIR, "demos") + os.sep
@@ -131,7 +128,7 @@ def check_rule(order: Sequence[Any], node: Any, g: Any, grads: Sequence[Any]) ->
     )
 
 
-class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
+class detect_anomaly(grad_mode.ModeBlock):  # noqa: N801 - named like torch.autograd.detect_anomaly
     """``with detect_anomaly():`` (or ``@detect_anomaly()``): raise :class:`AnomalyError` at the
     first operation or derivative rule that makes NaN or ±inf from finite numbers.
 
@@ -146,18 +143,5 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
                 f"detect_anomaly: check_nan must be a bool, got {type(check_nan).__name__}: "
                 f"{check_nan!r}" + (hint if callable(check_nan) else "")
             )
+        super().__init__(anomaly=check_nan)
         self.check_nan = check_nan
-
-    def __enter__(self) -> None:
-        grad_mode.push(anomaly=self.check_nan)
-
-    def __exit__(self, *exc: object) -> None:
-        grad_mode.pop()
-
-    def __call__(self, func: F) -> F:
-        @wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]

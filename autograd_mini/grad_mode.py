@@ -34,8 +34,8 @@ class Mode(NamedTuple):
     anomaly: bool | None
 
 
-_MODES = {(g, a): Mode(g, a) for g in (True, False) for a in (None, True, False)}
-RECORDING = _MODES[True, None]
+_MODES = {m: m for m in (Mode(g, a) for g in (True, False) for a in (None, True, False))}
+RECORDING = _MODES[Mode(True, None)]
 """The default mode: recording, no anomaly checks (the engine's fast path tests for it)."""
 
 MODE: ContextVar[Mode] = ContextVar("autograd_mini_mode", default=RECORDING)
@@ -43,12 +43,11 @@ _SAVED: ContextVar[tuple[Mode, ...]] = ContextVar("autograd_mini_saved_modes", d
 mode = MODE.get
 
 
-def push(grad: bool | None = None, anomaly: bool | str | None = "keep") -> None:
-    """Enter a mode in this context: ``grad`` / ``anomaly`` replaced where given."""
+def push(**changes: bool) -> None:
+    """Enter a mode in this context: the current one with ``changes`` (``grad``, ``anomaly``)."""
     old = MODE.get()
     _SAVED.set((*_SAVED.get(), old))
-    check = old.anomaly if isinstance(anomaly, str) else anomaly
-    MODE.set(_MODES[old.grad if grad is None else grad, check])
+    MODE.set(_MODES[old._replace(**changes)])  # the one Mode of each kind: compared by identity
 
 
 def pop() -> None:
@@ -83,13 +82,15 @@ def is_grad_enabled() -> bool:
     return MODE.get().grad
 
 
-class _GradMode:
-    """Context manager and decorator that sets whether operations are recorded."""
+class ModeBlock:
+    """Context manager and decorator that enters the current mode with ``changes`` (see
+    :func:`push`) for its block."""
 
-    _enabled = True
+    def __init__(self, **changes: bool) -> None:
+        self._changes = changes
 
     def __enter__(self) -> None:
-        push(grad=self._enabled)
+        push(**self._changes)
 
     def __exit__(self, *exc: object) -> None:
         pop()
@@ -103,14 +104,16 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):  # noqa: N801 - named like torch.no_grad
+class no_grad(ModeBlock):  # noqa: N801 - named like torch.no_grad
     """``with no_grad():`` (or ``@no_grad()``) records no graph: results are leaves that need
     no gradient.  Use it for evaluation and for parameter updates.  Per thread / asyncio task."""
 
-    _enabled = False
+    def __init__(self) -> None:
+        super().__init__(grad=False)
 
 
-class enable_grad(_GradMode):  # noqa: N801
+class enable_grad(ModeBlock):  # noqa: N801
     """Turn recording back on inside a ``no_grad`` block."""
 
-    _enabled = True
+    def __init__(self) -> None:
+        super().__init__(grad=True)
