@@ -6,11 +6,10 @@ For a scalar op ``out = op(x₁, …, xₖ)`` the tangent of the output is
 
 and the local partials ∂out/∂xᵢ are what the op's VJP returns for g = 1
 (``op.vjp(1.0, out, x₁, …)``, only for the inputs that carry a tangent), so forward mode needs
-no second copy of the calculus.  ``jvp``
-records the function once and pushes tangents through the graph in topological order (inputs
-first).  Nodes that depend on no input carry no tangent at all (not 0.0), so a constant's rule
-is never evaluated: ``x ** 2`` at x < 0 has ∂/∂(exponent) = NaN, which must not leak in as
-NaN · 0.
+no second copy of the calculus.  ``jvp`` records the function once and pushes tangents through
+the graph in topological order (inputs first).  Nodes that depend on no input carry no tangent
+at all (not 0.0), so a constant's rule is never evaluated: ``x ** 2`` at x < 0 has
+∂/∂(exponent) = NaN, which must not leak in as NaN · 0.
 
 Because the recorded graph is whatever ``f`` built, ``f`` may itself call
 ``grad(..., create_graph=True)``: the gradient's graph is pushed through like any other, which
@@ -58,17 +57,9 @@ def operands(inputs: object, who: str, what: str) -> list[Value | float]:
     data); inside another transformation (:func:`nested`) a Value is kept as it is, so that what
     is computed from it stays connected to the outer graph.  TypeError naming ``who`` and
     ``what`` for anything else."""
-    items = _items(inputs, who, what)
-    if nested():
-        return items
-    return [x.data if isinstance(x, Value) else x for x in items]
-
-
-def _items(inputs: object, who: str, what: str) -> list[Value | float]:
-    """``inputs`` as a list of Values and floats (numbers converted, each checked)."""
     if isinstance(inputs, Value):
-        return [inputs]
-    if isinstance(inputs, (str, bytes, dict, set, frozenset)) or not isinstance(inputs, Iterable):
+        items: list[Value | float] = [inputs]
+    elif isinstance(inputs, (str, bytes, dict, set, frozenset)) or not isinstance(inputs, Iterable):
         try:
             return [_as_float(inputs, f"{who}: {what}")]
         except TypeError:
@@ -76,14 +67,20 @@ def _items(inputs: object, who: str, what: str) -> list[Value | float]:
                 f"{who}: {what} must be a number or a sequence of numbers, got "
                 f"{type(inputs).__name__}: {inputs!r}"
             ) from None
-    out: list[Value | float] = []
-    for i, x in enumerate(inputs):
-        out.append(x if isinstance(x, Value) else _as_float(x, f"{who}: {what}[{i}]"))
-    return out
+    else:
+        items = [
+            x if isinstance(x, Value) else _as_float(x, f"{who}: {what}[{i}]")
+            for i, x in enumerate(inputs)
+        ]
+    return items if nested() else [x.data if isinstance(x, Value) else x for x in items]
 
 
-def call(f: object, xs: Sequence[Value | float], who: str) -> tuple[list[Value], Any]:
-    """Fresh leaves for ``xs`` and ``f(*leaves)``, recorded even inside ``no_grad``.
+def call(
+    f: object, xs: Sequence[Value | float], who: str, *, scalar: bool = False
+) -> tuple[list[Value], list[Value], bool]:
+    """Fresh leaves for ``xs``, the results of ``f(*leaves)`` (recorded even inside
+    ``no_grad``) as a list of Values (a plain number becomes a constant), and whether ``f``
+    returned a list.  ``scalar``: ``f`` must return one result.
 
     A float gives a new leaf.  A Value (only passed when :func:`nested`) gives ``x * 1.0``: a
     new node of its own, so its tangent is seeded there, but connected to ``x``, so the outer
@@ -97,44 +94,40 @@ def call(f: object, xs: Sequence[Value | float], who: str) -> tuple[list[Value],
             out = f(*leaves)
         finally:
             _DEPTH.reset(token)
-    return leaves, out
-
-
-def outputs(out: object, who: str) -> tuple[list[Value | float], bool]:
-    """``f``'s result as a list (a plain number counts as a constant) and whether it was one."""
-    if isinstance(out, (list, tuple)):
-        items = list(out)
-        many = True
-    else:
-        items, many = [out], False
-    result: list[Value | float] = []
-    for i, y in enumerate(items):
+    many = isinstance(out, (list, tuple))
+    if many and scalar:
+        raise ValueError(
+            f"{who}: f must return one Value (a scalar function), got a {type(out).__name__} "
+            f"of {len(out)}"
+        )
+    roots: list[Value] = []
+    for i, y in enumerate(out if many else [out]):
         if isinstance(y, Value):
-            result.append(y)
-        else:
-            where = f"f's result[{i}]" if many else "f's result"
-            try:
-                result.append(_as_float(y, f"{who}: {where}"))
-            except TypeError:
-                raise TypeError(
-                    f"{who}: f must return a Value or a list of Values, got "
-                    f"{type(y).__name__}: {y!r}" + (f" at index {i}" if many else "")
-                ) from None
-    return result, many
+            roots.append(y)
+            continue
+        where = f"f's result[{i}]" if many else "f's result"
+        try:
+            roots.append(Value(_as_float(y, f"{who}: {where}"), requires_grad=False))
+        except TypeError:
+            raise TypeError(
+                f"{who}: f must return a Value or a list of Values, got "
+                f"{type(y).__name__}: {y!r}" + (f" at index {i}" if many else "")
+            ) from None
+    return leaves, roots, many
 
 
 def push_tangents(
-    roots: Sequence[Value | float], seeds: Mapping[Value, Any], *, values: bool = False
+    roots: Sequence[Value], seeds: Mapping[Value, Any], *, values: bool = False
 ) -> list[Any]:
     """The tangent of each root given the tangents of some leaves (``seeds``); 0.0 for roots
     that depend on none of them.  One pass over the graph, inputs first, no recursion.
 
     With ``values=True`` the rules run on the Values themselves and the tangents are recorded
-    (Values, or floats where they are constant), so they can be differentiated again; seeded
-    nodes keep their seed even if they were computed from other nodes."""
+    Values, so they can be differentiated again; seeded nodes keep their seed even if they were
+    computed from other nodes."""
     tangent: dict[Value, Any] = dict(seeds)
     with enable_grad():
-        for node in topological_order([r for r in roots if isinstance(r, Value)]):
+        for node in topological_order(list(roots)):
             op = node._op
             if op is None or node in seeds:
                 continue
@@ -147,7 +140,8 @@ def push_tangents(
             partials = op.vjp(1.0, *args, needs=needs)
             terms = [d * t for d, t in zip(partials, incoming, strict=True) if t is not None]
             tangent[node] = terms[0] if len(terms) == 1 else terms[0] + terms[1]
-    return [tangent.get(r, 0.0) if isinstance(r, Value) else 0.0 for r in roots]
+    dots = [tangent.get(r, 0.0) for r in roots]
+    return [as_value(d) for d in dots] if values else dots
 
 
 @overload
@@ -166,13 +160,11 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     both results are floats) or a list of Values (then both are lists of floats).  ``primals``
     and ``tangents`` are numbers (or Values: their data) of the same length; a single number may
     be given bare.  Derivative conventions at kinks are those of ``backward`` (PyTorch's).
-    The results are plain floats; ``f`` may use ``grad`` with ``create_graph=True`` inside
-    (forward-over-reverse).  Called inside another transformation's ``f`` (``jvp`` of ``jvp``,
-    ``jacobian`` of ``jvp``, …) the results are Values recorded from the given Values, so the
-    outer one differentiates through it, as ``torch.func`` transforms compose.  Outside them
-    the results are floats even for Value primals, so ``backward``/``grad``/``trace`` see them
-    as constants: to differentiate a jvp, wrap it in one of these transformations instead
-    (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
+    Called inside another transformation's ``f`` the results are recorded Values (see
+    :mod:`autograd_mini.forward`).
+    Outside them the results are floats even for Value primals, so ``backward``/``grad``/
+    ``trace`` see them as constants: to differentiate a jvp, wrap it in a transformation
+    instead (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
     """
     inner = nested()
     xs = operands(primals, "jvp", "primals")
@@ -181,20 +173,12 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
         raise ValueError(
             f"jvp: primals and tangents must have the same length, got {len(xs)} and {len(ts)}"
         )
-    leaves, out = call(f, xs, "jvp")
-    roots, many = outputs(out, "jvp")
+    leaves, roots, many = call(f, xs, "jvp")
     dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)), values=inner)
-    values: list[Any]
-    if inner:
-        values = [as_value(r) for r in roots]
-        dots = [as_value(d) for d in dots]
-    else:
-        values = [r.data if isinstance(r, Value) else r for r in roots]
-    if many:
-        return values, dots
-    return values[0], dots[0]
+    values = roots if inner else [r.data for r in roots]
+    return (values, dots) if many else (values[0], dots[0])
 
 
 def as_value(x: Value | float) -> Value:
-    """``x`` itself, or a constant leaf for a float (a nested transformation's result)."""
+    """``x`` itself, or a leaf for a float (a nested transformation's result)."""
     return x if isinstance(x, Value) else Value(x)
