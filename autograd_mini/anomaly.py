@@ -69,34 +69,27 @@ def _where(site: tuple[str, int] | None) -> str:
     return (f"`{code}` at " if code else "") + f"{path}:{line}"
 
 
-def _finite(x: Any) -> bool:
-    return math.isfinite(x if type(x) is float else float(x))
-
-
 _ANOMALY_TYPES: dict[type[BaseException], type[AnomalyError]] = {}
 
 
-def forward_error(name: str, args: Sequence[float], error: BaseException) -> BaseException:
-    """What an op's math-domain error becomes in an anomaly block on finite inputs: an
-    AnomalyError that is also the original error's type, naming the op, inputs and line."""
-    if not all(_finite(a) for a in args):
-        return error
-    kind = type(error)
-    if kind not in _ANOMALY_TYPES:
-        _ANOMALY_TYPES[kind] = type(f"Anomaly{kind.__name__}", (AnomalyError, kind), {})
-    text = ", ".join(repr(a) for a in args)
-    return _ANOMALY_TYPES[kind](
-        f"forward: {name}({text}) has no finite value ({error}), in {_where(user_site())}"
-    )
-
-
-def check_result(name: str, args: Sequence[float], data: float) -> None:
-    """Raise AnomalyError if an op made NaN/±inf from finite inputs."""
-    if not _finite(data) and all(_finite(a) for a in args):
-        text = ", ".join(repr(a) for a in args)
+def check_forward(
+    name: str, args: Sequence[float], data: float = 0.0, error: BaseException | None = None
+) -> None:
+    """Raise AnomalyError if op ``name`` made NaN/±inf (``data``) from finite ``args``, or
+    raised the math-domain ``error`` on them (then the AnomalyError is also of its type)."""
+    if (error is None and math.isfinite(data)) or not all(map(math.isfinite, args)):
+        return
+    text = ", ".join(map(repr, args))
+    if error is None:
         raise AnomalyError(
             f"forward: {name}({text}) = {data!r} from finite inputs, in {_where(user_site())}"
         )
+    kind = type(error)
+    if kind not in _ANOMALY_TYPES:
+        _ANOMALY_TYPES[kind] = type(f"Anomaly{kind.__name__}", (AnomalyError, kind), {})
+    raise _ANOMALY_TYPES[kind](
+        f"forward: {name}({text}) has no finite value ({error}), in {_where(user_site())}"
+    ) from error
 
 
 def _name(order: Sequence[Any], node: Any) -> str:
@@ -110,10 +103,10 @@ def _name(order: Sequence[Any], node: Any) -> str:
 def check_rule(order: Sequence[Any], node: Any, g: Any, grads: Sequence[Any]) -> None:
     """Raise AnomalyError if ``node``'s rule turned the finite gradient ``g`` into NaN/±inf for
     an input that needs a gradient (``grads`` has None for the others)."""
-    if not _finite(g) or all(gp is None or _finite(gp) for gp in grads):
+    if not math.isfinite(g) or all(gp is None or math.isfinite(gp) for gp in grads):
         return
     op, parents = node._op, node._parents
-    i = next(k for k, gp in enumerate(grads) if gp is not None and not _finite(gp))
+    i = next(k for k, gp in enumerate(grads) if gp is not None and not math.isfinite(gp))
     datas = [p.data for p in parents]
     args = ", ".join(repr(d) for d in datas)
     named = ", ".join(f"{n}={d!r}" for n, d in zip("xy", datas, strict=False))

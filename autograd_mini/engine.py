@@ -4,11 +4,9 @@ the one reverse walk of :mod:`autograd_mini.backprop` over it.
 
 A Value *needs a gradient* (``requires_grad``, PyTorch's name) when it was created as one that
 does (the default for ``Value(...)``) or computed from at least one that does; plain numbers,
-``Value(x, requires_grad=False)`` and results under ``no_grad`` do not.  Backward visits, and
-rules compute partials for, only Values that need a gradient: constants never get one.
-
-Modes (recording, anomaly mode) are read from :mod:`autograd_mini.grad_mode` where a node is
-built; hooks live on their node.  Nothing here is ever swapped at run time.
+``Value(x, requires_grad=False)`` and results under ``no_grad`` do not, and never get one.
+Modes are read from :mod:`autograd_mini.grad_mode` where a node is built; hooks live on their
+node.  Nothing here is ever swapped at run time.
 """
 
 from __future__ import annotations
@@ -69,12 +67,15 @@ def _comparison(
     tracer's guard).  ``==`` and ``!=`` find anything but a number just unequal
     (NotImplemented); an order with a non-number is a TypeError."""
 
+    what = f"comparison {symbol}"
+
     def method(self: Value, other: object) -> bool:
-        o = other._data if isinstance(other, Value) else _number(other)
-        if o is None:
+        try:
+            o = other._data if isinstance(other, Value) else _as_float(other, what)
+        except (TypeError, OverflowError):  # not a real number, or an int too large for a float
             if symbol in ("==", "!="):
                 return NotImplemented  # type: ignore[no-any-return]
-            o = _as_float(other, f"comparison {symbol}")  # the TypeError, or an OverflowError
+            raise
         result = compare(self._data, o)
         hook = _COMPARISON_HOOK.get()
         if hook is not None:
@@ -172,11 +173,10 @@ class Value(TableMethods):
         """The number as a Python float (``data``), like ``torch.Tensor.item()``."""
         return self._data
 
+    __float__ = item
+
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
-
-    def __float__(self) -> float:
-        return self._data
 
     def __bool__(self) -> bool:
         return self.__ne__(0.0)
@@ -197,14 +197,12 @@ class Value(TableMethods):
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in argument order (``()`` for a leaf)."""
-        return self._parents
-
-    @property
-    def _parents(self) -> tuple[Value, ...]:
         x, y = self._x, self._y
         if x is None:
             return ()
         return (x,) if y is None else (x, y)
+
+    _parents = parents
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label) that needs no gradient, like PyTorch's."""
@@ -278,13 +276,12 @@ class Value(TableMethods):
     # --- differentiation ---
     def backward(self, grad: Number = 1.0, retain_graph: bool = False) -> None:
         """Add ∂self/∂node · ``grad`` to ``node.grad`` for every node this Value depends on that
-        needs a gradient.
+        needs a gradient (nothing if this Value needs none).
 
         Gradients accumulate like PyTorch: call ``zero_grad`` (or set ``.grad = 0.0``) between
         steps.  Afterwards the graph's intermediate results are released, so a second backward
         through it raises RuntimeError, unless this call passed ``retain_graph=True`` (then the
-        next call adds exactly the same gradients again).  Iterative: any depth works.  On a
-        Value that needs no gradient (computed from constants only) it does nothing.
+        next call adds exactly the same gradients again).  Iterative: any depth works.
         """
         seed = _as_float(grad, "backward: grad")
         if not self._rg:
@@ -297,20 +294,16 @@ class Value(TableMethods):
                 node._g = None if node._op is None else done
 
     def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
-        """Call ``fn(g)`` with this Value's gradient g = ∂root/∂self in every later
-        :meth:`backward` / :func:`grad` pass, once g is complete (all paths summed).
+        """Call ``fn(g)`` with this Value's gradient g = ∂root/∂self (a float, or a Value under
+        ``grad(create_graph=True)``) in every later :meth:`backward` / :func:`grad` pass, once g
+        is complete (all paths summed), as PyTorch's ``register_hook``.
 
-        If ``fn`` returns a number, it replaces g: for what flows on to this Value's inputs, for
-        what ``backward`` adds to ``.grad`` of a leaf and for what ``grad`` returns (PyTorch's
-        ``register_hook``).  None keeps g.  g is a float, or a Value under
-        ``grad(create_graph=True)``.  Several hooks run in registration order, each on the
-        previous one's result.  Returns a handle whose ``.remove()`` unregisters ``fn``.  The
-        hook lives on this Value: it goes when the Value does (the handle does not keep it
-        alive).
-
-        Like ``torch.autograd.grad``, ``grad(output, inputs)`` runs only the hooks of Values on
-        a path from ``output`` to one of ``inputs``.  RuntimeError on a Value that needs no
-        gradient (it would never run).
+        A number returned replaces g (None keeps it): for what flows on to the inputs, what
+        ``backward`` adds to a leaf's ``.grad`` and what ``grad`` returns.  Hooks run in
+        registration order, each on the previous one's result; ``grad(output, inputs)`` runs
+        only those on a path from ``output`` to ``inputs``.  Returns a handle whose ``.remove()``
+        unregisters ``fn``; the hook lives on this Value and goes with it.  RuntimeError on a
+        Value that needs no gradient (it would never run).
         """
         if not callable(fn):
             raise TypeError(
@@ -381,10 +374,8 @@ class _SitedValue(Value):
 
 
 def _backprop(root: Value, seed: Any, wanted: Sequence[Value] | None) -> list[Value]:
-    """The walk from ``root`` seeded with ``seed`` (a Value: recorded, ``create_graph``), with
-    the steps this pass needs: hooks if a node of it has one, anomaly checks if this context is
-    in anomaly mode.  Returns the order with each node's ``_g``; on an error every node is left
-    as it was."""
+    """The walk from ``root`` seeded with ``seed`` (a Value: recorded), with hooks if a node has
+    one and anomaly checks in anomaly mode; the order, each ``_g`` set (untouched on an error)."""
     order = begin_pass(root)
     root._g = seed
     try:
@@ -409,13 +400,12 @@ def _hook_result(result: object, fn: object, values: bool) -> Any:
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Value]:
-    """∂output/∂input for each input, as a list of Values; no ``.grad`` is touched.
+    """∂output/∂input for each input, as a list of Values; no ``.grad`` is touched and the
+    graph is not released.
 
     With ``create_graph=True`` the backward pass is recorded with the same rules, so the results
-    are Values with their own graph and can be differentiated again (second and higher
-    derivatives).  An input that ``output`` does not depend on, or that needs no gradient, gets
-    0.  Unlike ``backward()``, ``grad()`` does not release the graph, so it can be called
-    repeatedly.
+    have their own graph and can be differentiated again (any order).  An input that ``output``
+    does not depend on, or that needs no gradient, gets 0.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
@@ -435,18 +425,6 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
 
 
 # --- building nodes --------------------------------------------------------------------------
-
-
-def _number(other: object) -> float | None:
-    """``other`` as a float, None if it is not a real number or too large for a float."""
-    if type(other) is float:
-        return other
-    if registry.is_real(other):
-        try:
-            return float(other)  # type: ignore[arg-type]
-        except OverflowError:  # an int too large for a float: unequal to every float
-            return None
-    return None
 
 
 # object.__new__ bound once: Value.__new__ would be an attribute lookup per node
@@ -488,7 +466,7 @@ def _node(data: float, x: Value, y: Value | None, op: Primitive) -> Value:
         v._rg = x._rg or (y is not None and y._rg)
     elif mode.anomaly is not None:
         if mode.anomaly:
-            anomaly.check_result(op.name, [p._data for p in (x, y) if p is not None], data)
+            anomaly.check_forward(op.name, [p._data for p in (x, y) if p is not None], data)
         v = _new(_SitedValue)
         v._site = anomaly.user_site()
         v._x, v._y, v._op = (x, y, op) if mode.grad else (None, None, None)
@@ -508,7 +486,7 @@ def _compute(op: Primitive, fn: Callable[..., float], datas: Sequence[float]) ->
         return fn(*datas)
     except (ArithmeticError, ValueError) as error:
         if _mode().anomaly:
-            raise anomaly.forward_error(op.name, datas, error) from error
+            anomaly.check_forward(op.name, datas, error=error)
         raise
 
 
