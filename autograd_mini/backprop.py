@@ -143,15 +143,12 @@ def release(order: Iterable[Value]) -> None:
             node._g = None
 
 
-Check = Callable[[list[Any], Any, Any, Sequence[Any]], None]
-
-
 def walk(
     order: list[Value],
     *,
     values: bool = False,
     hooks: set[Value] | None = None,
-    check: Check | None = None,
+    check: Callable[[list[Any], Any, Any, Sequence[Any]], None] | None = None,
     convert: Callable[[Any, Any, bool], Any] | None = None,
 ) -> None:
     """Backpropagate over ``order`` (from :func:`begin_pass`, the root's ``_g`` seeded): each

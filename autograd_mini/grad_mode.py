@@ -13,17 +13,14 @@ may be entered by several threads at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ContextDecorator, contextmanager
 from contextvars import ContextVar
-from functools import wraps
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 if TYPE_CHECKING:
     from autograd_mini.engine import Value
 
 __all__ = ["Mode", "comparison_hook", "enable_grad", "is_grad_enabled", "no_grad"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Mode(NamedTuple):
@@ -82,7 +79,7 @@ def is_grad_enabled() -> bool:
     return MODE.get().grad
 
 
-class ModeBlock:
+class ModeBlock(ContextDecorator):
     """Context manager and decorator that enters the current mode with ``changes`` (see
     :func:`push`) for its block."""
 
@@ -94,14 +91,6 @@ class ModeBlock:
 
     def __exit__(self, *exc: object) -> None:
         pop()
-
-    def __call__(self, func: F) -> F:
-        @wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
 
 
 class no_grad(ModeBlock):  # noqa: N801 - named like torch.no_grad
