@@ -4,16 +4,12 @@ For a scalar op ``out = op(x₁, …, xₖ)`` the tangent of the output is
 
     ṫ(out) = Σᵢ ∂out/∂xᵢ · ṫ(xᵢ)
 
-and the local partials ∂out/∂xᵢ are what the op's VJP returns for g = 1
-(``op.vjp(1.0, out, x₁, …)``, only for the inputs that carry a tangent), so forward mode needs
-no second copy of the calculus.  ``jvp`` records the function once and pushes tangents through
-the graph in topological order (inputs first).  Nodes that depend on no input carry no tangent
-at all (not 0.0), so a constant's rule is never evaluated: ``x ** 2`` at x < 0 has
-∂/∂(exponent) = NaN, which must not leak in as NaN · 0.
-
-Because the recorded graph is whatever ``f`` built, ``f`` may itself call
-``grad(..., create_graph=True)``: the gradient's graph is pushed through like any other, which
-is forward-over-reverse (``hvp`` in :mod:`autograd_mini.functional` is exactly that).
+and the local partials ∂out/∂xᵢ are what the op's VJP returns for g = 1, so forward mode needs
+no second copy of the calculus.  ``jvp`` records ``f`` once and pushes tangents through the graph
+inputs first.  Nodes that depend on no input carry no tangent at all (not 0.0), so a constant's
+rule is never evaluated: ``x ** 2`` at x < 0 has ∂/∂(exponent) = NaN, which must not leak in as
+NaN · 0.  ``f`` may itself call ``grad(..., create_graph=True)``: that gradient's graph is pushed
+through like any other, which is forward-over-reverse (``hvp``).
 
 Transformations nest.  While a transformation (``jvp``, ``jacobian``, ``hessian``, ``hvp``)
 calls its ``f``, a transformation called inside ``f`` returns Values instead of floats: its
@@ -54,9 +50,8 @@ def nested() -> bool:
 
 def operands(inputs: object, who: str, what: str) -> list[Value | float]:
     """``inputs`` (one number or Value, or a sequence of them) as a list of floats (a Value: its
-    data); inside another transformation (:func:`nested`) a Value is kept as it is, so that what
-    is computed from it stays connected to the outer graph.  TypeError naming ``who`` and
-    ``what`` for anything else."""
+    data, except when :func:`nested`: then it stays connected to the outer graph).  TypeError
+    naming ``who`` and ``what`` for anything else."""
     if isinstance(inputs, Value):
         items: list[Value | float] = [inputs]
     elif isinstance(inputs, (str, bytes, dict, set, frozenset)) or not isinstance(inputs, Iterable):
@@ -78,13 +73,10 @@ def operands(inputs: object, who: str, what: str) -> list[Value | float]:
 def call(
     f: object, xs: Sequence[Value | float], who: str, *, scalar: bool = False
 ) -> tuple[list[Value], list[Value], bool]:
-    """Fresh leaves for ``xs``, the results of ``f(*leaves)`` (recorded even inside
-    ``no_grad``) as a list of Values (a plain number becomes a constant), and whether ``f``
-    returned a list.  ``scalar``: ``f`` must return one result.
-
-    A float gives a new leaf.  A Value (only passed when :func:`nested`) gives ``x * 1.0``: a
-    new node of its own, so its tangent is seeded there, but connected to ``x``, so the outer
-    transformation differentiates through the result."""
+    """Leaves for ``xs``, the results of ``f(*leaves)`` (recorded even inside ``no_grad``) as a
+    list of Values (a number becomes a constant), and whether ``f`` returned a list (refused if
+    ``scalar``).  A Value x (when :func:`nested`) gives the leaf ``x * 1.0``: a node of its own
+    to seed, still connected to x."""
     if not callable(f):
         raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
     with enable_grad():
@@ -119,12 +111,9 @@ def call(
 def push_tangents(
     roots: Sequence[Value], seeds: Mapping[Value, Any], *, values: bool = False
 ) -> list[Any]:
-    """The tangent of each root given the tangents of some leaves (``seeds``); 0.0 for roots
-    that depend on none of them.  One pass over the graph, inputs first, no recursion.
-
-    With ``values=True`` the rules run on the Values themselves and the tangents are recorded
-    Values, so they can be differentiated again; seeded nodes keep their seed even if they were
-    computed from other nodes."""
+    """The tangent of each root given the tangents of some nodes (``seeds``, kept even for nodes
+    computed from others); 0.0 for roots that depend on none.  ``values``: the rules run on the
+    Values, so the tangents are recorded Values that can be differentiated again."""
     tangent: dict[Value, Any] = dict(seeds)
     with enable_grad():
         for node in topological_order(list(roots)):
@@ -141,7 +130,7 @@ def push_tangents(
             terms = [d * t for d, t in zip(partials, incoming, strict=True) if t is not None]
             tangent[node] = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     dots = [tangent.get(r, 0.0) for r in roots]
-    return [as_value(d) for d in dots] if values else dots
+    return [d if isinstance(d, Value) else Value(d) for d in dots] if values else dots
 
 
 @overload
@@ -159,12 +148,10 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     ``f`` is called as ``f(*values)`` with one leaf Value per primal and returns a Value (then
     both results are floats) or a list of Values (then both are lists of floats).  ``primals``
     and ``tangents`` are numbers (or Values: their data) of the same length; a single number may
-    be given bare.  Derivative conventions at kinks are those of ``backward`` (PyTorch's).
-    Called inside another transformation's ``f`` the results are recorded Values (see
-    :mod:`autograd_mini.forward`).
-    Outside them the results are floats even for Value primals, so ``backward``/``grad``/
-    ``trace`` see them as constants: to differentiate a jvp, wrap it in a transformation
-    instead (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
+    be given bare.  Inside another transformation's ``f`` the results are recorded Values (see
+    :mod:`autograd_mini.forward`); outside, ``backward``/``grad``/``trace`` see them as
+    constants: to differentiate a jvp, wrap it in a transformation
+    (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
     """
     inner = nested()
     xs = operands(primals, "jvp", "primals")
@@ -177,8 +164,3 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)), values=inner)
     values = roots if inner else [r.data for r in roots]
     return (values, dots) if many else (values[0], dots[0])
-
-
-def as_value(x: Value | float) -> Value:
-    """``x`` itself, or a leaf for a float (a nested transformation's result)."""
-    return x if isinstance(x, Value) else Value(x)
