@@ -122,12 +122,9 @@ def check_rule(order: Sequence[Any], node: Any, g: Any, grads: Sequence[Any]) ->
 
 
 class detect_anomaly(grad_mode.ModeBlock):  # noqa: N801 - named like torch.autograd.detect_anomaly
-    """``with detect_anomaly():`` (or ``@detect_anomaly()``): raise :class:`AnomalyError` at the
-    first operation or derivative rule that makes NaN or ±inf from finite numbers.
-
+    """``with detect_anomaly():`` (or ``@detect_anomaly()``): anomaly mode (see the module);
     ``check_nan=False`` (as in PyTorch) only records where nodes are created, without checking.
-    Per thread / asyncio task; one object may be entered by several threads at once.
-    """
+    One object may be entered by several threads at once."""
 
     def __init__(self, check_nan: bool = True) -> None:
         if not isinstance(check_nan, bool):

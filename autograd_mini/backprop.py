@@ -57,15 +57,11 @@ def topological_order(
     done: Iterable[Value] = (),
     max_nodes: int | None = None,
 ) -> list[Value]:
-    """Every node ``root`` depends on (itself included), inputs before the nodes computed from
-    them; the order backward visits them is the reverse.  The one ordering of the package:
-    ``explain``, ``draw_graph`` and ``trace`` use it (``backward``/``grad`` use its twin
-    :func:`begin_pass`, which keeps its marks in the nodes and skips constants).
-
-    ``root`` may be several Values (ordered one after the other, each node once).  Nodes in
-    ``done`` count as already ordered.  ``max_nodes``: raise :class:`GraphTooLargeError` as soon
-    as more nodes than that are reached.  Iterative depth-first search in argument order: no
-    recursion limit, the same order every run.
+    """Every node ``root`` (a Value or several) depends on, itself included, each once and
+    inputs first: an iterative depth-first search in argument order, so no recursion limit and
+    the same order every run.  Nodes in ``done`` count as ordered already; past ``max_nodes``
+    nodes it raises :class:`GraphTooLargeError`.  ``backward``/``grad`` use its twin
+    :func:`begin_pass`, which keeps its marks in the nodes and skips constants.
     """
     order: list[Value] = []
     seen: set[Value] = set(done)
@@ -152,14 +148,11 @@ def walk(
     convert: Callable[[Any, Any, bool], Any] | None = None,
 ) -> None:
     """Backpropagate over ``order`` (from :func:`begin_pass`, the root's ``_g`` seeded): each
-    node's ``_g`` ends as ∂root/∂node.
-
-    ``values``: run the rules on the nodes themselves, recording the gradients as Values
-    (``create_graph``); else on their floats.  ``hooks``: the nodes whose hooks run when their
-    gradient is complete (``convert(result, hook, values)`` turns a hook's result into one).
-    ``check``: called with each rule's results on floats (anomaly mode).  Without these steps
-    the first loop below is all that runs: the measured fast path of plain training
-    (``benchmarks/bench_calculus.py``).
+    node's ``_g`` ends as ∂root/∂node.  ``values``: run the rules on the nodes themselves,
+    recording the gradients (``create_graph``).  ``hooks``: the nodes whose hooks run
+    (``convert(result, hook, values)`` makes a hook's result a gradient).  ``check``: called with
+    each rule's results on floats (anomaly mode).  Without these steps only the first loop runs,
+    the fast path of plain training.
     """
     if not (values or hooks or check):
         for node in reversed(order):

@@ -63,9 +63,7 @@ Operand: TypeAlias = "Value | float | int"
 def _comparison(
     symbol: str, compare: Callable[[float, float], bool]
 ) -> Callable[[Value, Any], bool]:
-    """Value's ``symbol``: a plain bool on ``data``, shown to this context's comparison hook (a
-    tracer's guard).  ``==`` and ``!=`` find anything but a number just unequal
-    (NotImplemented); an order with a non-number is a TypeError."""
+    """Value's comparison ``symbol`` (see :class:`Value`), shown to the comparison hook."""
 
     what = f"comparison {symbol}"
 

@@ -6,13 +6,6 @@ numbers (or Values: only their data is used), a single number may be given bare.
 transformation's ``f`` the entries are recorded Values instead of floats (see
 :mod:`autograd_mini.forward`), so that one can differentiate through them.
 
-* ``jacobian(f, inputs)[i][j] = ∂fᵢ/∂xⱼ``: reverse mode, one pass per output (or forward mode,
-  one pass per input, with ``strategy="forward-mode"``).
-* ``hessian(f, inputs)[i][j] = ∂²f/∂xᵢ∂xⱼ``: reverse-over-reverse, the Jacobian of the gradient
-  recorded with ``grad(create_graph=True)``.
-* ``hvp(f, inputs, v) = H·v``: forward-over-reverse, the directional derivative of that recorded
-  gradient along v: one backward and one forward pass, no n×n matrix.
-
 >>> from autograd_mini import hessian, hvp, jacobian
 >>> jacobian(lambda x, y: [x * y, x + y], [2.0, 3.0])
 [[3.0, 2.0], [1.0, 1.0]]
@@ -67,12 +60,10 @@ def jacobian(
 
 
 def hessian(f: Callable[..., Any], inputs: Inputs) -> list[list[float]]:
-    """The Hessian ``H[i][j] = ∂²f/∂xᵢ∂xⱼ`` of the scalar ``f`` at ``inputs``.
-
-    Row i is the gradient of ∂f/∂xᵢ (recorded with ``grad(create_graph=True)``), as in
-    ``torch.autograd.functional.hessian``.  The two halves are computed along different paths,
-    so they can differ in the last bit; the result is symmetrised, H = (H + Hᵀ)/2, so that
-    ``H[i][j] == H[j][i]`` exactly.
+    """The Hessian ``H[i][j] = ∂²f/∂xᵢ∂xⱼ`` of the scalar ``f`` at ``inputs``, as
+    ``torch.autograd.functional.hessian``: reverse-over-reverse, row i the gradient of ∂f/∂xᵢ
+    recorded with ``grad(create_graph=True)``.  The two halves can differ in the last bit (other
+    paths), so H is symmetrised, (H + Hᵀ)/2: ``H[i][j] == H[j][i]`` exactly.
     """
     inner = nested()
     xs = operands(inputs, "hessian", "inputs")
@@ -92,7 +83,7 @@ def _mean(a: Any, b: Any) -> Any:
 def hvp(f: Callable[..., Any], inputs: Inputs, v: Inputs) -> list[float]:
     """The Hessian-vector product H·v of the scalar ``f`` at ``inputs`` (like the second result
     of ``torch.autograd.functional.hvp``): the directional derivative of ∇f along ``v``,
-    forward mode over the recorded reverse-mode gradient."""
+    forward mode over the recorded reverse-mode gradient, so no n×n matrix is built."""
     inner = nested()
     vs = operands(v, "hvp", "v")
     xs = operands(inputs, "hvp", "inputs")  # read once: `inputs` may be an iterator

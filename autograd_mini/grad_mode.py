@@ -40,24 +40,7 @@ _SAVED: ContextVar[tuple[Mode, ...]] = ContextVar("autograd_mini_saved_modes", d
 mode = MODE.get
 
 
-def push(**changes: bool) -> None:
-    """Enter a mode in this context: the current one with ``changes`` (``grad``, ``anomaly``)."""
-    old = MODE.get()
-    _SAVED.set((*_SAVED.get(), old))
-    MODE.set(_MODES[old._replace(**changes)])  # the one Mode of each kind: compared by identity
-
-
-def pop() -> None:
-    """Leave the mode entered last in this context."""
-    saved = _SAVED.get()
-    MODE.set(saved[-1])
-    _SAVED.set(saved[:-1])
-
-
 ComparisonHook: TypeAlias = "Callable[[Value, str, object, bool], None]"
-# Called after every comparison of a Value (``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``, and
-# ``bool(v)``) with the left operand, the symbol, the right operand as given and the outcome.
-# Tracing switches it on for its own context; None: off.
 COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
     "autograd_mini_comparison_hook", default=None
 )
@@ -65,8 +48,9 @@ COMPARISON_HOOK: ContextVar[ComparisonHook | None] = ContextVar(
 
 @contextmanager
 def comparison_hook(hook: ComparisonHook) -> Iterator[None]:
-    """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison made in this
-    context (how :func:`autograd_mini.trace` records the branches ``f`` took)."""
+    """Call ``hook(lhs, symbol, rhs, outcome)`` for every Value comparison (``<`` … ``!=`` and
+    ``bool(v)``) made in this context: how :func:`autograd_mini.trace` records the branches
+    ``f`` took."""
     token = COMPARISON_HOOK.set(hook)
     try:
         yield
@@ -80,17 +64,21 @@ def is_grad_enabled() -> bool:
 
 
 class ModeBlock(ContextDecorator):
-    """Context manager and decorator that enters the current mode with ``changes`` (see
-    :func:`push`) for its block."""
+    """Context manager and decorator that runs its block in the current mode with ``changes``
+    (``grad=``, ``anomaly=``); the mode it replaces waits on this context's stack."""
 
     def __init__(self, **changes: bool) -> None:
         self._changes = changes
 
     def __enter__(self) -> None:
-        push(**self._changes)
+        old = MODE.get()
+        _SAVED.set((*_SAVED.get(), old))
+        MODE.set(_MODES[old._replace(**self._changes)])  # the one Mode of its kind: see RECORDING
 
     def __exit__(self, *exc: object) -> None:
-        pop()
+        saved = _SAVED.get()
+        MODE.set(saved[-1])
+        _SAVED.set(saved[:-1])
 
 
 class no_grad(ModeBlock):  # noqa: N801 - named like torch.no_grad
