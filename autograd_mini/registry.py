@@ -1,13 +1,10 @@
 """The registry of primitives: :class:`Primitive`, the table :data:`OPS`, :func:`where` and
 :func:`defop`.
 
-A primitive is defined once, as data: its name and arity, its float ``forward`` (with the
-math-domain checks), its entries for the other backends, what drawings and :func:`explain` show
-(symbol, formula, notation), where it is smooth (domain, kinks), and **one derivative rule**
+A primitive is defined once, as data (:class:`Primitive`), with **one derivative rule**
 ``rule(g, out, *inputs) -> (g·∂out/∂input₀, …)`` written in the *op vocabulary*: arithmetic,
 the registry's own primitives (``functions.cos(x)``, ``x.exp()``), comparisons and
-:func:`where` in place of Python branches on data.  A composite op may also give ``defn``, its
-forward in that vocabulary, from which every backend derives its forward.
+:func:`where` in place of Python branches on data (a composite op's ``defn`` too).
 
 Because a rule only uses the vocabulary, it can be *called* on anything that implements it: on
 program variables (:class:`Var`) it traces itself into a :class:`~autograd_mini.program.Program`
@@ -302,12 +299,19 @@ def _lazy(
     return first_call
 
 
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    """``fn``'s signature, None if it cannot be read (builtins such as ``math.log``)."""
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
 def _count_params(fn: Callable[..., Any]) -> int:
     """Number of required positional parameters of ``fn`` (ValueError if it has ``*args``)."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        raise ValueError(f"the signature of {brief(fn)} cannot be read") from None
+    sig = _signature(fn)
+    if sig is None:
+        raise ValueError(f"the signature of {brief(fn)} cannot be read")
     count = 0
     for p in sig.parameters.values():
         if p.kind is p.VAR_POSITIONAL:
@@ -326,16 +330,9 @@ class VocabularyError(TypeError):
     """A rule or definition used something outside the op vocabulary."""
 
 
-class _Builder:
-    """The equations being recorded; an equation already recorded with the same inputs is
-    reused (common subexpressions are computed once)."""
-
-    __slots__ = ("count", "eqns", "memo")
-
-    def __init__(self) -> None:
-        self.eqns: list[Eqn] = []
-        self.count = 0
-        self.memo: dict[tuple[int, tuple[str, ...]], str] = {}
+# The equations a trace records, in order, by (primitive, inputs): an equation already recorded
+# with the same inputs is reused, so common subexpressions are computed once.
+_Trace = dict[tuple[int, tuple[str, ...]], Eqn]
 
 
 class Var:
@@ -346,7 +343,7 @@ class Var:
 
     __slots__ = ("builder", "name")
 
-    def __init__(self, builder: _Builder, name: str) -> None:
+    def __init__(self, builder: _Trace, name: str) -> None:
         self.builder = builder
         self.name = name
 
@@ -404,7 +401,7 @@ for _dunder in ("lt", "le", "gt", "ge", "eq", "ne"):
     setattr(Var, f"__{_dunder}__", _operator(_dunder, False))
 
 
-def _atom(builder: _Builder, x: Any, what: str) -> Atom:
+def _atom(builder: _Trace, x: Any, what: str) -> Atom:
     if isinstance(x, Var):
         if x.builder is not builder:
             raise VocabularyError(f"{what}: a variable of another trace")
@@ -418,12 +415,10 @@ def _emit(prim: Primitive, args: Sequence[Any]) -> Var:
     builder = next(a.builder for a in args if isinstance(a, Var))
     ins = tuple(_atom(builder, a, f"{prim.name}: argument {i + 1}") for i, a in enumerate(args))
     key = (id(prim), tuple(a if isinstance(a, str) else repr(a) for a in ins))
-    out = builder.memo.get(key)
-    if out is None:
-        out = builder.memo[key] = f"t{builder.count}"
-        builder.count += 1
-        builder.eqns.append(Eqn(prim, ins, out))
-    return Var(builder, out)
+    eqn = builder.get(key)
+    if eqn is None:
+        eqn = builder[key] = Eqn(prim, ins, f"t{len(builder)}")
+    return Var(builder, eqn.out)
 
 
 def trace_vocabulary(
@@ -432,7 +427,7 @@ def trace_vocabulary(
     """``fn`` called on program variables named ``names``, as a Program.  ``n_out``: the
     result must be a tuple (or list) of that many entries (a rule's partials); None: one value
     (a definition)."""
-    builder = _Builder()
+    builder: _Trace = {}
     inputs = [Var(builder, n) for n in names]
     try:
         result = fn(*inputs)
@@ -448,7 +443,7 @@ def trace_vocabulary(
             f"(one per input), got {brief(result)}"
         )
     outputs = tuple(_atom(builder, r, f"{who}: result {i + 1}") for i, r in enumerate(items))
-    return Program(inputs=tuple(names), eqns=tuple(builder.eqns), outputs=outputs)
+    return Program(inputs=tuple(names), eqns=tuple(builder.values()), outputs=outputs)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:
@@ -657,13 +652,14 @@ def defop(
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")
     try:
         n_vjp = _count_params(vjp) - 2
-        n_fwd = _count_params(forward) if _has_signature(forward) else n_vjp  # math.log: none
+        n_fwd = _count_params(forward) if _signature(forward) else n_vjp
     except ValueError as e:
         raise ValueError(f"defop: {name}: {e}") from None
     if n_vjp not in (1, 2):
         raise ValueError(
             f"defop: {name} must take one or two inputs: forward(x) or forward(x, y) and "
-            f"vjp(g, out, x) or vjp(g, out, x, y); got forward{_sig(forward)}, vjp{_sig(vjp)}"
+            f"vjp(g, out, x) or vjp(g, out, x, y); got forward{_signature(forward) or '(?)'}, "
+            f"vjp{_signature(vjp)}"
         )
     if n_fwd != n_vjp:
         raise ValueError(
@@ -706,18 +702,3 @@ def defop(
     OPS[name] = op
     _DEFINITIONS[name] = _origin(forward, vjp)
     return op
-
-
-def _has_signature(fn: Callable[..., Any]) -> bool:
-    try:
-        inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _sig(fn: Callable[..., Any]) -> str:
-    try:
-        return str(inspect.signature(fn))
-    except (TypeError, ValueError):
-        return "(?)"
