@@ -127,17 +127,8 @@ def clamp(x: Value, min: Operand | None = ..., max: Operand | None = ...) -> Val
 def clamp(x: float, min: float | None = ..., max: float | None = ...) -> float: ...
 def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """x limited to [min, max], like ``torch.clamp`` (see :meth:`Value.clamp`)."""
-    if _any_value(x, min, max):
-        v = x if isinstance(x, Value) else Value(_as_float(x, "clamp: x"))
-        return v.clamp(min, max)
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    out = _as_float(x, "clamp: x")
-    if min is not None:
-        out = _ops.CLAMP_MIN(out, _as_float(min, "clamp: min"))
-    if max is not None:
-        out = _ops.CLAMP_MAX(out, _as_float(max, "clamp: max"))
-    return out
+    out = (x if isinstance(x, Value) else Value(_as_float(x, "clamp: x"))).clamp(min, max)
+    return out if _any_value(x, min, max) else out.data
 
 
 @overload

@@ -6,6 +6,7 @@ come from the table.  ``Value`` inherits them from :class:`TableMethods`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from autograd_mini import ops as o
@@ -23,12 +24,8 @@ class TableMethods:
     """Mixin of :class:`~autograd_mini.engine.Value`: the op table's functions as methods."""
 
     __slots__ = ()
-
-    def _unary(self, op: o.Primitive) -> Value:
-        raise NotImplementedError  # Value's
-
-    def _binary_arg(self, op: o.Primitive, other: object, what: str) -> Value:
-        raise NotImplementedError  # Value's
+    _unary: Callable[[o.Primitive], Value]  # both provided by Value
+    _binary_arg: Callable[[o.Primitive, object, str], Value]
 
     # fmt: off
     def __abs__(self) -> Value: return self._unary(o.ABS)
