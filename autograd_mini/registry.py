@@ -347,14 +347,8 @@ class Var:
         self.builder = builder
         self.name = name
 
-    def __neg__(self) -> Any:
-        return _emit(OPS["neg"], (self,))
-
     def __pos__(self) -> Var:
         return self
-
-    def __abs__(self) -> Any:
-        return _emit(OPS["abs"], (self,))
 
     __hash__ = object.__hash__
 
@@ -383,10 +377,10 @@ class Var:
         return f"Var({self.name})"
 
 
-def _operator(name: str, reflected: bool) -> Callable[[Var, Any], Var]:
-    def apply(self: Var, other: Any) -> Var:
+def _operator(name: str, reflected: bool) -> Callable[..., Var]:
+    def apply(self: Var, *other: Any) -> Var:  # one other operand, none for - and abs()
         prim = OPS.get(name) or AUX[name]
-        return _emit(prim, (other, self) if reflected else (self, other))
+        return _emit(prim, (*other, self) if reflected else (self, *other))
 
     return apply
 
@@ -397,7 +391,7 @@ _ARITHMETIC = [("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"
 for _dunder, _prim in _ARITHMETIC:
     setattr(Var, f"__{_dunder}__", _operator(_prim, False))
     setattr(Var, f"__r{_dunder}__", _operator(_prim, True))
-for _dunder in ("lt", "le", "gt", "ge", "eq", "ne"):
+for _dunder in ("lt", "le", "gt", "ge", "eq", "ne", "neg", "abs"):
     setattr(Var, f"__{_dunder}__", _operator(_dunder, False))
 
 
@@ -486,23 +480,16 @@ def _compare(name: str, symbol: str, fn: Callable[[float, float], bool]) -> Prim
     )
 
 
+# fmt: off
 register(
-    _compare("lt", "<", float.__lt__),
-    _compare("le", "<=", float.__le__),
-    _compare("gt", ">", float.__gt__),
-    _compare("ge", ">=", float.__ge__),
-    _compare("eq", "==", float.__eq__),
-    _compare("ne", "!=", float.__ne__),
+    _compare("lt", "<", float.__lt__), _compare("le", "<=", float.__le__),
+    _compare("gt", ">", float.__gt__), _compare("ge", ">=", float.__ge__),
+    _compare("eq", "==", float.__eq__), _compare("ne", "!=", float.__ne__),
     Primitive("select", lambda c, a, b: a if c else b, None, arity=3),
-    Primitive(
-        "floor_divide",
-        float.__floordiv__,
-        None,
-        py=("{0} // {1}", 20),
-        numpy="floor_divide",
-        jax="floor_divide",
-    ),
+    Primitive("floor_divide", float.__floordiv__, None, py=("{0} // {1}", 20),
+              numpy="floor_divide", jax="floor_divide"),
 )
+# fmt: on
 
 
 # --- user ops ----------------------------------------------------------------------------------
@@ -540,8 +527,6 @@ def _user_forward(name: str, forward: Callable[..., Any]) -> Callable[..., float
             kinds = (ZeroDivisionError, OverflowError, ValueError, TypeError, ArithmeticError)
             kind = next((k for k in kinds if isinstance(exc, k)), ValueError)
             raise kind(f"{name}: {exc or type(exc).__name__} ({where_})") from exc
-        if type(result) is float:
-            return result
         if is_real(result) and not isinstance(result, bool):
             return as_float(result, f"{name}: forward result")
         raise TypeError(
