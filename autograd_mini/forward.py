@@ -30,7 +30,7 @@ from contextvars import ContextVar
 from typing import Any, TypeAlias, overload
 
 from autograd_mini.engine import Value, enable_grad, topological_order
-from autograd_mini.registry import as_float as _as_float
+from autograd_mini.registry import as_float as _as_float, is_real
 
 __all__ = ["jvp"]
 
@@ -92,19 +92,15 @@ def call(
             f"{who}: f must return one Value (a scalar function), got a {type(out).__name__} "
             f"of {len(out)}"
         )
-    roots: list[Value] = []
-    for i, y in enumerate(out if many else [out]):
-        if isinstance(y, Value):
-            roots.append(y)
-            continue
-        where = f"f's result[{i}]" if many else "f's result"
-        try:
-            roots.append(Value(_as_float(y, f"{who}: {where}"), requires_grad=False))
-        except TypeError:
-            raise TypeError(
-                f"{who}: f must return a Value or a list of Values, got "
-                f"{type(y).__name__}: {y!r}" + (f" at index {i}" if many else "")
-            ) from None
+    roots = list(out) if many else [out]
+    for i, y in enumerate(roots):
+        if not isinstance(y, Value):
+            if not is_real(y):
+                raise TypeError(
+                    f"{who}: f must return a Value or a list of Values, got "
+                    f"{type(y).__name__}: {y!r}" + (f" at index {i}" if many else "")
+                )
+            roots[i] = Value(y, requires_grad=False)
     return leaves, roots, many
 
 
