@@ -20,17 +20,8 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeAlias
 
-from autograd_mini import anomaly, registry
-from autograd_mini.backprop import (
-    FREED,
-    PASS_LOCK,
-    GraphTooLargeError,
-    begin_pass,
-    hooked_nodes,
-    release,
-    topological_order as topological_order,
-    walk,
-)
+from autograd_mini import anomaly, backprop, registry
+from autograd_mini.backprop import FREED, GraphTooLargeError, topological_order as topological_order
 from autograd_mini.grad_mode import (
     COMPARISON_HOOK as _COMPARISON_HOOK,
     RECORDING as _RECORDING,
@@ -284,7 +275,7 @@ class Value(TableMethods):
         seed = _as_float(grad, "backward: grad")
         if not self._rg:
             return
-        with PASS_LOCK:
+        with backprop.PASS_LOCK:
             order = _backprop(self, seed, None)
             done = None if retain_graph else FREED
             for node in order:
@@ -374,18 +365,18 @@ class _SitedValue(Value):
 def _backprop(root: Value, seed: Any, wanted: Sequence[Value] | None) -> list[Value]:
     """The walk from ``root`` seeded with ``seed`` (a Value: recorded), with hooks if a node has
     one and anomaly checks in anomaly mode; the order, each ``_g`` set (untouched on an error)."""
-    order = begin_pass(root)
+    order = backprop.begin_pass(root)
     root._g = seed
     try:
-        walk(
+        backprop.walk(
             order,
             values=isinstance(seed, Value),
-            hooks=hooked_nodes(order, wanted) if _LIVE_HOOKS else None,
+            hooks=backprop.hooked_nodes(order, wanted) if _LIVE_HOOKS else None,
             check=anomaly.check_rule if _mode().anomaly else None,
             convert=_hook_result,
         )
     except BaseException:
-        release(order)
+        backprop.release(order)
         raise
     return order
 
@@ -413,12 +404,12 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
     grads: list[Any] = [0.0] * len(wanted)
     if output._rg:
-        with PASS_LOCK, enable_grad() if create_graph else contextlib.nullcontext():
+        with backprop.PASS_LOCK, enable_grad() if create_graph else contextlib.nullcontext():
             seed = Value(1.0, requires_grad=False) if create_graph else 1.0
             order = _backprop(output, seed, wanted)
             # an input the pass did not reach has no gradient in it (None, or FREED if released)
             grads = [0.0 if x._g is None or x._g is FREED else x._g for x in wanted]
-            release(order)
+            backprop.release(order)
     return [g if isinstance(g, Value) else Value(g, requires_grad=False) for g in grads]
 
 

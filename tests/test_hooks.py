@@ -204,7 +204,7 @@ def test_without_hooks_a_pass_does_not_look_for_any(monkeypatch: pytest.MonkeyPa
 
     gc.collect()  # Values of earlier tests, and their hooks
     assert live_hooks() == 0
-    monkeypatch.setattr(engine_module, "hooked_nodes", looking)
+    monkeypatch.setattr(backprop, "hooked_nodes", looking)
     monkeypatch.setattr(backprop, "run_hooks", looking)
     x = Value(2.0)
     (x * x).backward()
