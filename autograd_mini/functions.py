@@ -99,10 +99,6 @@ clamp_min: Binary = _ops.CLAMP_MIN
 clamp_max: Binary = _ops.CLAMP_MAX
 
 
-def _any_value(*xs: object) -> bool:
-    return any(isinstance(x, Value) for x in xs)
-
-
 @overload
 def elu(x: Value, alpha: Operand = ...) -> Value: ...
 @overload
@@ -128,7 +124,7 @@ def clamp(x: float, min: float | None = ..., max: float | None = ...) -> float: 
 def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """x limited to [min, max], like ``torch.clamp`` (see :meth:`Value.clamp`)."""
     out = (x if isinstance(x, Value) else Value(_as_float(x, "clamp: x"))).clamp(min, max)
-    return out if _any_value(x, min, max) else out.data
+    return out if any(isinstance(v, Value) for v in (x, min, max)) else out.data
 
 
 @overload

@@ -229,7 +229,8 @@ class Primitive:
         fn = self._compiled.get(key)
         if fn is None:
             program = pycode.keep_outputs(self.rule_program(), needs)
-            name = f"{self.name}_vjp" if all(needs) else f"{self.name}_vjp_{_mask_name(needs)}"
+            wanted = "".join(n for n, want in zip(_INPUT_NAMES, needs, strict=False) if want)
+            name = f"{self.name}_vjp" if all(needs) else f"{self.name}_vjp_{wanted}"
             if mode == "generic":
                 fn = pycode.compile_function(program, name, "generic", expand=needs)
             else:
@@ -278,10 +279,6 @@ class Primitive:
 
 Op = Primitive  # the name of earlier versions (autograd_mini.Op)
 _INPUT_NAMES = ("x", "y")
-
-
-def _mask_name(needs: tuple[bool, ...]) -> str:
-    return "".join(n for n, want in zip(_INPUT_NAMES, needs, strict=False) if want)
 
 
 def _lazy(
