@@ -104,12 +104,11 @@ def call(
     return leaves, roots, many
 
 
-def push_tangents(
-    roots: Sequence[Value], seeds: Mapping[Value, Any], *, values: bool = False
-) -> list[Any]:
+def push_tangents(roots: Sequence[Value], seeds: Mapping[Value, Any]) -> list[Any]:
     """The tangent of each root given the tangents of some nodes (``seeds``, kept even for nodes
-    computed from others); 0.0 for roots that depend on none.  ``values``: the rules run on the
-    Values, so the tangents are recorded Values that can be differentiated again."""
+    computed from others); 0.0 for roots that depend on none.  When :func:`nested`, the rules
+    run on the Values, so the tangents are recorded Values that can be differentiated again."""
+    values = nested()
     tangent: dict[Value, Any] = dict(seeds)
     with enable_grad():
         for node in topological_order(list(roots)):
@@ -149,7 +148,6 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
     constants: to differentiate a jvp, wrap it in a transformation
     (``jacobian(lambda x: jvp(f, [x], [1.0])[1], [3.0])``).
     """
-    inner = nested()
     xs = operands(primals, "jvp", "primals")
     ts = operands(tangents, "jvp", "tangents")
     if len(xs) != len(ts):
@@ -157,6 +155,6 @@ def jvp(f: Callable[..., Any], primals: Inputs, tangents: Inputs) -> tuple[Any, 
             f"jvp: primals and tangents must have the same length, got {len(xs)} and {len(ts)}"
         )
     leaves, roots, many = call(f, xs, "jvp")
-    dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)), values=inner)
-    values = roots if inner else [r.data for r in roots]
+    dots = push_tangents(roots, dict(zip(leaves, ts, strict=True)))
+    values = roots if nested() else [r.data for r in roots]
     return (values, dots) if many else (values[0], dots[0])

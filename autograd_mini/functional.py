@@ -26,8 +26,9 @@ from autograd_mini.forward import Inputs, call, nested, operands, push_tangents
 __all__ = ["hessian", "hvp", "jacobian"]
 
 
-def _row(root: Value, leaves: list[Value], inner: bool) -> list[Any]:
-    """∂root/∂leaf for every leaf (reverse mode): floats, or recorded Values if ``inner``."""
+def _row(root: Value, leaves: list[Value]) -> list[Any]:
+    """∂root/∂leaf for every leaf (reverse mode): floats, or recorded Values when nested."""
+    inner = nested()
     grads = grad(root, leaves, create_graph=inner)
     return grads if inner else [g.data for g in grads]
 
@@ -46,14 +47,11 @@ def jacobian(
         raise ValueError(
             f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
         )
-    inner = nested()
     leaves, roots, _ = call(f, operands(inputs, "jacobian", "inputs"), "jacobian")
     if strategy == "reverse-mode":
-        return [_row(r, leaves, inner) for r in roots]
+        return [_row(r, leaves) for r in roots]
     columns = [
-        push_tangents(
-            roots, {leaf: 1.0 if k == j else 0.0 for k, leaf in enumerate(leaves)}, values=inner
-        )
+        push_tangents(roots, {leaf: 1.0 if k == j else 0.0 for k, leaf in enumerate(leaves)})
         for j in range(len(leaves))
     ]
     return [[column[i] for column in columns] for i in range(len(roots))]
@@ -65,10 +63,9 @@ def hessian(f: Callable[..., Any], inputs: Inputs) -> list[list[float]]:
     recorded with ``grad(create_graph=True)``.  The two halves can differ in the last bit (other
     paths), so H is symmetrised, (H + Hᵀ)/2: ``H[i][j] == H[j][i]`` exactly.
     """
-    inner = nested()
     xs = operands(inputs, "hessian", "inputs")
     leaves, (root,), _ = call(f, xs, "hessian", scalar=True)
-    rows = [_row(g, leaves, inner) for g in grad(root, leaves, create_graph=True)]
+    rows = [_row(g, leaves) for g in grad(root, leaves, create_graph=True)]
     n = len(leaves)
     return [[_mean(rows[i][j], rows[j][i]) for j in range(n)] for i in range(n)]
 
@@ -84,11 +81,10 @@ def hvp(f: Callable[..., Any], inputs: Inputs, v: Inputs) -> list[float]:
     """The Hessian-vector product H·v of the scalar ``f`` at ``inputs`` (like the second result
     of ``torch.autograd.functional.hvp``): the directional derivative of ∇f along ``v``,
     forward mode over the recorded reverse-mode gradient, so no n×n matrix is built."""
-    inner = nested()
     vs = operands(v, "hvp", "v")
     xs = operands(inputs, "hvp", "inputs")  # read once: `inputs` may be an iterator
     if len(vs) != len(xs):
         raise ValueError(f"hvp: v must have one entry per input ({len(xs)}), got {len(vs)}")
     leaves, (root,), _ = call(f, xs, "hvp", scalar=True)
     grads = grad(root, leaves, create_graph=True)
-    return push_tangents(grads, dict(zip(leaves, vs, strict=True)), values=inner)
+    return push_tangents(grads, dict(zip(leaves, vs, strict=True)))
