@@ -95,12 +95,13 @@ def call(
     roots = list(out) if many else [out]
     for i, y in enumerate(roots):
         if not isinstance(y, Value):
+            where = f"f's result[{i}]" if many else "f's result"
             if not is_real(y):
                 raise TypeError(
                     f"{who}: f must return a Value or a list of Values, got "
                     f"{type(y).__name__}: {y!r}" + (f" at index {i}" if many else "")
                 )
-            roots[i] = Value(y, requires_grad=False)
+            roots[i] = Value(_as_float(y, f"{who}: {where}"), requires_grad=False)
     return leaves, roots, many
 
 
