@@ -37,7 +37,7 @@ def backward_before_the_toolkit(root: Value) -> None:
         try:
             backprop.walk(order)
         except BaseException:
-            backprop.release(order, None)
+            backprop.release(order)
             raise
         for node in order:
             node.grad += node._g
