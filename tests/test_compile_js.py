@@ -51,7 +51,7 @@ def test_a_select_is_lazy_javascript() -> None:
     assert "if (v0 >= 0.0) {" in source and "} else {" in source
     assert re.search(r"let (\w+);\n\s+if \(", source)
     relu = lowered(lambda a: a.relu(), 0.3)
-    assert "v0 <= 0.0 ? 0.0 : v0" in relu  # a short select is one expression
+    assert "v0 < 0.0 ? 0.0 : v0" in relu  # a short select is one expression
 
 
 def test_operators_get_the_parentheses_javascript_needs() -> None:

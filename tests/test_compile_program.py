@@ -228,7 +228,7 @@ def test_cse_reuses_an_equation_but_never_drops_a_forward_one_for_a_rules() -> N
 def test_expand_writes_a_composite_as_its_definition() -> None:
     p = Program(("x",), (Eqn(OPS["relu"], ("x",), "y"),), ("y",))
     assert lines(passes.expand(p, lambda prim: prim.defn is None))[1:] == [
-        "y_0 = le x 0.0",
+        "y_0 = lt x 0.0",
         "y = select y_0 0.0 x",
         "outputs y",
     ]
@@ -240,7 +240,7 @@ def test_expand_names_no_variable_twice() -> None:
         ("x",), (Eqn(OPS["relu"], ("x",), "y"), Eqn(OPS["add"], ("y", "x"), "y_0")), ("y_0",)
     )
     assert lines(passes.expand(p, lambda prim: prim.defn is None))[1:] == [
-        "y_1 = le x 0.0",
+        "y_1 = lt x 0.0",
         "y = select y_1 0.0 x",
         "y_0 = add y x",
         "outputs y_0",
