@@ -17,6 +17,7 @@ import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeAlias
 
@@ -278,9 +279,12 @@ class Value(TableMethods):
         with backprop.PASS_LOCK:
             order = _backprop(self, seed, None)
             done = None if retain_graph else FREED
-            for node in order:
-                node.grad += node._g
-                node._g = None if node._op is None else done
+            try:
+                for node in order:
+                    node.grad += node._g
+                    node._g = None if node._op is None else done
+            except TypeError:  # a .grad set to None (PyTorch's "no gradient yet") or junk
+                _accumulate_carefully(order, done)
 
     def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``fn(g)`` with this Value's gradient g = ∂root/∂self (a float, or a Value under
@@ -362,11 +366,43 @@ class _SitedValue(Value):
     _site: tuple[str, int]
 
 
+def _accumulate_carefully(order: list[Value], done: Any) -> None:
+    """The rest of ``backward``'s additions after one failed: a ``.grad`` of None takes the
+    gradient (as in PyTorch); any other non-number is a TypeError, with the pass released."""
+    bad: Value | None = None
+    for node in order:
+        g = node._g
+        if g is None or g is FREED:
+            continue  # added already
+        if node.grad is None:
+            node.grad = g
+        elif isinstance(node.grad, float):
+            node.grad += g
+        else:
+            bad = node if bad is None else bad
+        node._g = None if node._op is None else done
+    if bad is not None:
+        raise TypeError(
+            f"backward: .grad of {bad!r} must be a float (or None) to add a gradient to, got "
+            f"{type(bad.grad).__name__}"
+        )
+
+
+_IN_PASS: ContextVar[bool] = ContextVar("autograd_mini_in_pass", default=False)
+
+
 def _backprop(root: Value, seed: Any, wanted: Sequence[Value] | None) -> list[Value]:
     """The walk from ``root`` seeded with ``seed`` (a Value: recorded), with hooks if a node has
-    one and anomaly checks in anomaly mode; the order, each ``_g`` set (untouched on an error)."""
+    one and anomaly checks in anomaly mode; the order, each ``_g`` set (untouched on an error).
+    A pass keeps its state in the nodes, so one started inside another (from a hook) is refused."""
+    if _IN_PASS.get():
+        raise RuntimeError(
+            "backward()/grad() was called inside another backward pass (from a hook): the passes "
+            "would mix their gradients; compute it before or after that pass"
+        )
     order = backprop.begin_pass(root)
     root._g = seed
+    token = _IN_PASS.set(True)
     try:
         backprop.walk(
             order,
@@ -378,6 +414,8 @@ def _backprop(root: Value, seed: Any, wanted: Sequence[Value] | None) -> list[Va
     except BaseException:
         backprop.release(order)
         raise
+    finally:
+        _IN_PASS.reset(token)
     return order
 
 

@@ -76,11 +76,14 @@ def call(
     """Leaves for ``xs``, the results of ``f(*leaves)`` (recorded even inside ``no_grad``) as a
     list of Values (a number becomes a constant), and whether ``f`` returned a list (refused if
     ``scalar``).  A Value x (when :func:`nested`) gives the leaf ``x * 1.0``: a node of its own
-    to seed, still connected to x."""
+    to seed, still connected to x (one that needs no gradient: a constant for the outer
+    transformation, so a fresh leaf)."""
     if not callable(f):
         raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
     with enable_grad():
-        leaves = [x * 1.0 if isinstance(x, Value) else Value(x) for x in xs]
+        leaves = [
+            x * 1.0 if isinstance(x, Value) and x.requires_grad else Value(float(x)) for x in xs
+        ]
         token = _DEPTH.set(_DEPTH.get() + 1)
         try:
             out = f(*leaves)

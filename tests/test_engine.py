@@ -382,3 +382,19 @@ def test_no_grad_in_one_thread_does_not_affect_another() -> None:
     done.set()
     t.join()
     assert seen == [True, False]
+
+
+def test_backward_into_a_grad_of_none_sets_it_as_pytorch_does() -> None:
+    x, w = Value(2.0), Value(3.0)
+    w.grad = None  # type: ignore[assignment]  # PyTorch's zero_grad(set_to_none=True) habit
+    (x * w).backward()
+    assert (x.grad, w.grad) == (3.0, 2.0)
+    assert [g.data for g in grad(x * w, [x, w])] == [3.0, 2.0]  # no scratch state left behind
+
+
+def test_backward_into_a_grad_that_is_not_a_number_is_a_type_error_leaving_nothing_behind() -> None:
+    x = Value(1.0)
+    x.grad = "junk"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="must be a float"):
+        (x * x).backward()
+    assert [g.data for g in grad(x * x, [x])] == [2.0]

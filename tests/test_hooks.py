@@ -432,3 +432,15 @@ def test_trace_refuses_a_graph_with_a_hook_instead_of_skipping_it() -> None:
     finally:
         handle.remove()
     t.backward([1.0, 2.0])
+
+
+def test_a_pass_started_inside_a_hook_is_refused_and_both_graphs_stay_usable() -> None:
+    # both passes would keep their gradients in the same nodes: refused, not silently mixed
+    w, x = Value(3.0), Value(2.0)
+    a = w * x
+    a.register_hook(lambda g: grad(w * w, [w]))
+    with pytest.raises(RuntimeError, match="inside another backward pass"):
+        (a * w).backward()
+    assert [g.data for g in grad(w * x, [w, x])] == [2.0, 3.0]
+    (w * x).backward()
+    assert w.grad == 2.0

@@ -197,3 +197,11 @@ def test_jacobian_of_jvp_and_jvp_of_hessian_match_torch_func(
         i, j = divmod(k, 2)
         assert close(h, want_h[i][j].item(), 1e-9)
         assert h == pytest.approx((plus[i][j] - minus[i][j]) / (2 * step), rel=1e-4, abs=1e-4)
+
+
+def test_an_inner_transformation_of_a_constant_differentiates_by_a_fresh_leaf() -> None:
+    c = Value(3.0, requires_grad=False)  # a constant for the outer transformation
+    assert jacobian(lambda x: jacobian(lambda y: y * y * x, [c])[0][0], [2.0]) == [[6.0]]
+    assert jacobian(lambda x: hessian(lambda y: y * y * y * x, [x.detach()])[0][0], [2.0]) == [
+        [12.0]
+    ]
