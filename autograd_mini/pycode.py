@@ -48,6 +48,7 @@ __all__ = [
 
 # primitives written as Python operators in generic code (Values implement them, never raising)
 _OPERATORS = frozenset(("add", "sub", "mul", "neg", "lt", "le", "gt", "ge", "eq", "ne"))
+_TAKEN = frozenset(("_f", "_fallback"))  # names the generated functions bind themselves
 _ATOM = 100  # precedence of a name, a literal or a call
 _COND = 0  # of ``a if c else b``
 _ERRORS = "(ZeroDivisionError, OverflowError, ValueError)"
@@ -155,8 +156,11 @@ class _Writer:
         ieee = ieee and self.mode == "exact"
         name = self.names.get((id(prim), ieee))
         if name is None:
-            stem = f"_{prim.name}" if not prim.user else f"_op{len(self.names)}"
-            name = stem + ("_ieee" if ieee else "")
+            name = f"_{prim.name}" + ("_ieee" if ieee else "")
+            # a built-in's own name, for readable code; any other (a user's op, a name that is
+            # not a plain identifier, or one already taken) a number: no user text in source
+            if prim.user or not name.isidentifier() or name in self.namespace or name in _TAKEN:
+                name = f"_op{len(self.names)}"
             self.names[(id(prim), ieee)] = name
             fn = prim.in_rule if self.mode == "generic" else (prim.ieee if ieee else prim.forward)
             self.namespace[name] = fn

@@ -114,6 +114,9 @@ class Primitive:
     ``numpy`` / ``jax.numpy``, or a callable on arrays; None: derived from ``defn``, else the
     float forward element by element) and ``js`` (a JavaScript expression template; None: derived
     from ``defn``, else none).  ``defn``: the forward in the op vocabulary, for composite ops.
+    The ``py`` and ``js`` templates are code, written into generated source: they belong to the
+    built-in table; a user's op (:func:`defop`) gives callables, and its name never reaches
+    source.
 
     Display: ``symbol`` drawn in graphs, ``formula`` what :func:`~autograd_mini.explain.explain`
     prints for each local partial (format strings with ``{0}``, ``{1}`` the inputs' names and

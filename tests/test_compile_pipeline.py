@@ -258,3 +258,13 @@ def test_traced_backward_leaves_a_parameter_that_needs_no_gradient_alone() -> No
     p, q = Value(2.0, requires_grad=False), Value(5.0)
     trace(lambda x: x * p * q, 1, params=[p, q]).backward([3.0])
     assert p.grad == 0.0 and q.grad == 6.0  # as (x * p * q).backward() in eager mode
+
+
+def test_an_op_name_that_is_not_an_identifier_never_reaches_generated_source() -> None:
+    from autograd_mini import Op
+
+    name = 'guard and 0 or print("INJECTED") or math.exp'
+    op = Op(name, lambda x: 2.0 * x, lambda g, out, x: (2.0 * g,))
+    t = trace(lambda x: op(x), 1)
+    assert t.value_and_grad([1.0]) == (2.0, [2.0])
+    assert all(name not in t.source_of(kind) for kind in ("forward", "grad"))

@@ -40,6 +40,8 @@ def _entry(np: Any, eqn: Eqn) -> Any:
     prim = eqn.prim
     name = arrays.builtin_name(prim) or prim.numpy
     if isinstance(name, str):
+        if not name.isidentifier():  # it is written into the source as np.<name>
+            raise TypeError(f"{prim.name}: numpy= must name a NumPy function, got {name!r}")
         return name
     if name is not None:
         return _broadcast(np, name)
