@@ -23,7 +23,7 @@ from typing import Any, Protocol, overload
 
 from autograd_mini import ops as _ops
 from autograd_mini.engine import Operand, Value
-from autograd_mini.registry import as_float as _as_float
+from autograd_mini.registry import Var, as_float as _as_float
 
 
 class Unary(Protocol):
@@ -123,6 +123,8 @@ def clamp(x: Value, min: Operand | None = ..., max: Operand | None = ...) -> Val
 def clamp(x: float, min: float | None = ..., max: float | None = ...) -> float: ...
 def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """x limited to [min, max], like ``torch.clamp`` (see :meth:`Value.clamp`)."""
+    if isinstance(x, Var):  # in a rule being traced
+        return x.clamp(min, max)
     out = (x if isinstance(x, Value) else Value(_as_float(x, "clamp: x"))).clamp(min, max)
     return out if any(isinstance(v, Value) for v in (x, min, max)) else out.data
 
@@ -133,7 +135,7 @@ def round(x: Value, decimals: int = ...) -> Value: ...  # noqa: A001
 def round(x: float, decimals: int = ...) -> float: ...  # noqa: A001
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
     """x rounded to ``decimals`` places, halves to even, like ``torch.round``; gradient 0."""
-    if isinstance(x, Value):
+    if isinstance(x, (Value, Var)):
         return x.round(decimals)
     return Value(_as_float(x, "round: x")).round(decimals).data
 

@@ -335,6 +335,13 @@ class VocabularyError(TypeError):
 _Trace = dict[tuple[int, tuple[str, ...]], Eqn]
 
 
+_NUMBERS = "use the op's functions instead (autograd_mini.functions.cos(x), x.exp(), …)"
+
+
+class _AttributeVocabularyError(VocabularyError, AttributeError):
+    """``x.data`` in a rule: a VocabularyError, and an AttributeError for ``hasattr``."""
+
+
 class Var:
     """A program variable: what a rule or definition is called with to trace it.  Arithmetic,
     comparisons, the registry's primitives and :func:`where` on it record equations; anything
@@ -360,8 +367,7 @@ class Var:
 
     def __float__(self) -> float:
         raise VocabularyError(
-            "a rule cannot convert an input to a number (float(), math.*): use the op's "
-            "functions instead (autograd_mini.functions.cos(x), x.exp(), …)"
+            f"a rule cannot convert an input to a number (float(), math.*): {_NUMBERS}"
         )
 
     __index__ = __int__ = __float__
@@ -369,9 +375,29 @@ class Var:
     def __getattr__(self, attr: str) -> Any:
         """``x.exp()``, ``x.tanh()``: the registry's ops as methods, as on Values."""
         op = OPS.get(attr) or ALIASES.get(attr)
-        if op is None:
-            raise AttributeError(attr)
-        return lambda *more: op(self, *more)
+        if op is not None:
+            return lambda *more: op(self, *more)
+        if attr in ("data", "item", "grad"):
+            raise _AttributeVocabularyError(f"a rule cannot read x.{attr}: {_NUMBERS}")
+        raise AttributeError(attr)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Var:  # noqa: A002
+        """As :meth:`Value.clamp <autograd_mini.engine.Value.clamp>`: clamp_min, clamp_max."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        out = self if min is None else _emit(OPS["clamp_min"], (self, min))
+        return out if max is None else _emit(OPS["clamp_max"], (out, max))
+
+    def round(self, decimals: int = 0) -> Var:
+        """As :meth:`Value.round <autograd_mini.engine.Value.round>`."""
+        if not decimals:
+            return _emit(OPS["round"], (self,))
+        scale, up = 10.0 ** abs(decimals), decimals > 0
+        rounded = _emit(OPS["round"], (_emit(OPS["mul" if up else "div"], (self, scale)),))
+        return _emit(OPS["div" if up else "mul"], (rounded, scale))
+
+    def __round__(self, ndigits: int | None = None) -> Var:
+        return self.round(ndigits or 0)
 
     def __repr__(self) -> str:
         return f"Var({self.name})"
@@ -542,6 +568,14 @@ def _user_forward(name: str, forward: Callable[..., Any]) -> Callable[..., float
 _MAX_SYMBOL = 32
 
 
+# names an op would clash with: functions that are not ops, and the expression parser's constants
+_RESERVED = {
+    "clamp": "functions.clamp",
+    "pi": "a constant of expressions",
+    "e": "a constant of expressions",
+}
+
+
 def _check_name(name: object) -> str:
     if not isinstance(name, str):
         raise TypeError(f"defop: name must be a str, got {type(name).__name__}: {brief(name)}")
@@ -563,7 +597,13 @@ def _check_symbol(symbol: object) -> str:
             f"defop: symbol must be at most {_MAX_SYMBOL} characters, got {len(symbol)}"
         )
     bad = next(
-        (c for c in symbol if unicodedata.category(c) in ("Cc", "Cs", "Cn", "Zl", "Zp")), None
+        # control, format (bidi overrides, zero widths), surrogate, unassigned, private use
+        (
+            c
+            for c in symbol
+            if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Cn", "Co", "Zl", "Zp")
+        ),
+        None,
     )
     if bad is not None:
         raise ValueError(
@@ -635,6 +675,8 @@ def defop(
     if existing is not None and not (existing.user and _replaces(name, forward, vjp)):
         kind = "user-defined op" if existing.user else "built-in op"
         raise ValueError(f"defop: {name!r} is already a {kind}; choose another name")
+    if name in _RESERVED:
+        raise ValueError(f"defop: {name!r} is already a name of the library ({_RESERVED[name]})")
     try:
         n_vjp = _count_params(vjp) - 2
         n_fwd = _count_params(forward) if _signature(forward) else n_vjp

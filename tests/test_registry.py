@@ -313,3 +313,37 @@ def test_values_and_slopes_at_signed_zeros_nan_and_subnormals_are_pytorchs(
         assert (math.isnan(a) and math.isnan(b)) or (
             a == b and math.copysign(1, a) == math.copysign(1, b)
         )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        lambda g, out, x: (g * functions.clamp(x, 0.0, 1.0),),
+        lambda g, out, x: (g * x.clamp(min=0.0),),
+        lambda g, out, x: (g * round(x),),
+        lambda g, out, x: (g * functions.round(x, 1),),
+    ],
+)
+def test_clamp_and_round_are_in_the_vocabulary_as_on_values(rule: Any) -> None:
+    op = defop("t_clamp_round", lambda x: x, rule)
+    v = Value(0.37)
+    op(v).backward()
+    (want,) = rule(1.0, 0.37, Value(0.37))
+    assert v.grad == want.data
+
+
+def test_reading_a_number_in_a_rule_says_what_to_write() -> None:
+    with pytest.raises(VocabularyError, match=r"cannot read x\.data.*functions"):
+        defop("t_reads_data", lambda x: x, lambda g, out, x: (g * x.data,))
+
+
+@pytest.mark.parametrize("symbol", ["\u202e", "a\u200bb", "\ufeff", "\ue000", "\U000e0041"])
+def test_defop_refuses_invisible_and_private_characters_in_a_symbol(symbol: str) -> None:
+    with pytest.raises(ValueError, match="printable"):
+        defop("t_invisible", lambda x: x, cube_vjp, symbol=symbol)
+
+
+@pytest.mark.parametrize("name", ["clamp", "pi", "e"])
+def test_defop_refuses_a_name_the_library_already_gives_a_meaning(name: str) -> None:
+    with pytest.raises(ValueError, match="already a name of the library"):
+        defop(name, lambda x: x, cube_vjp)
