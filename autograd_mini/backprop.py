@@ -151,11 +151,13 @@ def walk(
     node's ``_g`` ends as ∂root/∂node.  ``values``: run the rules on the nodes themselves,
     recording the gradients (``create_graph``).  ``hooks``: the nodes whose hooks run
     (``convert(result, hook, values)`` makes a hook's result a gradient).  ``check``: called with
-    each rule's results on floats (anomaly mode).  Without these steps only the first loop runs,
-    the fast path of plain training.
+    each rule's results on floats (anomaly mode).  On floats without checks the first loop runs
+    (the fast path of plain training; a hook is one step in it), else the second.
     """
-    if not (values or hooks or check):
+    if not (values or check):
         for node in reversed(order):
+            if hooks is not None and node in hooks:
+                node._g = run_hooks(node, node._g, convert, False)  # type: ignore[arg-type]
             op = node._op
             if op is None:
                 continue
@@ -172,8 +174,8 @@ def walk(
             else:
                 x._g += op.vjp_x(node._g, node._data, x._data, y._data)
         return
-    for node in reversed(order):
-        if hooks and node in hooks:
+    for node in reversed(order):  # the rules on Values (create_graph), or checked
+        if hooks is not None and node in hooks:
             node._g = run_hooks(node, node._g, convert, values)  # type: ignore[arg-type]
         op = node._op
         if op is None:
@@ -204,15 +206,15 @@ def run_hooks(node: Value, g: Any, convert: Callable[[Any, Any, bool], Any], val
     return g
 
 
-def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Value]:
-    """The nodes of ``order`` whose hooks a pass runs.  With
-    ``wanted`` (from ``grad``), only those on a path to one of them: torch.autograd.grad gives
-    no gradient to the others, so their hooks do not run."""
+def hooked_nodes(order: list[Value], wanted: Sequence[Value] | None) -> set[Value] | None:
+    """The nodes of ``order`` whose hooks a pass runs (None: none).  With ``wanted`` (from
+    ``grad``), only those on a path to one of them: torch.autograd.grad gives no gradient to
+    the others, so their hooks do not run."""
     hooked = {node for node in order if getattr(node, "_hooks", None)}
-    if not hooked or wanted is None:
-        return hooked
-    needed: set[Value] = set(wanted)
-    for node in order:  # inputs first: a node's inputs are decided before the node
-        if node not in needed and any(p in needed for p in node._parents):
-            needed.add(node)
-    return hooked & needed
+    if hooked and wanted is not None:
+        needed: set[Value] = set(wanted)
+        for node in order:  # inputs first: a node's inputs are decided before the node
+            if node not in needed and any(p in needed for p in node._parents):
+                needed.add(node)
+        hooked &= needed
+    return hooked or None

@@ -26,8 +26,11 @@ from benchmarks.harness import gc_state
 
 @contextmanager
 def collector_off() -> Iterator[None]:
-    """Start from an empty collector, then keep it off (the benchmark harness's gc_state)."""
-    gc.collect()
+    """Start from an empty collector, then keep it off (the benchmark harness's gc_state).
+    Collected until nothing is left: other libraries' garbage (a matplotlib figure closed by an
+    earlier test) can take several collections to go."""
+    while gc.collect():
+        pass
     with gc_state(False):
         yield
 
