@@ -8,7 +8,7 @@ several places receives the sum over all paths (the multivariable chain rule).  
 need a gradient are visited or sent one: a constant's partial is never computed.
 
 Hooks and anomaly checks are steps of the walk, taken only when asked for.  Nodes are read by
-their slots (``_x``, ``_y``, ``_op``, ``_data``, ``_g``, ``_rg``, ``_hooks``), so this module
+their slots (``_x``, ``_y``, ``_op``, ``_data``, ``_g``, ``_hooks``), so this module
 needs nothing from the engine and the engine builds on it.
 """
 
@@ -30,9 +30,15 @@ class _Mark(enum.Enum):
 
     FREED = "an interior node whose graph a backward pass released"
     VISITING = "a node whose inputs are being ordered by the pass starting"
+    CONSTANT = "a node that needs no gradient"
 
 
+# Between passes the slot says whether a node needs a gradient: None (it does), CONSTANT (it
+# does not: a number, requires_grad=False, a result under no_grad or of constants only) or FREED
+# (it did; its graph is released).  In the slot a pass reads anyway it costs no slot of its own,
+# and the search below skips a constant without looking at it twice.
 FREED = _Mark.FREED
+CONSTANT = _Mark.CONSTANT
 _VISITING = _Mark.VISITING
 
 # backward() and grad() keep their working state in the nodes (the scratch slot _g), so two
@@ -110,16 +116,15 @@ def begin_pass(root: Value) -> list[Value]:
                     continue
                 node._g = _VISITING  # come back to it after its inputs
                 push(node)
-                if y is not None and y._rg:  # pushed before x: x is expanded first
+                if y is not None:  # pushed before x: x is expanded first
                     if y._g is None:
                         push(y)
                     elif y._g is FREED:
                         raise RuntimeError(SECOND_BACKWARD)
-                if x._rg:
-                    if x._g is None:
-                        push(x)
-                    elif x._g is FREED:
-                        raise RuntimeError(SECOND_BACKWARD)
+                if x._g is None:  # a constant (CONSTANT) is not visited
+                    push(x)
+                elif x._g is FREED:
+                    raise RuntimeError(SECOND_BACKWARD)
             elif g is _VISITING:  # all its inputs are in the order now
                 node._g = 0.0
                 emit(node)
@@ -135,7 +140,7 @@ def release(order: Iterable[Value]) -> None:
     """End a pass that releases nothing: every node's ``_g`` back to None (a released node
     stays so)."""
     for node in order:
-        if node._g is not FREED:
+        if node._g is not FREED and node._g is not CONSTANT:
             node._g = None
 
 
@@ -165,9 +170,9 @@ def walk(
             y = node._y
             if y is None:
                 x._g += op.vjp_x(node._g, node._data, x._data)
-            elif not x._rg:
+            elif x._g is CONSTANT:
                 y._g += op.vjp_y(node._g, node._data, x._data, y._data)
-            elif y._rg:
+            elif y._g is not CONSTANT:
                 gx, gy = op.vjp_xy(node._g, node._data, x._data, y._data)
                 x._g += gx
                 y._g += gy
@@ -181,7 +186,7 @@ def walk(
         if op is None:
             continue
         parents = node._parents
-        rule = op.compiled_rule(tuple(p._rg for p in parents), "generic")
+        rule = op.compiled_rule(tuple(p._g is not CONSTANT for p in parents), "generic")
         g = node._g
         datas = [p._data for p in parents]
         if check is not None:  # on floats first: a recorded rule would stop at its own forward

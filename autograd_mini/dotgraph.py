@@ -160,7 +160,9 @@ def local_partials(node: Value) -> tuple[float | None, ...]:
     if op is None:
         return ()
     parents = node._parents
-    partials = op.vjp(1.0, node.data, *(p.data for p in parents), needs=[p._rg for p in parents])
+    partials = op.vjp(
+        1.0, node.data, *(p.data for p in parents), needs=[p.requires_grad for p in parents]
+    )
     return tuple(None if p is None else float(p) for p in partials)
 
 

@@ -22,7 +22,12 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from autograd_mini import anomaly, backprop, registry
-from autograd_mini.backprop import FREED, GraphTooLargeError, topological_order as topological_order
+from autograd_mini.backprop import (
+    CONSTANT,
+    FREED,
+    GraphTooLargeError,
+    topological_order as topological_order,
+)
 from autograd_mini.grad_mode import (
     COMPARISON_HOOK as _COMPARISON_HOOK,
     RECORDING as _RECORDING,
@@ -108,12 +113,13 @@ class Value(TableMethods):
     # __slots__: less memory and faster attribute access than a __dict__ (STYLE.md).
     # _x, _y: the first and second input (None when absent), read as the tuple ``_parents``:
     #   two slots instead of a tuple are one object per node less for the garbage collector.
-    # _op: the primitive that made this node (None for leaves); _rg: needs a gradient.
-    # _g: scratch gradient of the backward pass in progress (None between passes).
+    # _op: the primitive that made this node (None for leaves).
+    # _g: scratch gradient of the backward pass in progress; between passes None, or
+    #   backprop.CONSTANT for a Value that needs no gradient, or FREED (see backprop).
     # _hooks: this node's gradient hooks, a list of (id, fn); unset until the first hook (one
     #   store less per node: read it with getattr(node, "_hooks", None)).
     # _data: the number behind the ``data`` property; the hot paths use the slot directly.
-    __slots__ = ("_data", "_g", "_hooks", "_op", "_rg", "_x", "_y", "grad", "label")
+    __slots__ = ("_data", "_g", "_hooks", "_op", "_x", "_y", "grad", "label")
     _hooks: _Hooks
 
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators (np.float64(2) * v)
@@ -129,8 +135,7 @@ class Value(TableMethods):
         self._x: Value | None = None
         self._y: Value | None = None
         self._op: Primitive | None = None
-        self._g: Any = None
-        self._rg: bool = requires_grad
+        self._g: Any = None if requires_grad else CONSTANT
 
     @property
     def data(self) -> float:
@@ -145,7 +150,7 @@ class Value(TableMethods):
     @property
     def requires_grad(self) -> bool:
         """Whether this Value needs a gradient (PyTorch's name).  Settable on leaves only."""
-        return self._rg
+        return self._g is not CONSTANT
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
@@ -156,7 +161,9 @@ class Value(TableMethods):
                 "requires_grad can only be set on a leaf (a Value no operation computed); "
                 "use detach() to cut a result from its graph"
             )
-        self._rg = flag
+        if self._g is not None and self._g is not CONSTANT:
+            raise RuntimeError("requires_grad cannot change during a backward pass")
+        self._g = None if flag else CONSTANT
 
     # --- conversions and display ---
     def item(self) -> float:
@@ -274,7 +281,7 @@ class Value(TableMethods):
         next call adds exactly the same gradients again).  Iterative: any depth works.
         """
         seed = _as_float(grad, "backward: grad")
-        if not self._rg:
+        if self._g is CONSTANT:
             return
         with backprop.PASS_LOCK:
             order = _backprop(self, seed, None)
@@ -302,7 +309,7 @@ class Value(TableMethods):
             raise TypeError(
                 f"register_hook: fn must be callable, got {type(fn).__name__}: {_brief(fn)}"
             )
-        if not self._rg:
+        if self._g is CONSTANT:
             raise RuntimeError("register_hook: this Value does not need a gradient")
         with _HOOK_LOCK:
             hooks = getattr(self, "_hooks", None)
@@ -388,6 +395,7 @@ def _accumulate_carefully(order: list[Value], done: Any) -> None:
         )
 
 
+_NOT_REACHED = (None, FREED, CONSTANT)  # what an input's _g holds if the pass did not reach it
 _IN_PASS: ContextVar[bool] = ContextVar("autograd_mini_in_pass", default=False)
 
 
@@ -441,12 +449,12 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
     grads: list[Any] = [0.0] * len(wanted)
-    if output._rg:
+    if output.requires_grad:
         with backprop.PASS_LOCK, enable_grad() if create_graph else contextlib.nullcontext():
             seed = Value(1.0, requires_grad=False) if create_graph else 1.0
             order = _backprop(output, seed, wanted)
             # an input the pass did not reach has no gradient in it (None, or FREED if released)
-            grads = [0.0 if x._g is None or x._g is FREED else x._g for x in wanted]
+            grads = [0.0 if x._g in _NOT_REACHED else x._g for x in wanted]
             backprop.release(order)
     return [g if isinstance(g, Value) else Value(g, requires_grad=False) for g in grads]
 
@@ -464,8 +472,8 @@ def _leaf(data: float) -> Value:
     v._data = data
     v.grad = 0.0
     v.label = ""
-    v._x = v._y = v._op = v._g = None
-    v._rg = False
+    v._x = v._y = v._op = None
+    v._g = CONSTANT
     return v
 
 
@@ -490,20 +498,22 @@ def _node(data: float, x: Value, y: Value | None, op: Primitive) -> Value:
         v._x = x
         v._y = y
         v._op = op
-        v._rg = x._rg or (y is not None and y._rg)
+        v._g = (
+            None if x._g is not CONSTANT or (y is not None and y._g is not CONSTANT) else CONSTANT
+        )
     elif mode.anomaly is not None:
         if mode.anomaly:
             anomaly.check_forward(op.name, [p._data for p in (x, y) if p is not None], data)
         v = _new(_SitedValue)
         v._site = anomaly.user_site()
         v._x, v._y, v._op = (x, y, op) if mode.grad else (None, None, None)
-        v._rg = mode.grad and (x._rg or (y is not None and y._rg))
+        needs = x._g is not CONSTANT or (y is not None and y._g is not CONSTANT)
+        v._g = None if mode.grad and needs else CONSTANT
     else:
         return _leaf(data)
     v._data = data
     v.grad = 0.0
     v.label = ""
-    v._g = None
     return v
 
 
