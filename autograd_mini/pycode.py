@@ -412,9 +412,8 @@ def compile_function(
         namespace["_fallback"] = (
             (lambda *a: next(r for r in fallback(*a) if r is not None)) if picked else fallback
         )
-    exec(
-        compile(text, f"<autograd_mini {name}>", "exec"), namespace
-    )  # safe: generated names and floats only
+    code = compile(text, f"<autograd_mini {name}>", "exec")
+    exec(code, namespace)  # safe: generated names and float literals only (see the module)
     fn: Callable[..., Any] = namespace["_f"]
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = text
