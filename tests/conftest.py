@@ -3,10 +3,13 @@ built once per test process."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -73,3 +76,35 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
         record = {"path": str(site.path), "returncode": site.returncode, "output": site.output}
         result.write_text(json.dumps(record), encoding="utf-8")
         return site
+
+
+# Debian's chromium, driven by Playwright (never `playwright install`); flags that keep it from
+# calling home on a closed network.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright is missing: pip install playwright (the 'browser' extra; make test "
+        "installs it). Never `playwright install`: the tests use Debian's chromium",
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "chromium is missing: sudo apt-get install chromium (make test installs it when root)"
+        )
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

@@ -27,17 +27,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed"),
 ]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # What the page shows, read in the browser.
 STATE_JS = """() => {
@@ -59,23 +48,6 @@ STATE_JS = """() => {
     fields: fields,
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright is missing: pip install playwright (the 'browser' extra; make test "
-        "installs it). Never `playwright install`: the tests use Debian's chromium",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            "chromium is missing: sudo apt-get install chromium (make test installs it when root)"
-        )
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass

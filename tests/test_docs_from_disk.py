@@ -11,8 +11,6 @@ Playwright or Chromium (``make test`` installs all three).
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urlparse
@@ -22,17 +20,6 @@ from conftest import BuiltSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NAV_LINKS = "nav.md-nav a.md-nav__link[href]"
 
 
@@ -40,23 +27,6 @@ NAV_LINKS = "nav.md-nav a.md-nav__link[href]"
 def site(built_site: BuiltSite) -> Path:
     assert built_site.returncode == 0, built_site.output
     return built_site.path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright is missing: pip install playwright (the 'browser' extra; make test "
-        "installs it). Never `playwright install`: the tests use Debian's chromium",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            "chromium is missing: sudo apt-get install chromium (make test installs it when root)"
-        )
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:
