@@ -28,10 +28,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-__all__ = ["Atom", "Eqn", "Guard", "Program", "format_atom"]
+__all__ = ["Atom", "Eqn", "Guard", "Program", "UnsupportedOpError", "format_atom"]
 
 Atom: TypeAlias = "str | float"
 """A variable (its name) or a constant (a Python float)."""
+
+
+class UnsupportedOpError(NotImplementedError, ValueError):
+    """A backend cannot lower a primitive of the program (JavaScript has no ``erf``); raised
+    before anything is written, naming the primitives."""
 
 
 def format_atom(a: Atom) -> str:

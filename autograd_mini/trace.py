@@ -38,7 +38,7 @@ from autograd_mini.compile.traced import (
     Wrt,
 )
 from autograd_mini.engine import Value
-from autograd_mini.program import Program
+from autograd_mini.program import Program, UnsupportedOpError
 from autograd_mini.registry import _count_params
 
 __all__ = [
@@ -55,11 +55,6 @@ __all__ = [
 
 MAX_NODES = 100_000
 """The default limit on a traced graph's size (see :func:`trace`)."""
-
-
-class UnsupportedOpError(NotImplementedError):
-    """A backend cannot lower an op.  Kept for compatibility: every op now runs on every
-    backend (a user op without ``numpy=``/``jax=`` through its float forward)."""
 
 
 class HasParameters(Protocol):

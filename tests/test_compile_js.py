@@ -12,7 +12,7 @@ from autograd_mini import OPS, Value, defop
 from autograd_mini.compile import passes, to_js
 from autograd_mini.compile.autodiff import gradient_program
 from autograd_mini.compile.record import record
-from autograd_mini.program import Eqn, Program
+from autograd_mini.program import Eqn, Program, UnsupportedOpError
 
 WORDS = {"function", "let", "if", "else", "return", "Math", "Infinity", "NaN", "x", "compute"}
 HELPERS = {"_pow", "_rem", "_round", "_floordiv"}
@@ -76,5 +76,6 @@ def test_operators_get_the_parentheses_javascript_needs() -> None:
 
 def test_an_op_without_javascript_is_refused_by_name() -> None:
     twice = defop("twice_for_js", lambda x: 2.0 * x, lambda g, out, x: (2.0 * g,))
-    with pytest.raises(ValueError, match="no JavaScript for erf, twice_for_js"):
+    with pytest.raises(UnsupportedOpError, match="no JavaScript for erf, twice_for_js") as info:
         lowered(lambda a: twice(a) + a.erf(), 0.5)
+    assert isinstance(info.value, ValueError)

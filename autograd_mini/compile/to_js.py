@@ -17,7 +17,7 @@ from typing import Any
 
 from autograd_mini import pycode
 from autograd_mini.compile import passes
-from autograd_mini.program import Program
+from autograd_mini.program import Program, UnsupportedOpError
 
 __all__ = ["JAVASCRIPT", "has_js", "source"]
 
@@ -71,7 +71,7 @@ def source(p: Program, name: str) -> str:
     :func:`has_js`."""
     missing = sorted({e.prim.name for e in p.eqns if not has_js(e.prim)})
     if missing:
-        raise ValueError(f"to_js: no JavaScript for {', '.join(missing)}")
+        raise UnsupportedOpError(f"to_js: no JavaScript for {', '.join(missing)}")
     p = passes.expand(p, lambda prim: _entry(prim) is not None)
     targets = [*p.outputs, *p.grads]
     lines, texts = pycode.write(p, "float", {}, targets, set(p.params), 1, syntax=JAVASCRIPT)
